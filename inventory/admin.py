@@ -1,0 +1,136 @@
+from django.contrib import admin
+
+from .models import (
+    Barcode,
+    Channel,
+    ChannelCap,
+    Location,
+    Reservation,
+    SafetyStock,
+    Sku,
+    SkuAlias,
+    StockLevel,
+    StockMovement,
+    Transfer,
+    TransferLine,
+)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows written only by services (ledger, reservations): viewable, never editable here."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class BarcodeInline(admin.TabularInline):
+    model = Barcode
+    extra = 0
+
+
+class SkuAliasInline(admin.TabularInline):
+    model = SkuAlias
+    extra = 0
+    autocomplete_fields = ["channel"]
+
+
+@admin.register(Sku)
+class SkuAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "category", "final_sale", "active"]
+    list_filter = ["active", "final_sale", "category"]
+    search_fields = ["code", "name", "barcodes__code", "aliases__code"]
+    inlines = [BarcodeInline, SkuAliasInline]
+
+
+@admin.register(Barcode)
+class BarcodeAdmin(admin.ModelAdmin):
+    list_display = ["code", "sku"]
+    search_fields = ["code", "sku__code"]
+    autocomplete_fields = ["sku"]
+
+
+@admin.register(SkuAlias)
+class SkuAliasAdmin(admin.ModelAdmin):
+    list_display = ["code", "channel", "sku"]
+    list_filter = ["channel"]
+    search_fields = ["code", "sku__code"]
+    autocomplete_fields = ["sku", "channel"]
+
+
+class SafetyStockInline(admin.TabularInline):
+    model = SafetyStock
+    extra = 0
+    autocomplete_fields = ["sku"]
+
+
+@admin.register(Location)
+class LocationAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "kind", "city", "ships", "pickup", "accepts_returns", "daily_capacity", "active"]
+    list_filter = ["kind", "active", "ships", "pickup", "accepts_returns", "country"]
+    search_fields = ["code", "name", "city", "postcode"]
+    inlines = [SafetyStockInline]
+
+
+class ChannelCapInline(admin.TabularInline):
+    model = ChannelCap
+    extra = 0
+    autocomplete_fields = ["sku"]
+    readonly_fields = ["used"]
+
+
+@admin.register(Channel)
+class ChannelAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "kind", "buffer", "active"]
+    list_filter = ["kind", "active"]
+    search_fields = ["code", "name"]
+    filter_horizontal = ["sells_from"]
+    inlines = [ChannelCapInline]
+
+
+@admin.register(StockLevel)
+class StockLevelAdmin(ReadOnlyAdmin):
+    list_display = ["sku", "location", "on_hand", "reserved"]
+    list_filter = ["location__kind", "location"]
+    search_fields = ["sku__code", "location__code"]
+    list_select_related = ["sku", "location"]
+
+
+@admin.register(StockMovement)
+class StockMovementAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "kind", "stock_level", "on_hand_delta", "reserved_delta", "reason", "reference", "actor"]
+    list_filter = ["kind", "created_at"]
+    search_fields = ["reference", "stock_level__sku__code", "stock_level__location__code"]
+    list_select_related = ["stock_level__sku", "stock_level__location", "actor"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(Reservation)
+class ReservationAdmin(ReadOnlyAdmin):
+    list_display = ["owner_ref", "stock_level", "channel", "quantity", "status", "expires_at", "created_at"]
+    list_filter = ["status", "channel"]
+    search_fields = ["owner_ref", "stock_level__sku__code"]
+    list_select_related = ["stock_level__sku", "stock_level__location", "channel"]
+
+
+class TransferLineInline(admin.TabularInline):
+    model = TransferLine
+    extra = 0
+    can_delete = False
+    readonly_fields = ["sku", "quantity"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Transfer)
+class TransferAdmin(ReadOnlyAdmin):
+    list_display = ["reference", "source", "destination", "expected_at", "status", "received_at"]
+    list_filter = ["status", "destination"]
+    search_fields = ["reference"]
+    inlines = [TransferLineInline]

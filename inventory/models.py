@@ -1,0 +1,308 @@
+"""Catalogue, locations, channels' stock policies, stock levels, reservations and the ledger.
+
+The inventory layer knows nothing of orders: a reservation names its owner with an
+opaque ``owner_ref`` string (``order:42``, ``hold:9f…``) chosen by the caller.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import F, Q
+
+
+def gtin_check_digit_is_valid(code: str) -> bool:
+    """Return whether the last digit of a GTIN-8/12/13/14 is its GS1 check digit."""
+    if not code.isdigit() or len(code) not in (8, 12, 13, 14):
+        return False
+    body, check = code[:-1], int(code[-1])
+    # GS1: weights 3,1,3,1… applied from the rightmost digit of the body.
+    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
+    return (10 - total % 10) % 10 == check
+
+
+def validate_gtin(code: str) -> None:
+    if not gtin_check_digit_is_valid(code):
+        raise ValidationError(
+            "%(code)s is not a valid GTIN/EAN: 8, 12, 13 or 14 digits with a correct check digit.",
+            params={"code": code},
+            code="invalid_gtin",
+        )
+
+
+code_validator = RegexValidator(r"^[A-Za-z0-9][A-Za-z0-9._/-]*$", "Use letters, digits, '.', '_', '/' or '-'.")
+
+
+class Sku(models.Model):
+    """One sellable variant, whatever each channel calls it."""
+
+    code = models.CharField(max_length=64, unique=True, validators=[code_validator])
+    name = models.CharField(max_length=255)
+    category = models.CharField(max_length=64, blank=True, db_index=True)
+    attributes = models.JSONField(default=dict, blank=True)
+    final_sale = models.BooleanField(default=False, help_text="Final-sale items cannot be returned.")
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = "SKU"
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class Barcode(models.Model):
+    """A GTIN/EAN a store can scan; one barcode belongs to exactly one SKU."""
+
+    code = models.CharField(max_length=14, unique=True, validators=[validate_gtin])
+    sku = models.ForeignKey(Sku, on_delete=models.CASCADE, related_name="barcodes")
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class Location(models.Model):
+    class Kind(models.TextChoices):
+        WAREHOUSE = "warehouse"
+        STORE = "store"
+
+    code = models.CharField(max_length=32, unique=True, validators=[code_validator])
+    name = models.CharField(max_length=255)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    address = models.CharField(max_length=255, blank=True)
+    city = models.CharField(max_length=128, blank=True)
+    postcode = models.CharField(max_length=16, blank=True)
+    country = models.CharField(max_length=2, default="GB")
+    lat = models.FloatField(validators=[MinValueValidator(-90), MaxValueValidator(90)])
+    lon = models.FloatField(validators=[MinValueValidator(-180), MaxValueValidator(180)])
+    timezone = models.CharField(max_length=64, default="Europe/London")
+    ships = models.BooleanField(default=False, help_text="Can pick, pack and ship to a customer.")
+    pickup = models.BooleanField(default=False, help_text="Customers can collect orders here.")
+    accepts_returns = models.BooleanField(default=False)
+    daily_capacity = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Fulfilments a day it can ship; empty means unlimited."
+    )
+    priority = models.IntegerField(default=0, help_text="Higher wins a routing tie.")
+    safety_stock = models.PositiveIntegerField(default=0, help_text="Units per SKU never promised.")
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["code"]
+        indexes = [models.Index(fields=["lat", "lon"], name="location_lat_lon")]
+        constraints = [
+            models.CheckConstraint(condition=Q(lat__gte=-90, lat__lte=90), name="location_lat_range"),
+            models.CheckConstraint(condition=Q(lon__gte=-180, lon__lte=180), name="location_lon_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class SafetyStock(models.Model):
+    """A per-SKU override of the location's safety stock."""
+
+    sku = models.ForeignKey(Sku, on_delete=models.CASCADE, related_name="+")
+    location = models.ForeignKey(Location, on_delete=models.CASCADE, related_name="safety_overrides")
+    quantity = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["sku", "location"], name="safety_stock_unique")]
+        verbose_name_plural = "safety stock overrides"
+
+
+class Channel(models.Model):
+    """A sales channel as inventory sees it: its identity and what it may promise.
+
+    It lives here, not in ``oms``, because SKU aliases and ATP policies are per channel
+    and inventory may not depend on the order layer. ``oms`` hangs its own
+    configuration (API tokens, routing policy, webhooks) off this row.
+    """
+
+    class Kind(models.TextChoices):
+        WEB = "web"
+        APP = "app"
+        STORE = "store"
+        MARKETPLACE = "marketplace"
+        SOCIAL = "social"
+        LIVESTREAM = "livestream"
+
+    code = models.CharField(max_length=32, unique=True, validators=[code_validator])
+    name = models.CharField(max_length=255)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    buffer = models.PositiveIntegerField(default=0, help_text="Units per SKU and location held back from this channel.")
+    sells_from = models.ManyToManyField(
+        Location, blank=True, related_name="+", help_text="Locations it may sell from; none chosen means every one."
+    )
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class ChannelCap(models.Model):
+    """The most a channel may sell of one SKU, e.g. a flash sale or live-stream allocation.
+
+    ``used`` is moved by the same conditional UPDATE shape as stock, so the cap holds
+    under concurrency.
+    """
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="caps")
+    sku = models.ForeignKey(Sku, on_delete=models.CASCADE, related_name="+")
+    quantity = models.PositiveIntegerField()
+    used = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "sku"], name="channel_cap_unique"),
+            models.CheckConstraint(condition=Q(used__lte=F("quantity")), name="channel_cap_used_within_cap"),
+        ]
+
+
+class SkuAlias(models.Model):
+    """The code one channel uses for a SKU."""
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="aliases")
+    code = models.CharField(max_length=128)
+    sku = models.ForeignKey(Sku, on_delete=models.CASCADE, related_name="aliases")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["channel", "code"], name="sku_alias_unique_per_channel")]
+        verbose_name_plural = "SKU aliases"
+
+    def __str__(self) -> str:
+        return f"{self.channel_id}:{self.code}"
+
+
+class StockLevel(models.Model):
+    """On-hand and reserved units of one SKU at one location; the database guards the counters."""
+
+    sku = models.ForeignKey(Sku, on_delete=models.PROTECT, related_name="stock_levels")
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="stock_levels")
+    on_hand = models.IntegerField(default=0)
+    reserved = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["sku", "location"], name="stock_level_unique"),
+            models.CheckConstraint(condition=Q(on_hand__gte=0), name="stock_on_hand_not_negative"),
+            models.CheckConstraint(condition=Q(reserved__gte=0), name="stock_reserved_not_negative"),
+            models.CheckConstraint(condition=Q(reserved__lte=F("on_hand")), name="stock_reserved_within_on_hand"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sku_id}@{self.location_id}: {self.on_hand} on hand, {self.reserved} reserved"
+
+
+class Reservation(models.Model):
+    """Units set aside at one location for an owner: an order line or a checkout hold."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active"
+        RELEASED = "released"
+        COMMITTED = "committed"
+
+    owner_ref = models.CharField(max_length=64, db_index=True)
+    stock_level = models.ForeignKey(StockLevel, on_delete=models.PROTECT, related_name="reservations")
+    channel = models.ForeignKey(Channel, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    quantity = models.PositiveIntegerField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="Set for checkout holds only.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(quantity__gt=0), name="reservation_quantity_positive")]
+        indexes = [
+            models.Index(
+                fields=["expires_at"], condition=Q(status="active", expires_at__isnull=False), name="reservation_live_hold"
+            ),
+            models.Index(fields=["stock_level", "status"], name="reservation_level_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.owner_ref} {self.quantity} ({self.status})"
+
+
+class Transfer(models.Model):
+    """Goods on their way to a location: from another location, or a supplier when ``source`` is empty."""
+
+    class Status(models.TextChoices):
+        IN_TRANSIT = "in_transit"
+        RECEIVED = "received"
+
+    reference = models.CharField(max_length=64, unique=True)
+    source = models.ForeignKey(Location, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    destination = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="inbound_transfers")
+    expected_at = models.DateTimeField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.IN_TRANSIT)
+    created_at = models.DateTimeField(auto_now_add=True)
+    received_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["destination", "status", "expected_at"], name="transfer_inbound")]
+
+    def __str__(self) -> str:
+        return self.reference
+
+
+class TransferLine(models.Model):
+    transfer = models.ForeignKey(Transfer, on_delete=models.CASCADE, related_name="lines")
+    sku = models.ForeignKey(Sku, on_delete=models.PROTECT, related_name="+")
+    quantity = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(quantity__gt=0), name="transfer_line_quantity_positive")]
+
+
+class AdjustmentReason(models.TextChoices):
+    DAMAGED = "damaged"
+    LOST = "lost"
+    FOUND = "found"
+    THEFT = "theft"
+    EXPIRED = "expired"
+    CORRECTION = "correction"
+
+
+class StockMovement(models.Model):
+    """One append-only entry of the stock ledger; the counters are the sum of these."""
+
+    class Kind(models.TextChoices):
+        RECEIPT = "receipt"
+        DISPATCH = "dispatch"
+        ADJUSTMENT = "adjustment"
+        COUNT = "count"
+        TRANSFER_OUT = "transfer_out"
+        TRANSFER_IN = "transfer_in"
+        RETURN_RESTOCK = "return_restock"
+        WRITE_OFF = "write_off"
+        RESERVATION = "reservation"
+        RELEASE = "release"
+        FEED = "feed"
+
+    stock_level = models.ForeignKey(StockLevel, on_delete=models.PROTECT, related_name="movements")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    on_hand_delta = models.IntegerField(default=0)
+    reserved_delta = models.IntegerField(default=0)
+    reason = models.CharField(max_length=64, blank=True)
+    reference = models.CharField(max_length=64, blank=True, db_index=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None:
+            raise ValidationError("Stock movements are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError("Stock movements are append-only.")
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.on_hand_delta:+d}/{self.reserved_delta:+d} {self.reference}"

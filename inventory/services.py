@@ -1,0 +1,536 @@
+"""Every write to stock: one function per business operation, each in one transaction.
+
+Counters only ever move through a guarded ``UPDATE … SET n = n + d WHERE <invariant
+still holds>`` whose row count tells success, followed by a ledger entry. Rows are
+touched in one global order — reservation rows, then stock levels, then channel caps,
+each by primary key — so concurrent writers queue instead of deadlocking.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import F, Q
+from django.db.models.functions import Greatest
+from django.utils import timezone
+
+from .exceptions import InsufficientStock, InvalidInput, Shortfall, StockConflict
+from .locks import stock_levels_for_update
+from .models import (
+    AdjustmentReason,
+    Channel,
+    ChannelCap,
+    Location,
+    Reservation,
+    Sku,
+    StockLevel,
+    StockMovement,
+    Transfer,
+    TransferLine,
+)
+from .selectors import channel_location_ids, safety_stock_for
+
+Actor = AbstractBaseUser | None
+Kind = StockMovement.Kind
+
+
+@dataclass(frozen=True)
+class StockRequest:
+    """Units of one SKU wanted at one location."""
+
+    sku: Sku
+    location: Location
+    quantity: int
+
+
+def _require_positive(quantity: int, field: str = "quantity") -> None:
+    if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity <= 0:
+        raise InvalidInput(f"{field} must be a whole number above zero.", errors={field: ["Must be at least 1."]})
+
+
+def _stock_level(*, sku: Sku, location: Location) -> StockLevel:
+    level, _ = StockLevel.objects.get_or_create(sku=sku, location=location)
+    return level
+
+
+def _move(
+    level: StockLevel,
+    *,
+    kind: str,
+    on_hand: int = 0,
+    reserved: int = 0,
+    reason: str = "",
+    reference: str = "",
+    actor: Actor = None,
+) -> bool:
+    """Apply deltas to one stock level if the invariants still hold after them, and log it.
+
+    Returns False (and changes nothing) when the guard fails, so callers can report a
+    precise shortfall instead of tripping the database's CHECK constraints.
+    """
+    guard = Q(on_hand__gte=F("reserved") + (reserved - on_hand)) & Q(reserved__gte=-reserved)
+    updated = StockLevel.objects.filter(guard, pk=level.pk).update(
+        on_hand=F("on_hand") + on_hand, reserved=F("reserved") + reserved
+    )
+    if updated:
+        StockMovement.objects.create(
+            stock_level=level,
+            kind=kind,
+            on_hand_delta=on_hand,
+            reserved_delta=reserved,
+            reason=reason,
+            reference=reference,
+            actor=actor,
+        )
+    return bool(updated)
+
+
+def _refreshed(level: StockLevel) -> StockLevel:
+    level.refresh_from_db(fields=["on_hand", "reserved"])
+    return level
+
+
+@transaction.atomic
+def stock_receive(
+    *,
+    sku: Sku,
+    location: Location,
+    quantity: int,
+    reference: str = "",
+    actor: Actor = None,
+    kind: str = Kind.RECEIPT,
+    reason: str = "",
+) -> StockLevel:
+    """Add units that physically arrived (a delivery, or a resellable return)."""
+    _require_positive(quantity)
+    level = _stock_level(sku=sku, location=location)
+    _move(level, kind=kind, on_hand=quantity, reason=reason, reference=reference, actor=actor)
+    return _refreshed(level)
+
+
+@transaction.atomic
+def stock_adjust(
+    *,
+    sku: Sku,
+    location: Location,
+    delta: int,
+    reason: str,
+    reference: str = "",
+    actor: Actor = None,
+) -> StockLevel:
+    """Correct on-hand by a signed amount with a reason code (damage, loss, found, …)."""
+    if reason not in AdjustmentReason.values:
+        raise InvalidInput(
+            f"Unknown adjustment reason {reason!r}.", errors={"reason": [f"Use one of {', '.join(AdjustmentReason.values)}."]}
+        )
+    if not isinstance(delta, int) or delta == 0:
+        raise InvalidInput("delta must be a non-zero whole number.", errors={"delta": ["Must not be zero."]})
+    level = _stock_level(sku=sku, location=location)
+    if not _move(level, kind=Kind.ADJUSTMENT, on_hand=delta, reason=reason, reference=reference, actor=actor):
+        level = _refreshed(level)
+        raise StockConflict(
+            f"{sku.code}@{location.code}: adjusting by {delta} would leave {level.on_hand + delta} on hand "
+            f"with {level.reserved} reserved.",
+            errors={"delta": ["Would take on-hand below what is reserved."]},
+        )
+    return _refreshed(level)
+
+
+@transaction.atomic
+def stock_count(*, sku: Sku, location: Location, counted: int, reference: str = "", actor: Actor = None) -> StockLevel:
+    """Set on-hand to a physical count; the variance is what the ledger records."""
+    if not isinstance(counted, int) or counted < 0:
+        raise InvalidInput("counted must be zero or more.", errors={"counted": ["Must be zero or more."]})
+    level = _stock_level(sku=sku, location=location)
+    level = stock_levels_for_update(ids=[level.pk])[level.pk]
+    if counted < level.reserved:
+        raise StockConflict(
+            f"{sku.code}@{location.code}: counted {counted} but {level.reserved} are reserved; "
+            "release or re-route those orders first.",
+            errors={"counted": [f"Below the {level.reserved} units reserved."]},
+        )
+    _move(level, kind=Kind.COUNT, on_hand=counted - level.on_hand, reference=reference, actor=actor, reason="count")
+    return _refreshed(level)
+
+
+@transaction.atomic
+def stock_write_off(
+    *, sku: Sku, location: Location, quantity: int, reason: str, reference: str = "", actor: Actor = None
+) -> StockLevel:
+    """Take unsellable units out of on-hand (damaged, expired)."""
+    _require_positive(quantity)
+    level = _stock_level(sku=sku, location=location)
+    if not _move(level, kind=Kind.WRITE_OFF, on_hand=-quantity, reason=reason, reference=reference, actor=actor):
+        level = _refreshed(level)
+        raise StockConflict(
+            f"{sku.code}@{location.code}: cannot write off {quantity}; {level.on_hand - level.reserved} unreserved.",
+            errors={"quantity": ["More than the unreserved units."]},
+        )
+    return _refreshed(level)
+
+
+# --- transfers -------------------------------------------------------------------------
+
+
+@transaction.atomic
+def transfer_send(
+    *,
+    destination: Location,
+    lines: Sequence[tuple[Sku, int]],
+    expected_at: datetime,
+    source: Location | None = None,
+    reference: str = "",
+    actor: Actor = None,
+) -> Transfer:
+    """Put goods in transit to ``destination``: out of ``source``'s on-hand, or from a supplier."""
+    if not lines:
+        raise InvalidInput("A transfer needs at least one line.", errors={"lines": ["Empty."]})
+    if source is not None and source.pk == destination.pk:
+        raise InvalidInput("Source and destination are the same.", errors={"destination": ["Same as source."]})
+    wanted: Counter[int] = Counter()
+    skus = {}
+    for sku, quantity in lines:
+        _require_positive(quantity)
+        wanted[sku.pk] += quantity
+        skus[sku.pk] = sku
+    transfer = Transfer.objects.create(
+        reference=reference or f"TR-{uuid.uuid4().hex[:10].upper()}",
+        source=source,
+        destination=destination,
+        expected_at=expected_at,
+    )
+    TransferLine.objects.bulk_create(TransferLine(transfer=transfer, sku_id=s, quantity=q) for s, q in wanted.items())
+    if source is not None:
+        levels = sorted((_stock_level(sku=skus[s], location=source) for s in wanted), key=lambda lv: lv.pk)
+        shortfalls = []
+        for level in levels:
+            quantity = wanted[level.sku_id]
+            if not _move(level, kind=Kind.TRANSFER_OUT, on_hand=-quantity, reference=transfer.reference, actor=actor):
+                level = _refreshed(level)
+                shortfalls.append(
+                    Shortfall(skus[level.sku_id].code, source.code, quantity, max(0, level.on_hand - level.reserved))
+                )
+        if shortfalls:
+            raise InsufficientStock(shortfalls)
+    return transfer
+
+
+@transaction.atomic
+def transfer_receive(*, transfer: Transfer, actor: Actor = None) -> Transfer:
+    """Book an inbound transfer into the destination's on-hand, exactly once."""
+    transfer = Transfer.objects.select_for_update().get(pk=transfer.pk)
+    if transfer.status != Transfer.Status.IN_TRANSIT:
+        raise StockConflict(f"Transfer {transfer.reference} was already received.")
+    for line in transfer.lines.select_related("sku").order_by("sku_id"):
+        level = _stock_level(sku=line.sku, location=transfer.destination)
+        _move(level, kind=Kind.TRANSFER_IN, on_hand=line.quantity, reference=transfer.reference, actor=actor)
+    transfer.status = Transfer.Status.RECEIVED
+    transfer.received_at = timezone.now()
+    transfer.save(update_fields=["status", "received_at"])
+    return transfer
+
+
+# --- reservations ----------------------------------------------------------------------
+
+
+def _lock_expired_holds(level_ids: Iterable[int], now: datetime) -> list[Reservation]:
+    return list(
+        Reservation.objects.select_for_update(of=("self",))
+        .filter(stock_level_id__in=list(level_ids), status=Reservation.Status.ACTIVE, expires_at__lt=now)
+        .select_related("stock_level")
+        .order_by("pk")
+    )
+
+
+def _close(reservations: Sequence[Reservation], status: str, now: datetime) -> None:
+    Reservation.objects.filter(pk__in=[r.pk for r in reservations]).update(status=status, closed_at=now)
+
+
+def _move_caps(deltas: dict[tuple[int, int], int]) -> list[tuple[int, int]]:
+    """Move channel-cap usage by (channel, sku); return the keys whose cap would be exceeded."""
+    if not deltas:
+        return []
+    caps = ChannelCap.objects.filter(
+        Q(*[Q(channel_id=c, sku_id=s) for c, s in deltas], _connector=Q.OR)
+    ).order_by("pk")
+    refused = []
+    for cap in caps:
+        delta = deltas[(cap.channel_id, cap.sku_id)]
+        if delta > 0:
+            if not ChannelCap.objects.filter(pk=cap.pk, used__lte=F("quantity") - delta).update(used=F("used") + delta):
+                refused.append((cap.channel_id, cap.sku_id))
+        elif delta < 0:
+            ChannelCap.objects.filter(pk=cap.pk).update(used=Greatest(F("used") + delta, 0))
+    return refused
+
+
+def _release_movements(reservations: Sequence[Reservation], *, reason: str, actor: Actor) -> list[StockMovement]:
+    return [
+        StockMovement(
+            stock_level_id=r.stock_level_id,
+            kind=Kind.RELEASE,
+            reserved_delta=-r.quantity,
+            reason=reason,
+            reference=r.owner_ref,
+            actor=actor,
+        )
+        for r in reservations
+    ]
+
+
+def _cap_deltas(reservations: Iterable[Reservation], sign: int) -> dict[tuple[int, int], int]:
+    deltas: dict[tuple[int, int], int] = defaultdict(int)
+    for r in reservations:
+        if r.channel_id:
+            deltas[(r.channel_id, r.stock_level.sku_id)] += sign * r.quantity
+    return deltas
+
+
+@transaction.atomic
+def stock_reserve(
+    *,
+    requests: Sequence[StockRequest],
+    owner_ref: str,
+    channel: Channel | None = None,
+    expires_at: datetime | None = None,
+    actor: Actor = None,
+) -> list[Reservation]:
+    """Reserve every request or none, reporting every short line at once.
+
+    Each stock row gets one conditional UPDATE in primary-key order; the guard keeps
+    safety stock and the channel's buffer out of reach. Expired checkout holds on the
+    same rows are released in the same statement, because ATP already ignores them.
+    """
+    if not requests:
+        raise InvalidInput("Nothing to reserve.", errors={"lines": ["At least one line is needed."]})
+    wanted: Counter[tuple[int, int]] = Counter()
+    skus: dict[int, Sku] = {}
+    locations: dict[int, Location] = {}
+    for req in requests:
+        _require_positive(req.quantity)
+        wanted[(req.sku.pk, req.location.pk)] += req.quantity
+        skus[req.sku.pk] = req.sku
+        locations[req.location.pk] = req.location
+
+    shortfalls: list[Shortfall] = []
+    allowed = channel_location_ids(channel=channel) if channel is not None else None
+    if allowed is not None:
+        for sku_id, location_id in [k for k in wanted if k[1] not in allowed]:
+            quantity = wanted.pop((sku_id, location_id))
+            shortfalls.append(
+                Shortfall(skus[sku_id].code, locations[location_id].code, quantity, 0, "location_not_allowed")
+            )
+
+    existing = {
+        (lv.sku_id, lv.location_id): lv
+        for lv in StockLevel.objects.filter(sku_id__in=skus, location_id__in=locations)
+        if (lv.sku_id, lv.location_id) in wanted
+    }
+    for key in [k for k in wanted if k not in existing]:
+        shortfalls.append(Shortfall(skus[key[0]].code, locations[key[1]].code, wanted.pop(key), 0))
+
+    now = timezone.now()
+    expired = _lock_expired_holds((lv.pk for lv in existing.values()), now)
+    freed: Counter[int] = Counter()
+    for hold in expired:
+        freed[hold.stock_level_id] += hold.quantity
+    safety = safety_stock_for(pairs=list(existing), locations=locations)
+    buffer = channel.buffer if channel is not None else 0
+
+    for level in sorted(existing.values(), key=lambda lv: lv.pk):
+        key = (level.sku_id, level.location_id)
+        quantity, guard = wanted[key], safety.get(key, 0) + buffer
+        net = quantity - freed[level.pk]
+        updated = StockLevel.objects.filter(pk=level.pk, on_hand__gte=F("reserved") + net + guard).update(
+            reserved=F("reserved") + net
+        )
+        if not updated:
+            level = _refreshed(level)
+            available = max(0, level.on_hand - level.reserved + freed[level.pk] - guard)
+            shortfalls.append(Shortfall(skus[key[0]].code, locations[key[1]].code, quantity, available))
+
+    cap_refused = []
+    if channel is not None and not shortfalls:
+        deltas: dict[tuple[int, int], int] = defaultdict(int)
+        for (sku_id, _), quantity in wanted.items():
+            deltas[(channel.pk, sku_id)] += quantity
+        for hold in expired:
+            if hold.channel_id:
+                deltas[(hold.channel_id, hold.stock_level.sku_id)] -= hold.quantity
+        cap_refused = _move_caps(deltas)
+    for _, sku_id in cap_refused:
+        cap = ChannelCap.objects.get(channel=channel, sku_id=sku_id)
+        requested = sum(q for (s, _), q in wanted.items() if s == sku_id)
+        shortfalls.append(Shortfall(skus[sku_id].code, None, requested, max(0, cap.quantity - cap.used), "channel_cap"))
+    if shortfalls:
+        raise InsufficientStock(shortfalls)
+
+    if expired:
+        _close(expired, Reservation.Status.RELEASED, now)
+    reservations = Reservation.objects.bulk_create(
+        Reservation(
+            owner_ref=owner_ref,
+            stock_level=existing[key],
+            channel=channel,
+            quantity=quantity,
+            expires_at=expires_at,
+        )
+        for key, quantity in wanted.items()
+    )
+    StockMovement.objects.bulk_create(
+        _release_movements(expired, reason="hold_expired", actor=None)
+        + [
+            StockMovement(
+                stock_level=existing[key],
+                kind=Kind.RESERVATION,
+                reserved_delta=quantity,
+                reference=owner_ref,
+                actor=actor,
+            )
+            for key, quantity in wanted.items()
+        ]
+    )
+    return reservations
+
+
+def _lock_active(reservations: Iterable[Reservation]) -> list[Reservation]:
+    return list(
+        Reservation.objects.select_for_update(of=("self",))
+        .filter(pk__in=[r.pk for r in reservations], status=Reservation.Status.ACTIVE)
+        .select_related("stock_level")
+        .order_by("pk")
+    )
+
+
+def _split(reservations: list[Reservation], quantities: dict[int, int] | None) -> list[Reservation]:
+    """Cut each reservation down to the quantity being closed; the rest stays active as is."""
+    if quantities is None:
+        return reservations
+    closing = []
+    for r in reservations:
+        quantity = quantities.get(r.pk, 0)
+        if quantity <= 0:
+            continue
+        if quantity > r.quantity:
+            raise InvalidInput(f"Reservation {r.pk} holds {r.quantity}, not {quantity}.", errors={"quantity": ["Too many."]})
+        if quantity < r.quantity:
+            Reservation.objects.filter(pk=r.pk).update(quantity=F("quantity") - quantity)
+            r = Reservation.objects.create(
+                owner_ref=r.owner_ref, stock_level=r.stock_level, channel_id=r.channel_id, quantity=quantity
+            )
+        closing.append(r)
+    return closing
+
+
+@transaction.atomic
+def reservations_release(
+    *,
+    reservations: Iterable[Reservation],
+    reason: str,
+    actor: Actor = None,
+    quantities: dict[int, int] | None = None,
+) -> list[Reservation]:
+    """Give reserved units back to ATP (cancellation, decline, expired hold).
+
+    ``quantities`` (reservation id → units) releases part of a reservation; reservations
+    already closed are skipped, so running this twice is harmless.
+    """
+    closing = _split(_lock_active(reservations), quantities)
+    if not closing:
+        return []
+    released = Counter()
+    for r in closing:
+        released[r.stock_level_id] += r.quantity
+    for level_id in sorted(released):
+        StockLevel.objects.filter(pk=level_id).update(reserved=F("reserved") - released[level_id])
+    _move_caps(_cap_deltas(closing, -1))
+    _close(closing, Reservation.Status.RELEASED, timezone.now())
+    StockMovement.objects.bulk_create(_release_movements(closing, reason=reason, actor=actor))
+    return closing
+
+
+def reservations_release_owner(*, owner_ref: str, reason: str, actor: Actor = None) -> list[Reservation]:
+    """Release every live reservation of one owner."""
+    return reservations_release(
+        reservations=Reservation.objects.filter(owner_ref=owner_ref, status=Reservation.Status.ACTIVE),
+        reason=reason,
+        actor=actor,
+    )
+
+
+@transaction.atomic
+def reservations_commit(
+    *,
+    reservations: Iterable[Reservation],
+    reference: str,
+    actor: Actor = None,
+    quantities: dict[int, int] | None = None,
+) -> list[Reservation]:
+    """Dispatch reserved units: on-hand and reserved both drop, the cap stays used."""
+    closing = _split(_lock_active(reservations), quantities)
+    dispatched = Counter()
+    for r in closing:
+        dispatched[r.stock_level_id] += r.quantity
+    for level_id in sorted(dispatched):
+        q = dispatched[level_id]
+        StockLevel.objects.filter(pk=level_id).update(on_hand=F("on_hand") - q, reserved=F("reserved") - q)
+    _close(closing, Reservation.Status.COMMITTED, timezone.now())
+    StockMovement.objects.bulk_create(
+        StockMovement(
+            stock_level_id=r.stock_level_id,
+            kind=Kind.DISPATCH,
+            on_hand_delta=-r.quantity,
+            reserved_delta=-r.quantity,
+            reference=reference,
+            actor=actor,
+        )
+        for r in closing
+    )
+    return closing
+
+
+# --- checkout holds --------------------------------------------------------------------
+
+
+def hold_place(
+    *, requests: Sequence[StockRequest], channel: Channel | None, ttl: timedelta, actor: Actor = None
+) -> str:
+    """Reserve a basket for ``ttl``; return the hold reference the checkout keeps."""
+    if ttl <= timedelta(0):
+        raise InvalidInput("A hold needs a positive time-to-live.", errors={"ttl": ["Must be positive."]})
+    hold_ref = f"hold:{uuid.uuid4().hex}"
+    stock_reserve(requests=requests, owner_ref=hold_ref, channel=channel, expires_at=timezone.now() + ttl, actor=actor)
+    return hold_ref
+
+
+@transaction.atomic
+def hold_convert(*, hold_ref: str, owner_ref: str) -> list[Reservation]:
+    """Hand a live hold's reservations to their new owner (an order): nothing is reserved twice."""
+    if not hold_ref.startswith("hold:"):
+        raise InvalidInput("Not a hold reference.", errors={"hold": ["Unknown hold."]})
+    now = timezone.now()
+    holds = list(
+        Reservation.objects.select_for_update(of=("self",))
+        .filter(owner_ref=hold_ref, status=Reservation.Status.ACTIVE)
+        .select_related("stock_level")
+        .order_by("pk")
+    )
+    if not holds or any(h.expires_at and h.expires_at <= now for h in holds):
+        raise StockConflict(f"Hold {hold_ref} has expired or was released.", errors={"hold": ["Expired."]})
+    Reservation.objects.filter(pk__in=[h.pk for h in holds]).update(owner_ref=owner_ref, expires_at=None)
+    for h in holds:
+        h.owner_ref, h.expires_at = owner_ref, None
+    return holds
+
+
+def holds_release_expired(*, now: datetime | None = None) -> int:
+    """Release every checkout hold past its time-to-live; return how many were released."""
+    now = now or timezone.now()
+    expired = Reservation.objects.filter(status=Reservation.Status.ACTIVE, expires_at__lt=now).order_by("pk")
+    return len(reservations_release(reservations=expired, reason="hold_expired"))

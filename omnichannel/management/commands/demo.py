@@ -1,0 +1,65 @@
+"""Start the demo: migrate, generate the retail network once, then run web + Celery worker + beat."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+
+from inventory.models import Location
+
+
+class Command(BaseCommand):
+    help = "Run the demo on this machine: web on --port, a Celery worker and beat, on demo data."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--no-serve", action="store_true", help="Prepare the data and exit.")
+
+    def handle(self, *args, port, no_serve, **options):
+        if not settings.DEBUG:
+            raise CommandError("The demo creates a well-known admin login; run it with DEBUG=1.")
+        call_command("migrate", interactive=False, verbosity=0)
+        if not Location.objects.exists():
+            self.stdout.write("Generating demo data…")
+            call_command("generate_demo_data")
+        user_model = get_user_model()
+        if not user_model.objects.filter(username="admin").exists():
+            user_model.objects.create_superuser("admin", "admin@example.com", "admin")
+        if no_serve:
+            return
+        manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
+        celery = [sys.executable, "-m", "celery", "-A", "omnichannel"]
+        commands = {
+            "web": [*manage, "runserver", f"127.0.0.1:{port}", "--noreload"],
+            "worker": [*celery, "worker", "--pool=solo", "--loglevel=INFO"],
+            "beat": [*celery, "beat", "--loglevel=INFO"],
+        }
+        processes = {name: subprocess.Popen(cmd, env=os.environ.copy()) for name, cmd in commands.items()}
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo running: http://127.0.0.1:{port}/admin/ (login admin / admin); "
+                f"worker pid {processes['worker'].pid}, beat pid {processes['beat'].pid}. Ctrl-C stops all."
+            )
+        )
+        try:
+            while all(p.poll() is None for p in processes.values()):
+                time.sleep(1)
+            stopped = [n for n, p in processes.items() if p.poll() is not None]
+            raise CommandError(f"{', '.join(stopped)} stopped; shutting the demo down.")
+        except KeyboardInterrupt:
+            pass
+        finally:
+            for p in processes.values():
+                if p.poll() is None:
+                    p.send_signal(signal.SIGTERM)
+            for p in processes.values():
+                try:
+                    p.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    p.kill()
