@@ -5,13 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
-class InventoryError(Exception):
-    """Base of every refusal the inventory services raise; nothing was changed."""
+class DomainError(Exception):
+    """Base of every refusal a service raises (in any app); nothing was changed.
+
+    ``errors`` maps a field to its messages where the caller's input is at fault.
+    """
 
     def __init__(self, message: str, *, errors: dict[str, list[str]] | None = None):
         super().__init__(message)
         self.message = message
         self.errors = errors or {}
+
+
+class InventoryError(DomainError):
+    """Base of the inventory layer's refusals."""
 
 
 class InvalidInput(InventoryError):
@@ -25,6 +32,7 @@ class Shortfall:
     requested: int
     available: int
     reason: str = "insufficient_stock"
+    alternatives: tuple[dict, ...] = ()
 
     def as_dict(self) -> dict:
         return {
@@ -33,6 +41,7 @@ class Shortfall:
             "requested": self.requested,
             "available": self.available,
             "reason": self.reason,
+            "alternatives": list(self.alternatives),
         }
 
 

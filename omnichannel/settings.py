@@ -137,8 +137,16 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# One interval for every timed job: each is idempotent and cheap when there is nothing to do.
+OMS_BEAT_INTERVAL_SECONDS = float(os.environ.get("OMS_BEAT_INTERVAL_SECONDS", "30"))
 CELERY_BEAT_SCHEDULE = {
-    "release-expired-holds": {"task": "inventory.tasks.release_expired_holds", "schedule": 30.0},
+    name: {"task": task, "schedule": OMS_BEAT_INTERVAL_SECONDS}
+    for name, task in {
+        "release-expired-holds": "inventory.tasks.release_expired_holds",
+        "remind-pickups": "fulfilment.tasks.remind_pickups",
+        "expire-pickups": "fulfilment.tasks.expire_pickups",
+        "expire-unpaid-orders": "oms.tasks.expire_unpaid_orders",
+    }.items()
 }
 
 LOGGING = {
@@ -151,3 +159,8 @@ LOGGING = {
 
 # Business settings (documented in docs/configuration.md).
 OMS_DEFAULT_HOLD_TTL_MINUTES = int(os.environ.get("OMS_DEFAULT_HOLD_TTL_MINUTES", "15"))
+OMS_PLACES_FILE = BASE_DIR / "omnichannel" / "data" / "cities.csv"
+OMS_PICKUP_REMINDER_HOURS = float(os.environ.get("OMS_PICKUP_REMINDER_HOURS", "24"))
+OMS_PICKUP_EXPIRY_DAYS = float(os.environ.get("OMS_PICKUP_EXPIRY_DAYS", "7"))
+OMS_UNPAID_EXPIRY_HOURS = float(os.environ.get("OMS_UNPAID_EXPIRY_HOURS", "24"))
+OMS_ADDRESS_CHANGE_WINDOW_HOURS = float(os.environ.get("OMS_ADDRESS_CHANGE_WINDOW_HOURS", "24"))

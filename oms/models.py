@@ -1,17 +1,28 @@
-"""Order-side models: channel API tokens (orders, customers and holds follow)."""
+"""Channels' API tokens, customers with one identity across channels, orders and their audit trail."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+import uuid
 
+from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
+from django.db.models import Q
+from django_fsm import FSMField, FSMModelMixin, transition
 
-from inventory.models import Channel
+from inventory.models import Channel, Location, Sku
+
+ORDER_NUMBER_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O or 1/I to misread at a counter
 
 
 def hash_token(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def new_order_number() -> str:
+    return "O-" + "".join(secrets.choice(ORDER_NUMBER_ALPHABET) for _ in range(8))
 
 
 class ApiToken(models.Model):
@@ -34,3 +45,210 @@ class ApiToken(models.Model):
     @staticmethod
     def generate() -> str:
         return f"oms_{secrets.token_urlsafe(32)}"
+
+
+class Customer(models.Model):
+    """One person across channels; any matching identifier attaches a new order to them."""
+
+    email = models.EmailField(null=True, blank=True)
+    phone = models.CharField(max_length=20, null=True, blank=True, help_text="E.164")
+    member_number = models.CharField(max_length=32, null=True, blank=True)
+    name = models.CharField(max_length=255, blank=True)
+    merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["email"], condition=Q(merged_into__isnull=True), name="customer_email_unique"),
+            models.UniqueConstraint(fields=["phone"], condition=Q(merged_into__isnull=True), name="customer_phone_unique"),
+            models.UniqueConstraint(
+                fields=["member_number"], condition=Q(merged_into__isnull=True), name="customer_member_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or self.email or self.phone or f"customer {self.pk}"
+
+
+class Order(FSMModelMixin, models.Model):
+    """An order from any channel; its status follows its fulfilments through explicit transitions."""
+
+    class Status(models.TextChoices):
+        PLACED = "placed"
+        ON_HOLD = "on_hold"
+        ALLOCATED = "allocated"
+        BACKORDERED = "backordered"
+        IN_FULFILMENT = "in_fulfilment"
+        PARTIALLY_SHIPPED = "partially_shipped"
+        SHIPPED = "shipped"
+        READY_FOR_PICKUP = "ready_for_pickup"
+        COMPLETED = "completed"
+        CANCELLED = "cancelled"
+
+    class Method(models.TextChoices):
+        DELIVERY = "delivery"
+        PICKUP = "pickup"
+
+    class HoldReason(models.TextChoices):
+        FRAUD = "fraud"
+        PAYMENT = "payment"
+        ADDRESS = "address"
+        STOCK = "stock"
+        MANUAL = "manual"
+
+    class PaymentStatus(models.TextChoices):
+        PENDING = "pending"
+        AUTHORISED = "authorised"
+        PAID = "paid"
+        FAILED = "failed"
+
+    S = Status
+    BEFORE_DISPATCH = [S.PLACED, S.ON_HOLD, S.ALLOCATED, S.BACKORDERED, S.IN_FULFILMENT, S.READY_FOR_PICKUP]
+
+    number = models.CharField(max_length=16, unique=True, default=new_order_number)
+    channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="orders")
+    external_id = models.CharField(max_length=64)
+    customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.PROTECT, related_name="orders")
+    status = FSMField(default=S.PLACED, choices=Status.choices, protected=True, db_index=True)
+    hold_reason = models.CharField(max_length=16, choices=HoldReason.choices, blank=True)
+    currency = models.CharField(max_length=3)
+    total = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    payment_status = models.CharField(max_length=16, choices=PaymentStatus.choices, default=PaymentStatus.AUTHORISED)
+    tenders = models.JSONField(default=list, blank=True)
+    method = models.CharField(max_length=16, choices=Method.choices)
+    pickup_location = models.ForeignKey(Location, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    address = models.JSONField(default=dict, blank=True)
+    lat = models.FloatField(null=True, blank=True)
+    lon = models.FloatField(null=True, blank=True)
+    routing_policy_version = models.PositiveIntegerField(null=True, blank=True)
+    routing = models.JSONField(default=dict, blank=True, help_text="The last routing plan and why it won.")
+    placed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["channel", "external_id"], name="order_external_id_per_channel")]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def owner_ref(self) -> str:
+        """How this order's stock reservations are labelled in the inventory layer."""
+        return f"order:{self.pk}"
+
+    @transition(field=status, source=S.PLACED, target=S.ON_HOLD)
+    def hold(self, *, reason_code: str) -> None:
+        """Stop the order before routing (fraud check, payment, address, stock, manual)."""
+        self.hold_reason = reason_code
+
+    @transition(field=status, source=S.ON_HOLD, target=S.PLACED)
+    def release(self) -> None:
+        """Let a held order go on to routing."""
+        self.hold_reason = ""
+
+    @transition(field=status, source=[S.PLACED, S.BACKORDERED, S.ALLOCATED], target=S.ALLOCATED)
+    def allocate(self) -> None:
+        """Routing found a place for every line."""
+
+    @transition(field=status, source=[S.PLACED, S.ALLOCATED, S.IN_FULFILMENT], target=S.BACKORDERED)
+    def backorder(self) -> None:
+        """Nothing can fill the order now; it waits for stock."""
+
+    @transition(field=status, source=[S.ALLOCATED, S.IN_FULFILMENT], target=S.IN_FULFILMENT)
+    def start_fulfilment(self) -> None:
+        """A location has accepted its part."""
+
+    @transition(
+        field=status, source=[S.ALLOCATED, S.IN_FULFILMENT, S.PARTIALLY_SHIPPED], target=S.PARTIALLY_SHIPPED
+    )
+    def ship_partially(self) -> None:
+        """Some parts are on their way, others are still being worked."""
+
+    @transition(field=status, source=[S.ALLOCATED, S.IN_FULFILMENT, S.PARTIALLY_SHIPPED], target=S.SHIPPED)
+    def ship(self) -> None:
+        """Every part is on its way."""
+
+    @transition(
+        field=status, source=[S.ALLOCATED, S.IN_FULFILMENT, S.PARTIALLY_SHIPPED], target=S.READY_FOR_PICKUP
+    )
+    def make_ready_for_pickup(self) -> None:
+        """Every part waits at the pickup store (or has already been shipped)."""
+
+    @transition(
+        field=status, source=[S.SHIPPED, S.READY_FOR_PICKUP, S.PARTIALLY_SHIPPED, S.IN_FULFILMENT], target=S.COMPLETED
+    )
+    def complete(self) -> None:
+        """Every part was delivered or collected."""
+
+    @transition(field=status, source=BEFORE_DISPATCH, target=S.CANCELLED)
+    def cancel(self) -> None:
+        """Nothing was dispatched; the service releases the stock."""
+
+
+class OrderLine(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    sku = models.ForeignKey(Sku, on_delete=models.PROTECT, related_name="+")
+    quantity = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    cancelled_quantity = models.PositiveIntegerField(default=0)
+    unit_price = models.DecimalField(max_digits=12, decimal_places=2)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="order_line_quantity_positive"),
+            models.CheckConstraint(
+                condition=Q(cancelled_quantity__lte=models.F("quantity")), name="order_line_cancel_within_quantity"
+            ),
+        ]
+
+    @property
+    def open_quantity(self) -> int:
+        return self.quantity - self.cancelled_quantity
+
+
+class Activity(models.Model):
+    """One persisted state transition of an order or of one of its fulfilments or returns.
+
+    Fulfilments and returns live in higher apps; they write here so that one table is
+    the audit trail and the order timeline needs no import back up the stack.
+    """
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="activities")
+    subject = models.CharField(max_length=32, help_text="order, fulfilment:<id> or return:<id>")
+    action = models.CharField(max_length=32)
+    from_state = models.CharField(max_length=32, blank=True)
+    to_state = models.CharField(max_length=32, blank=True)
+    reason = models.CharField(max_length=255, blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        verbose_name_plural = "activities"
+
+
+class Note(models.Model):
+    """A service note on an order, visible to every channel and store."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    text = models.TextField()
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+
+class OutboxEvent(models.Model):
+    """A domain event written in the same transaction as the change it reports; delivered later."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    type = models.CharField(max_length=64, db_index=True)
+    channel = models.ForeignKey(Channel, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    order = models.ForeignKey(Order, null=True, blank=True, on_delete=models.CASCADE, related_name="events")
+    data = models.JSONField(default=dict)
+    created = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["created"]

@@ -1,20 +1,36 @@
-"""Order-side writes."""
+"""Order-side writes: channels, customers, order intake, holds, cancellation, notes."""
 
 from __future__ import annotations
 
-from django.db import transaction
+from dataclasses import dataclass, field
+from datetime import timedelta
+from decimal import Decimal, InvalidOperation
+
+import phonenumbers
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
 
 from inventory.exceptions import InvalidInput
-from inventory.models import Channel
+from inventory.models import Channel, Location
+from inventory.selectors import skus_resolve
 
-from .models import ApiToken, hash_token
+from .geo import coordinates_for
+from .models import ApiToken, Customer, Note, Order, OrderLine, OutboxEvent, hash_token
+from .ports import order_router
+from .transitions import transition_apply
+
+# --- channels --------------------------------------------------------------------------
 
 
 @transaction.atomic
 def channel_create(*, code: str, name: str, kind: str) -> tuple[Channel, str]:
     """Create a channel with its first API token; return both (the raw token is shown once)."""
     if kind not in Channel.Kind.values:
-        raise InvalidInput(f"Unknown channel kind {kind!r}.", errors={"kind": [f"Use one of {', '.join(Channel.Kind.values)}."]})
+        raise InvalidInput(
+            f"Unknown channel kind {kind!r}.", errors={"kind": [f"Use one of {', '.join(Channel.Kind.values)}."]}
+        )
     if Channel.objects.filter(code=code).exists():
         raise InvalidInput(f"Channel {code} already exists.", errors={"code": ["Already exists."]})
     channel = Channel(code=code, name=name, kind=kind)
@@ -28,3 +44,298 @@ def api_token_issue(*, channel: Channel, name: str = "default") -> str:
     raw = ApiToken.generate()
     ApiToken.objects.create(channel=channel, name=name, prefix=raw[:12], digest=hash_token(raw))
     return raw
+
+
+# --- customers -------------------------------------------------------------------------
+
+
+def normalise_email(email: str | None) -> str | None:
+    email = (email or "").strip().lower()
+    return email or None
+
+
+def normalise_phone(phone: str | None, *, region: str = "GB") -> str | None:
+    """Return the phone number in E.164, or raise InvalidInput when it is not a possible number."""
+    if not (phone or "").strip():
+        return None
+    try:
+        parsed = phonenumbers.parse(phone, region)
+    except phonenumbers.NumberParseException as exc:
+        raise InvalidInput(f"Not a phone number: {exc}.", errors={"customer.phone": ["Not a phone number."]}) from exc
+    if not phonenumbers.is_possible_number(parsed):
+        raise InvalidInput("Not a possible phone number.", errors={"customer.phone": ["Not a possible phone number."]})
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def customer_resolve(
+    *, email: str | None = None, phone: str | None = None, member_number: str | None = None, name: str = ""
+) -> Customer | None:
+    """Find the one customer any identifier belongs to, or create them; None when nothing identifies them."""
+    email, phone = normalise_email(email), normalise_phone(phone)
+    member_number = (member_number or "").strip() or None
+    ids = {"email": email, "phone": phone, "member_number": member_number}
+    lookup = Q()
+    for key, value in ids.items():
+        if value:
+            lookup |= Q(**{key: value})
+    if not lookup:
+        return None
+    customer = Customer.objects.filter(lookup, merged_into__isnull=True).order_by("pk").first()
+    if customer is None:
+        try:
+            with transaction.atomic():
+                return Customer.objects.create(name=name, **ids)
+        except IntegrityError:  # a concurrent order created them first
+            customer = Customer.objects.filter(lookup, merged_into__isnull=True).order_by("pk").first()
+    missing = {k: v for k, v in ids.items() if v and not getattr(customer, k)}
+    taken = Customer.objects.filter(Q(**{k: v for k, v in missing.items()}, _connector=Q.OR), merged_into__isnull=True)
+    if missing and not taken.exists():
+        Customer.objects.filter(pk=customer.pk).update(**missing)
+        for k, v in missing.items():
+            setattr(customer, k, v)
+    return customer
+
+
+@transaction.atomic
+def customers_merge(*, keep: Customer, merge: Customer, actor=None) -> Customer:
+    """Fold ``merge`` into ``keep``: its orders move over and its identifiers fill gaps."""
+    if keep.pk == merge.pk:
+        raise InvalidInput("A customer cannot be merged into themselves.", errors={"merge": ["Same customer."]})
+    Order.objects.filter(customer=merge).update(customer=keep)
+    gaps = {k: getattr(merge, k) for k in ("email", "phone", "member_number") if getattr(merge, k) and not getattr(keep, k)}
+    Customer.objects.filter(pk=merge.pk).update(merged_into=keep)
+    if gaps:
+        Customer.objects.filter(pk=keep.pk).update(**gaps)
+    keep.refresh_from_db()
+    return keep
+
+
+# --- order intake ----------------------------------------------------------------------
+
+
+@dataclass
+class OrderLineInput:
+    sku: str
+    quantity: int
+    unit_price: str | Decimal = "0"
+
+
+@dataclass
+class OrderInput:
+    """An order as a channel sends it (see the contract's POST /api/v1/orders)."""
+
+    channel: Channel
+    external_id: str
+    lines: list[OrderLineInput]
+    currency: str = "GBP"
+    method: str = Order.Method.DELIVERY
+    address: dict = field(default_factory=dict)
+    pickup_store: str | None = None
+    customer: dict = field(default_factory=dict)
+    payment_status: str = Order.PaymentStatus.AUTHORISED
+    tenders: list = field(default_factory=list)
+
+
+def _validated_lines(data: OrderInput) -> list[OrderLine]:
+    errors: dict[str, list[str]] = {}
+    if not data.lines:
+        errors["lines"] = ["At least one line is needed."]
+    skus = skus_resolve(codes=[line.sku for line in data.lines if isinstance(line.sku, str)], channel=data.channel)
+    lines = []
+    for i, line in enumerate(data.lines):
+        sku = skus.get(str(line.sku).strip())
+        if sku is None or not sku.active:
+            errors[f"lines[{i}].sku"] = [f"Unknown SKU {line.sku!r}."]
+        if not isinstance(line.quantity, int) or isinstance(line.quantity, bool) or line.quantity <= 0:
+            errors[f"lines[{i}].quantity"] = ["Must be a whole number above zero."]
+        try:
+            price = Decimal(str(line.unit_price))
+            if not price.is_finite() or price < 0:
+                raise InvalidOperation
+        except InvalidOperation:
+            errors[f"lines[{i}].unit_price"] = ["Must be a decimal amount of zero or more."]
+            price = Decimal(0)
+        lines.append(OrderLine(sku=sku, quantity=line.quantity, unit_price=price))
+    if errors:
+        raise InvalidInput("The order has invalid lines.", errors=errors)
+    return lines
+
+
+def _destination(data: OrderInput) -> tuple[Location | None, dict, float | None, float | None]:
+    if data.method == Order.Method.PICKUP:
+        store = Location.objects.filter(code=data.pickup_store or "", active=True).first()
+        if store is None:
+            raise InvalidInput(f"Unknown store {data.pickup_store!r}.", errors={"fulfilment.store": ["Unknown store."]})
+        if not store.pickup:
+            raise InvalidInput(
+                f"{store.code} does not offer collection.", errors={"fulfilment.store": ["Does not offer collection."]}
+            )
+        return store, {}, store.lat, store.lon
+    if data.method != Order.Method.DELIVERY:
+        raise InvalidInput("Unknown fulfilment method.", errors={"fulfilment.method": ["Use delivery or pickup."]})
+    address = dict(data.address or {})
+    missing = [f for f in ("line1", "city", "postcode", "country") if not str(address.get(f, "")).strip()]
+    if missing:
+        raise InvalidInput(
+            "The delivery address is incomplete.", errors={f"fulfilment.address.{f}": ["Required."] for f in missing}
+        )
+    lat, lon = address.pop("lat", None), address.pop("lon", None)
+    if lat is None or lon is None:
+        point = coordinates_for(postcode=address["postcode"], city=address["city"], country=address["country"])
+        if point is None:
+            raise InvalidInput(
+                "No coordinates were sent and the postcode is unknown.",
+                errors={"fulfilment.address.postcode": ["Unknown postcode; send lat and lon."]},
+            )
+        lat, lon = point
+    try:
+        lat, lon = float(lat), float(lon)
+    except (TypeError, ValueError):
+        lat = lon = float("nan")
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise InvalidInput("Coordinates out of range.", errors={"fulfilment.address.lat": ["Out of range."]})
+    return None, address, lat, lon
+
+
+def order_place(*, data: OrderInput, actor=None) -> tuple[Order, bool]:
+    """Capture, route and reserve an order in one transaction; return it and whether it is new.
+
+    Idempotent per (channel, external id): a repeat returns the first order and changes
+    nothing. A shortfall raises InsufficientStock and leaves nothing behind.
+    """
+    existing = Order.objects.filter(channel=data.channel, external_id=data.external_id).first()
+    if existing is not None:
+        return existing, False
+    try:
+        return _order_place(data=data, actor=actor), True
+    except IntegrityError:
+        # The same external id won a race a moment ago: answer with that order.
+        existing = Order.objects.filter(channel=data.channel, external_id=data.external_id).first()
+        if existing is None:
+            raise
+        return existing, False
+
+
+@transaction.atomic
+def _order_place(*, data: OrderInput, actor) -> Order:
+    # One transaction from customer to fulfilments: a failure anywhere (above all a stock
+    # shortfall while reserving) must leave no order, no customer change and no reservation.
+    if not (data.external_id or "").strip():
+        raise InvalidInput("external_id is required.", errors={"external_id": ["Required."]})
+    if not (isinstance(data.currency, str) and len(data.currency) == 3 and data.currency.isalpha()):
+        raise InvalidInput("currency must be a 3-letter ISO code.", errors={"currency": ["3-letter ISO code."]})
+    if data.payment_status not in Order.PaymentStatus.values:
+        raise InvalidInput("Unknown payment status.", errors={"payment.status": [f"One of {Order.PaymentStatus.values}."]})
+    lines = _validated_lines(data)
+    store, address, lat, lon = _destination(data)
+    customer = customer_resolve(
+        email=data.customer.get("email"),
+        phone=data.customer.get("phone"),
+        member_number=data.customer.get("member_number"),
+        name=data.customer.get("name", ""),
+    )
+    order = Order.objects.create(
+        channel=data.channel,
+        external_id=data.external_id.strip(),
+        customer=customer,
+        currency=data.currency.upper(),
+        total=sum((line.unit_price * line.quantity for line in lines), Decimal(0)),
+        payment_status=data.payment_status,
+        tenders=data.tenders,
+        method=data.method,
+        pickup_location=store,
+        address=address,
+        lat=lat,
+        lon=lon,
+        placed_by=actor,
+    )
+    for line in lines:
+        line.order = order
+    OrderLine.objects.bulk_create(lines)
+    OutboxEvent.objects.create(
+        type="order.created", channel=data.channel, order=order, data={"order": order.pk, "number": order.number}
+    )
+    if data.payment_status in (Order.PaymentStatus.PENDING, Order.PaymentStatus.FAILED):
+        transition_apply(order, "hold", order=order, subject="order", actor=actor, reason="payment", reason_code="payment")
+    else:
+        order_router().allocate(order=order, actor=actor)
+    return order
+
+
+# --- holds, cancellation, notes --------------------------------------------------------
+
+
+def _locked(order: Order) -> Order:
+    return Order.objects.select_for_update().get(pk=order.pk)
+
+
+@transaction.atomic
+def order_hold(*, order: Order, reason: str, actor=None, note: str = "") -> Order:
+    """Put a placed order on hold before it is routed."""
+    if reason not in Order.HoldReason.values:
+        raise InvalidInput("Unknown hold reason.", errors={"reason": [f"One of {Order.HoldReason.values}."]})
+    order = _locked(order)
+    transition_apply(order, "hold", order=order, subject="order", actor=actor, reason=note or reason, reason_code=reason)
+    return order
+
+
+@transaction.atomic
+def order_release(*, order: Order, actor=None, note: str = "") -> Order:
+    """Release a hold; the order is routed at once."""
+    order = _locked(order)
+    transition_apply(order, "release", order=order, subject="order", actor=actor, reason=note or "released")
+    order_router().allocate(order=order, actor=actor)
+    return order
+
+
+@transaction.atomic
+def order_cancel(*, order: Order, reason: str, actor=None, lines: dict[int, int] | None = None) -> Order:
+    """Cancel the whole order, or some quantities of its lines, before they are dispatched.
+
+    ``lines`` maps order line id → quantity to cancel. Stock is released by the
+    fulfilment layer; an order with nothing left open becomes cancelled.
+    """
+    order = _locked(order)
+    if order.status not in Order.BEFORE_DISPATCH:
+        raise InvalidInput(f"Order {order.number} was already {order.status}.", errors={"order": ["Already dispatched."]})
+    order_router().cancel(order=order, actor=actor, reason=reason, lines=lines)
+    order_lines = list(order.lines.all())
+    if lines is None:
+        todo = {line.pk: line.open_quantity for line in order_lines}
+    else:
+        known = {line.pk: line for line in order_lines}
+        for line_id, quantity in lines.items():
+            if line_id not in known or quantity <= 0 or quantity > known[line_id].open_quantity:
+                raise InvalidInput("Cannot cancel that quantity.", errors={f"lines.{line_id}": ["Not open on this order."]})
+        todo = lines
+    for line in order_lines:
+        if todo.get(line.pk):
+            line.cancelled_quantity += todo[line.pk]
+            line.save(update_fields=["cancelled_quantity"])
+    if all(line.open_quantity == 0 for line in order_lines):
+        transition_apply(order, "cancel", order=order, subject="order", actor=actor, reason=reason)
+    return order
+
+
+def note_add(*, order: Order, text: str, author=None) -> Note:
+    """Add a service note every channel and store sees on the order."""
+    if not text.strip():
+        raise InvalidInput("A note needs text.", errors={"text": ["Required."]})
+    return Note.objects.create(order=order, text=text.strip(), author=author)
+
+
+def orders_expire_unpaid(*, now=None) -> int:
+    """Cancel orders still held for payment after the unpaid window; safe to run twice."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(hours=settings.OMS_UNPAID_EXPIRY_HOURS)
+    due = Order.objects.filter(
+        status=Order.Status.ON_HOLD, hold_reason=Order.HoldReason.PAYMENT, created_at__lte=cutoff
+    ).values_list("pk", flat=True)
+    expired = 0
+    for pk in list(due):
+        with transaction.atomic():
+            order = Order.objects.select_for_update().get(pk=pk)
+            if order.status == Order.Status.ON_HOLD and order.hold_reason == Order.HoldReason.PAYMENT:
+                transition_apply(order, "cancel", order=order, subject="order", reason="unpaid")
+                expired += 1
+    return expired

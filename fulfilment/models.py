@@ -1,0 +1,154 @@
+"""Routing policies and fulfilment orders: the part of an order one location executes."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django_fsm import FSMField, FSMModelMixin, transition
+
+from inventory.models import Channel, Location, Sku
+from oms.models import Order, OrderLine
+
+
+class RoutingPolicyVersion(models.Model):
+    """One version of a channel's routing weights and rules (``fulfilment.routing.RoutingPolicy`` as JSON).
+
+    Versions are never edited in place once used: a change is a new version, and each
+    order records the version it was routed under. A row without a channel is the default.
+    """
+
+    channel = models.ForeignKey(Channel, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    version = models.PositiveIntegerField()
+    data = models.JSONField(default=dict, blank=True)
+    active = models.BooleanField(default=True)
+    note = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["channel", "-version"]
+        constraints = [models.UniqueConstraint(fields=["channel", "version"], name="routing_policy_version_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.channel_id or 'default'} v{self.version}"
+
+
+class Fulfilment(FSMModelMixin, models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        ACCEPTED = "accepted"
+        PICKING = "picking"
+        PACKED = "packed"
+        SHIPPED = "shipped"
+        DELIVERED = "delivered"
+        READY_FOR_PICKUP = "ready_for_pickup"
+        COLLECTED = "collected"
+        EXPIRED = "expired"
+        DECLINED = "declined"
+        CANCELLED = "cancelled"
+
+    class Method(models.TextChoices):
+        SHIP_FROM_WAREHOUSE = "ship_from_warehouse"
+        SHIP_FROM_STORE = "ship_from_store"
+        CLICK_AND_COLLECT = "click_and_collect"
+
+    class DeclineReason(models.TextChoices):
+        NOT_IN_STOCK = "not_in_stock"
+        DAMAGED = "damaged"
+        MISMATCH = "mismatch"
+
+    S = Status
+    CLOSED = [S.DELIVERED, S.COLLECTED, S.EXPIRED, S.DECLINED, S.CANCELLED]
+    INACTIVE = [S.EXPIRED, S.DECLINED, S.CANCELLED]
+    DISPATCHED = [S.SHIPPED, S.DELIVERED, S.COLLECTED]
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="fulfilments")
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="fulfilments")
+    source_location = models.ForeignKey(
+        Location, on_delete=models.PROTECT, related_name="+", help_text="Where the stock is reserved."
+    )
+    method = models.CharField(max_length=24, choices=Method.choices)
+    status = FSMField(default=S.PENDING, choices=Status.choices, protected=True)
+    ready_by = models.DateTimeField(null=True, blank=True)
+    pickup_code = models.CharField(max_length=6, blank=True)
+    carrier = models.CharField(max_length=64, blank=True)
+    tracking = models.CharField(max_length=64, blank=True, db_index=True)
+    decline_reason = models.CharField(max_length=16, choices=DeclineReason.choices, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    ready_at = models.DateTimeField(null=True, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+        indexes = [
+            models.Index(fields=["location", "status"], name="fulfilment_queue"),
+            models.Index(fields=["status", "ready_at"], condition=Q(status="ready_for_pickup"), name="fulfilment_on_shelf"),
+        ]
+
+    def __str__(self) -> str:
+        return f"F{self.pk} {self.method} @ {self.location_id}"
+
+    @property
+    def subject(self) -> str:
+        return f"fulfilment:{self.pk}"
+
+    def is_pickup(self) -> bool:
+        return self.method == self.Method.CLICK_AND_COLLECT
+
+    def is_shipment(self) -> bool:
+        return not self.is_pickup()
+
+    @transition(field=status, source=S.PENDING, target=S.ACCEPTED)
+    def accept(self) -> None:
+        """The location takes the work on."""
+
+    @transition(field=status, source=[S.PENDING, S.ACCEPTED, S.PICKING], target=S.DECLINED)
+    def decline(self, *, reason_code: str) -> None:
+        """Refuse the work; the service adjusts stock by the reason and re-routes the lines."""
+        self.decline_reason = reason_code
+
+    @transition(field=status, source=[S.ACCEPTED, S.PICKING], target=S.PICKING)
+    def pick(self) -> None:
+        """Record what was taken off the shelf; a short pick re-routes the rest."""
+
+    @transition(field=status, source=S.PICKING, target=S.PACKED)
+    def pack(self) -> None:
+        """Everything picked is packed."""
+
+    @transition(field=status, source=S.PACKED, target=S.SHIPPED, conditions=[is_shipment])
+    def ship(self, *, carrier: str, tracking: str) -> None:
+        """Handed to the carrier; the service commits the stock."""
+        self.carrier, self.tracking = carrier, tracking
+
+    @transition(field=status, source=S.SHIPPED, target=S.DELIVERED)
+    def deliver(self) -> None:
+        """The carrier reports delivery."""
+
+    @transition(field=status, source=[S.PICKING, S.PACKED], target=S.READY_FOR_PICKUP, conditions=[is_pickup])
+    def ready(self, *, pickup_code: str, at) -> None:
+        """On the collection shelf; the customer gets the pickup code."""
+        self.pickup_code, self.ready_at = pickup_code, at
+
+    @transition(field=status, source=S.READY_FOR_PICKUP, target=S.COLLECTED)
+    def collect(self) -> None:
+        """Handed over against the pickup code; the service commits the stock."""
+
+    @transition(field=status, source=S.READY_FOR_PICKUP, target=S.EXPIRED)
+    def expire(self) -> None:
+        """Not collected in time; the service releases the stock and asks for a refund."""
+
+    @transition(
+        field=status, source=[S.PENDING, S.ACCEPTED, S.PICKING, S.PACKED, S.READY_FOR_PICKUP], target=S.CANCELLED
+    )
+    def cancel(self) -> None:
+        """Stop the work before dispatch; the service releases the stock."""
+
+
+class FulfilmentLine(models.Model):
+    fulfilment = models.ForeignKey(Fulfilment, on_delete=models.CASCADE, related_name="lines")
+    order_line = models.ForeignKey(OrderLine, on_delete=models.CASCADE, related_name="fulfilment_lines")
+    sku = models.ForeignKey(Sku, on_delete=models.PROTECT, related_name="+")
+    quantity = models.PositiveIntegerField()
+    picked_quantity = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["pk"]

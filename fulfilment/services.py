@@ -1,0 +1,484 @@
+"""Routing orders into fulfilments and moving fulfilments through their life.
+
+Every function here runs in one transaction with the order row locked, so two staff
+members (or a store and the API) acting on the same order queue behind each other.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from collections import Counter, defaultdict
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from inventory.exceptions import InsufficientStock, InvalidInput
+from inventory.models import AdjustmentReason, Location, Reservation, Sku
+from inventory.services import (
+    StockRequest,
+    reservations_commit,
+    reservations_release,
+    stock_adjust,
+    stock_reserve,
+    stock_write_off,
+)
+from oms.models import Order, OrderLine, OutboxEvent
+from oms.services import order_cancel
+from oms.transitions import transition_apply
+
+from .models import Fulfilment, FulfilmentLine
+from .routing import RoutingRequest, route
+from .selectors import order_shortfall_alternatives, routing_candidates, routing_policy_for
+
+F = Fulfilment.Status
+MAX_ROUTING_ATTEMPTS = 3
+
+
+# --- order status ----------------------------------------------------------------------
+
+
+def _order_target_status(fulfilments: list[Fulfilment]) -> str | None:
+    """The order status its live fulfilments imply (None: leave it as it is)."""
+    live = [f.status for f in fulfilments if f.status not in Fulfilment.INACTIVE]
+    if not live:
+        return None
+    if all(s in (F.DELIVERED, F.COLLECTED) for s in live):
+        return Order.Status.COMPLETED
+    if all(s in Fulfilment.DISPATCHED for s in live):
+        return Order.Status.SHIPPED
+    if all(s in Fulfilment.DISPATCHED or s == F.READY_FOR_PICKUP for s in live):
+        return Order.Status.READY_FOR_PICKUP
+    if any(s in Fulfilment.DISPATCHED for s in live):
+        return Order.Status.PARTIALLY_SHIPPED
+    if any(s != F.PENDING for s in live):
+        return Order.Status.IN_FULFILMENT
+    return Order.Status.ALLOCATED
+
+
+ORDER_ACTION_FOR = {
+    Order.Status.COMPLETED: "complete",
+    Order.Status.SHIPPED: "ship",
+    Order.Status.READY_FOR_PICKUP: "make_ready_for_pickup",
+    Order.Status.PARTIALLY_SHIPPED: "ship_partially",
+    Order.Status.IN_FULFILMENT: "start_fulfilment",
+    Order.Status.ALLOCATED: "allocate",
+}
+
+
+def order_sync_status(*, order: Order, actor=None, reason: str = "") -> Order:
+    """Move the order to the status its fulfilments imply, by its own transitions."""
+    target = _order_target_status(list(order.fulfilments.all()))
+    if target is not None and target != order.status:
+        transition_apply(order, ORDER_ACTION_FOR[target], order=order, subject="order", actor=actor, reason=reason)
+    return order
+
+
+# --- routing ---------------------------------------------------------------------------
+
+
+def _open_quantities(order: Order) -> dict[int, int]:
+    """Units per order line that no live fulfilment covers yet."""
+    covered = Counter()
+    for line in FulfilmentLine.objects.filter(order_line__order=order).exclude(fulfilment__status__in=Fulfilment.INACTIVE):
+        covered[line.order_line_id] += line.quantity
+    return {
+        line.pk: line.open_quantity - covered[line.pk]
+        for line in order.lines.all()
+        if line.open_quantity - covered[line.pk] > 0
+    }
+
+
+def _excluded_locations(order: Order) -> frozenset[int]:
+    return frozenset(order.fulfilments.filter(status=F.DECLINED).values_list("location_id", flat=True))
+
+
+def _create_fulfilments(order: Order, plan, open_lines: dict[int, int], lines_by_id: dict[int, OrderLine]) -> None:
+    by_sku: dict[int, list[int]] = defaultdict(list)  # sku id -> order line ids still to place
+    for line_id in open_lines:
+        by_sku[lines_by_id[line_id].sku_id].append(line_id)
+    remaining = dict(open_lines)
+    requests = []
+    locations = Location.objects.in_bulk({g.location_id for g in plan.groups} | {g.source_location_id for g in plan.groups})
+    skus = Sku.objects.in_bulk({sku_id for g in plan.groups for sku_id in g.lines})
+    for group in plan.groups:
+        fulfilment = Fulfilment.objects.create(
+            order=order,
+            location=locations[group.location_id],
+            source_location=locations[group.source_location_id],
+            method=group.method,
+            ready_by=group.ready_by,
+        )
+        new_lines = []
+        for sku_id, quantity in group.lines.items():
+            requests.append(StockRequest(skus[sku_id], locations[group.source_location_id], quantity))
+            for line_id in by_sku[sku_id]:
+                take = min(quantity, remaining[line_id])
+                if take:
+                    new_lines.append(FulfilmentLine(fulfilment=fulfilment, order_line_id=line_id, sku_id=sku_id, quantity=take))
+                    remaining[line_id] -= take
+                    quantity -= take
+        FulfilmentLine.objects.bulk_create(new_lines)
+    stock_reserve(requests=requests, owner_ref=order.owner_ref, channel=order.channel)
+
+
+def order_route(*, order: Order, actor=None, reason: str = "placed", at_placement: bool = False) -> Order:
+    """Route the order's uncovered lines, reserve their stock and create fulfilments.
+
+    Candidates are read, the pure routing engine decides, and the reservation proves
+    the decision: if another order took the stock in between, routing runs again on
+    fresh numbers. When nothing fits, the channel policy's fallback applies at
+    placement (reject raises InsufficientStock); a later re-route backorders instead.
+    """
+    open_lines = _open_quantities(order)
+    if not open_lines:
+        return order
+    lines_by_id = {line.pk: line for line in order.lines.all()}
+    wanted = Counter()
+    for line_id, quantity in open_lines.items():
+        wanted[lines_by_id[line_id].sku_id] += quantity
+    policy = routing_policy_for(channel=order.channel)
+    excluded = _excluded_locations(order)
+    for attempt in range(MAX_ROUTING_ATTEMPTS):
+        request = RoutingRequest(
+            lines=dict(wanted),
+            method="pickup" if order.method == Order.Method.PICKUP else "delivery",
+            destination=(order.lat, order.lon),
+            pickup_location_id=order.pickup_location_id,
+            excluded=excluded,
+            now=timezone.now(),
+        )
+        candidates = routing_candidates(
+            channel=order.channel, sku_ids=list(wanted), pickup_location_id=order.pickup_location_id
+        )
+        plan = route(request, candidates, policy)
+        order.routing = {"reason": reason, **plan.explanation}
+        order.routing_policy_version = plan.policy_version
+        if plan.status != "routed":
+            break
+        try:
+            with transaction.atomic():
+                _create_fulfilments(order, plan, open_lines, lines_by_id)
+            break
+        except InsufficientStock:
+            if attempt == MAX_ROUTING_ATTEMPTS - 1:
+                raise
+    order.save(update_fields=["routing", "routing_policy_version"])
+    if plan.status == "routed":
+        return order_sync_status(order=order, actor=actor, reason=plan.explanation.get("summary", reason))
+    fallback = plan.status if at_placement else "backorder"
+    if fallback == "reject":
+        raise InsufficientStock(order_shortfall_alternatives(order=order, unfilled=plan.unfilled))
+    if fallback == "hold" and order.status == Order.Status.PLACED:
+        transition_apply(order, "hold", order=order, subject="order", actor=actor, reason="no stock", reason_code="stock")
+    elif order.status in (Order.Status.PLACED, Order.Status.ALLOCATED, Order.Status.IN_FULFILMENT):
+        if _order_target_status(list(order.fulfilments.all())) is None:
+            transition_apply(order, "backorder", order=order, subject="order", actor=actor, reason=reason)
+    return order
+
+
+class FulfilmentRouter:
+    """The fulfilment layer's side of ``oms.ports.OrderRouter``."""
+
+    def allocate(self, *, order: Order, actor=None) -> None:
+        order_route(order=order, actor=actor, at_placement=order.status == Order.Status.PLACED)
+
+    def cancel(self, *, order: Order, actor=None, reason: str, lines: dict[int, int] | None = None) -> None:
+        _cancel_lines(order=order, actor=actor, reason=reason, lines=lines)
+
+
+# --- stock of one fulfilment -----------------------------------------------------------
+
+
+def _reservations(fulfilment: Fulfilment, sku_ids) -> list[Reservation]:
+    return list(
+        Reservation.objects.filter(
+            owner_ref=fulfilment.order.owner_ref,
+            status=Reservation.Status.ACTIVE,
+            stock_level__location_id=fulfilment.source_location_id,
+            stock_level__sku_id__in=list(sku_ids),
+        )
+        .select_related("stock_level")
+        .order_by("pk")
+    )
+
+
+def _portion(reservations: list[Reservation], units: Counter) -> dict[int, int]:
+    """Reservation id → units, taking ``units`` (sku id → quantity) from the reservations in order."""
+    take: dict[int, int] = {}
+    left = Counter(units)
+    for r in reservations:
+        n = min(r.quantity, left[r.stock_level.sku_id])
+        if n > 0:
+            take[r.pk] = n
+            left[r.stock_level.sku_id] -= n
+    return take
+
+
+def _release(fulfilment: Fulfilment, units: Counter, *, reason: str, actor) -> None:
+    if not units:
+        return
+    reservations = _reservations(fulfilment, units)
+    reservations_release(reservations=reservations, quantities=_portion(reservations, units), reason=reason, actor=actor)
+
+
+def _commit(fulfilment: Fulfilment, units: Counter, *, actor) -> None:
+    reservations = _reservations(fulfilment, units)
+    reservations_commit(
+        reservations=reservations, quantities=_portion(reservations, units), reference=fulfilment.order.number, actor=actor
+    )
+
+
+def _units(lines) -> Counter:
+    units = Counter()
+    for line in lines:
+        units[line.sku_id] += line.quantity
+    return units
+
+
+def _cancel_lines(*, order: Order, actor, reason: str, lines: dict[int, int] | None) -> None:
+    """Take quantities out of the order's undispatched fulfilments and release their stock."""
+    todo = dict(lines) if lines is not None else None
+    for fulfilment in order.fulfilments.exclude(status__in=Fulfilment.CLOSED + [F.SHIPPED]).select_for_update():
+        released = Counter()
+        for fl in fulfilment.lines.all():
+            n = fl.quantity if todo is None else min(fl.quantity, todo.get(fl.order_line_id, 0))
+            if n:
+                fl.quantity -= n
+                fl.save(update_fields=["quantity"])
+                released[fl.sku_id] += n
+                if todo is not None:
+                    todo[fl.order_line_id] -= n
+        _release(fulfilment, released, reason=reason, actor=actor)
+        if released and not any(fl.quantity for fl in fulfilment.lines.all()):
+            transition_apply(fulfilment, "cancel", order=order, subject=fulfilment.subject, actor=actor, reason=reason)
+
+
+# --- fulfilment actions ----------------------------------------------------------------
+
+
+def _locked(fulfilment: Fulfilment) -> Fulfilment:
+    Order.objects.select_for_update().get(pk=fulfilment.order_id)
+    return Fulfilment.objects.select_for_update().select_related("order", "order__channel").get(pk=fulfilment.pk)
+
+
+def _act(fulfilment: Fulfilment, action: str, *, actor=None, reason: str = "", **kwargs) -> None:
+    transition_apply(
+        fulfilment, action, order=fulfilment.order, subject=fulfilment.subject, actor=actor, reason=reason, **kwargs
+    )
+
+
+@transaction.atomic
+def fulfilment_accept(*, fulfilment: Fulfilment, actor=None) -> Fulfilment:
+    """The location takes the work on."""
+    fulfilment = _locked(fulfilment)
+    _act(fulfilment, "accept", actor=actor)
+    order_sync_status(order=fulfilment.order, actor=actor, reason=f"accepted at {fulfilment.location.code}")
+    return fulfilment
+
+
+def _adjust_for_reason(fulfilment: Fulfilment, units: Counter, *, reason_code: str, actor) -> None:
+    """Make the location's stock tell the truth the reason reveals, after the stock was released."""
+    location = fulfilment.source_location
+    skus = Sku.objects.in_bulk(list(units))
+    for sku_id, quantity in sorted(units.items()):
+        if reason_code == Fulfilment.DeclineReason.NOT_IN_STOCK:
+            stock_adjust(
+                sku=skus[sku_id], location=location, delta=-quantity, reason=AdjustmentReason.LOST,
+                reference=fulfilment.order.number, actor=actor,
+            )
+        elif reason_code == Fulfilment.DeclineReason.DAMAGED:
+            stock_write_off(
+                sku=skus[sku_id], location=location, quantity=quantity, reason=AdjustmentReason.DAMAGED,
+                reference=fulfilment.order.number, actor=actor,
+            )
+
+
+@transaction.atomic
+def fulfilment_decline(*, fulfilment: Fulfilment, reason_code: str, actor=None, note: str = "") -> Fulfilment:
+    """Refuse the work: release its stock, correct the store's stock by the reason, re-route the lines elsewhere.
+
+    not_in_stock: the units are not there (on-hand drops); damaged: they are written
+    off; mismatch: the stock stays as it is for a count to settle.
+    """
+    if reason_code not in Fulfilment.DeclineReason.values:
+        raise InvalidInput("Unknown decline reason.", errors={"reason": [f"One of {Fulfilment.DeclineReason.values}."]})
+    fulfilment = _locked(fulfilment)
+    _act(fulfilment, "decline", actor=actor, reason=note or reason_code, reason_code=reason_code)
+    units = _units(fulfilment.lines.all())
+    _release(fulfilment, units, reason=f"declined:{reason_code}", actor=actor)
+    _adjust_for_reason(fulfilment, units, reason_code=reason_code, actor=actor)
+    order_route(order=fulfilment.order, actor=actor, reason=f"{fulfilment.location.code} declined ({reason_code})")
+    return fulfilment
+
+
+@transaction.atomic
+def fulfilment_pick(
+    *, fulfilment: Fulfilment, picked: dict[str, int], actor=None, short_reason: str = Fulfilment.DeclineReason.NOT_IN_STOCK
+) -> Fulfilment:
+    """Record the units picked per SKU code; what is short is released, corrected and re-routed."""
+    fulfilment = _locked(fulfilment)
+    lines = list(fulfilment.lines.select_related("sku"))
+    by_code = {fl.sku.code: fl for fl in lines}
+    errors = {}
+    for code, quantity in picked.items():
+        fl = by_code.get(code)
+        if fl is None:
+            errors[f"lines.{code}"] = ["Not on this fulfilment."]
+        elif not isinstance(quantity, int) or isinstance(quantity, bool) or not 0 <= quantity <= fl.quantity:
+            errors[f"lines.{code}"] = [f"Pick between 0 and {fl.quantity}."]
+    if errors:
+        raise InvalidInput("The pick does not match the fulfilment.", errors=errors)
+    if not any(picked.get(fl.sku.code, fl.quantity) for fl in lines):
+        return fulfilment_decline(fulfilment=fulfilment, reason_code=short_reason, actor=actor, note="nothing picked")
+    short = Counter()
+    for fl in lines:
+        got = picked.get(fl.sku.code, fl.quantity)
+        if got < fl.quantity:
+            short[fl.sku_id] += fl.quantity - got
+            fl.quantity = got
+        fl.picked_quantity = got
+        fl.save(update_fields=["quantity", "picked_quantity"])
+    _act(fulfilment, "pick", actor=actor, reason="short pick" if short else "")
+    if short:
+        _release(fulfilment, short, reason=f"short_pick:{short_reason}", actor=actor)
+        _adjust_for_reason(fulfilment, short, reason_code=short_reason, actor=actor)
+        order_route(order=fulfilment.order, actor=actor, reason=f"short pick at {fulfilment.location.code}")
+    order_sync_status(order=fulfilment.order, actor=actor)
+    return fulfilment
+
+
+@transaction.atomic
+def fulfilment_pack(*, fulfilment: Fulfilment, actor=None) -> Fulfilment:
+    fulfilment = _locked(fulfilment)
+    _act(fulfilment, "pack", actor=actor)
+    return fulfilment
+
+
+@transaction.atomic
+def fulfilment_ship(*, fulfilment: Fulfilment, carrier: str, tracking: str, actor=None) -> Fulfilment:
+    """Hand the parcel to the carrier: the reserved units leave on-hand through the ledger."""
+    if not carrier.strip() or not tracking.strip():
+        raise InvalidInput("Carrier and tracking are required.", errors={"carrier": ["Required."], "tracking": ["Required."]})
+    fulfilment = _locked(fulfilment)
+    _act(fulfilment, "ship", actor=actor, carrier=carrier.strip(), tracking=tracking.strip())
+    _commit(fulfilment, _units(fulfilment.lines.all()), actor=actor)
+    order_sync_status(order=fulfilment.order, actor=actor, reason=f"shipped by {carrier}")
+    return fulfilment
+
+
+@transaction.atomic
+def fulfilment_deliver(*, fulfilment: Fulfilment, actor=None) -> Fulfilment:
+    fulfilment = _locked(fulfilment)
+    _act(fulfilment, "deliver", actor=actor)
+    order_sync_status(order=fulfilment.order, actor=actor)
+    return fulfilment
+
+
+@transaction.atomic
+def fulfilment_ready(*, fulfilment: Fulfilment, actor=None) -> Fulfilment:
+    """Put a click-and-collect parcel on the shelf and give the customer a pickup code."""
+    fulfilment = _locked(fulfilment)
+    code = f"{secrets.randbelow(10**6):06d}"
+    _act(fulfilment, "ready", actor=actor, pickup_code=code, at=timezone.now())
+    OutboxEvent.objects.create(
+        type="fulfilment.ready_for_pickup",
+        channel=fulfilment.order.channel,
+        order=fulfilment.order,
+        data={"fulfilment": fulfilment.pk, "order_number": fulfilment.order.number, "store": fulfilment.location.code},
+    )
+    order_sync_status(order=fulfilment.order, actor=actor)
+    return fulfilment
+
+
+@transaction.atomic
+def fulfilment_collect(*, fulfilment: Fulfilment, pickup_code: str, actor=None) -> Fulfilment:
+    """Hand the parcel over once the customer's pickup code matches."""
+    fulfilment = _locked(fulfilment)
+    if fulfilment.status == F.READY_FOR_PICKUP and not hmac.compare_digest(
+        fulfilment.pickup_code, str(pickup_code or "").strip()
+    ):
+        raise InvalidInput("The pickup code does not match.", errors={"pickup_code": ["Wrong code."]})
+    _act(fulfilment, "collect", actor=actor)
+    _commit(fulfilment, _units(fulfilment.lines.all()), actor=actor)
+    order_sync_status(order=fulfilment.order, actor=actor, reason="collected")
+    return fulfilment
+
+
+@transaction.atomic
+def fulfilment_expire(*, fulfilment: Fulfilment, actor=None) -> Fulfilment | None:
+    """Give up on a parcel nobody collected: release the stock, cancel its lines, ask for a refund.
+
+    Returns None when it is no longer waiting (a second run of the job does nothing).
+    """
+    fulfilment = _locked(fulfilment)
+    if fulfilment.status != F.READY_FOR_PICKUP:
+        return None
+    _act(fulfilment, "expire", actor=actor, reason="not collected in time")
+    lines = list(fulfilment.lines.select_related("order_line"))
+    _release(fulfilment, _units(lines), reason="pickup_expired", actor=actor)
+    order = fulfilment.order
+    refund = 0
+    for fl in lines:
+        OrderLine.objects.filter(pk=fl.order_line_id).update(cancelled_quantity=fl.order_line.cancelled_quantity + fl.quantity)
+        refund += fl.order_line.unit_price * fl.quantity
+    OutboxEvent.objects.create(
+        type="refund.requested",
+        channel=order.channel,
+        order=order,
+        data={"order": order.pk, "order_number": order.number, "amount": str(refund), "currency": order.currency,
+              "reason": "pickup_expired"},
+    )
+    if not any(line.open_quantity for line in order.lines.all()):
+        transition_apply(order, "cancel", order=order, subject="order", actor=actor, reason="pickup expired")
+    else:
+        order_sync_status(order=order, actor=actor)
+    return fulfilment
+
+
+@transaction.atomic
+def fulfilment_cancel(*, fulfilment: Fulfilment, reason: str, actor=None) -> Fulfilment:
+    """Cancel one fulfilment's open lines on the order (the service-agent action)."""
+    fulfilment = _locked(fulfilment)
+    lines = {fl.order_line_id: fl.quantity for fl in fulfilment.lines.all() if fl.quantity}
+    order_cancel(order=fulfilment.order, reason=reason, actor=actor, lines=lines)
+    fulfilment.refresh_from_db()
+    return fulfilment
+
+
+# --- timed jobs ------------------------------------------------------------------------
+
+
+def pickups_remind(*, now=None) -> int:
+    """Mark and announce parcels waiting longer than the reminder time; each is reminded once."""
+    now = now or timezone.now()
+    due = Fulfilment.objects.filter(
+        status=F.READY_FOR_PICKUP,
+        reminded_at__isnull=True,
+        ready_at__lte=now - timedelta(hours=settings.OMS_PICKUP_REMINDER_HOURS),
+    ).select_related("order")
+    count = 0
+    for fulfilment in due:
+        with transaction.atomic():
+            if Fulfilment.objects.filter(pk=fulfilment.pk, reminded_at__isnull=True).update(reminded_at=now):
+                OutboxEvent.objects.create(
+                    type="fulfilment.pickup_reminder",
+                    channel_id=fulfilment.order.channel_id,
+                    order=fulfilment.order,
+                    data={"fulfilment": fulfilment.pk, "order_number": fulfilment.order.number},
+                )
+                count += 1
+    return count
+
+
+def pickups_expire(*, now=None) -> int:
+    """Expire parcels left on the shelf past the collection window."""
+    now = now or timezone.now()
+    due = list(
+        Fulfilment.objects.filter(
+            status=F.READY_FOR_PICKUP, ready_at__lte=now - timedelta(days=settings.OMS_PICKUP_EXPIRY_DAYS)
+        )
+    )
+    return sum(1 for fulfilment in due if fulfilment_expire(fulfilment=fulfilment) is not None)

@@ -1,0 +1,9 @@
+from celery import shared_task
+
+from .services import orders_expire_unpaid
+
+
+@shared_task
+def expire_unpaid_orders() -> int:
+    """Cancel orders whose payment never came within the unpaid window."""
+    return orders_expire_unpaid()

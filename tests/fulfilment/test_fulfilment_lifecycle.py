@@ -1,0 +1,126 @@
+import pytest
+
+from fulfilment.models import Fulfilment
+from fulfilment.services import (
+    fulfilment_accept,
+    fulfilment_collect,
+    fulfilment_decline,
+    fulfilment_pack,
+    fulfilment_pick,
+    fulfilment_ready,
+    fulfilment_ship,
+    pickups_expire,
+)
+from inventory.exceptions import InvalidInput
+from inventory.models import StockMovement
+from inventory.selectors import inventory_discrepancies
+from oms.exceptions import TransitionNotAllowed
+from oms.models import Order, OutboxEvent
+from oms.selectors import order_timeline
+from tests.orders_support import network, place  # noqa: F401
+
+pytestmark = pytest.mark.django_db
+
+
+def test_ship_from_store_commits_the_stock(network):
+    a = network.skus[0]
+    network.stock(network.soho, a, 5)
+    order = place(network, [(a, 2)])
+    f = order.fulfilments.get()
+    fulfilment_accept(fulfilment=f)
+    fulfilment_pick(fulfilment=f, picked={a.code: 2})
+    fulfilment_pack(fulfilment=f)
+    fulfilment_ship(fulfilment=f, carrier="DPD", tracking="TRK1")
+    order.refresh_from_db()
+    assert order.status == Order.Status.SHIPPED
+    level = network.level(network.soho, a)
+    assert (level.on_hand, level.reserved) == (3, 0)
+    assert inventory_discrepancies() == []
+
+
+def test_invalid_transition_names_the_allowed_actions(network):
+    a = network.skus[0]
+    network.stock(network.soho, a, 5)
+    f = place(network, [(a, 1)]).fulfilments.get()
+    with pytest.raises(TransitionNotAllowed) as exc:
+        fulfilment_ship(fulfilment=f, carrier="DPD", tracking="T")
+    assert exc.value.allowed == ["accept", "cancel", "decline"]
+    assert Fulfilment.objects.get(pk=f.pk).status == "pending"
+
+
+def test_decline_reroutes_to_the_next_best_location_and_corrects_stock(network):
+    a = network.skus[0]
+    network.stock(network.soho, a, 3)
+    network.stock(network.camden, a, 3)
+    order = place(network, [(a, 2)])
+    soho = order.fulfilments.get()
+    assert soho.location == network.soho
+    fulfilment_decline(fulfilment=soho, reason_code="damaged")
+    order.refresh_from_db()
+    new = order.fulfilments.exclude(pk=soho.pk).get()
+    assert new.location == network.camden
+    assert network.level(network.soho, a).on_hand == 1  # the two damaged units were written off
+    assert StockMovement.objects.filter(kind="write_off", stock_level__location=network.soho).exists()
+    assert network.level(network.camden, a).reserved == 2
+    texts = [e.text for e in order_timeline(order=order)]
+    assert any("decline" in t for t in texts)
+    assert "ST-SOHO declined (damaged)" in order.routing["reason"]
+    assert inventory_discrepancies() == []
+
+
+def test_short_pick_reroutes_the_rest(network):
+    a = network.skus[0]
+    network.stock(network.soho, a, 3)
+    network.stock(network.camden, a, 3)
+    order = place(network, [(a, 3)])
+    f = order.fulfilments.get()
+    fulfilment_accept(fulfilment=f)
+    fulfilment_pick(fulfilment=f, picked={a.code: 1})
+    rest = order.fulfilments.exclude(pk=f.pk).get()
+    assert (rest.location, rest.lines.get().quantity) == (network.camden, 2)
+    assert network.level(network.soho, a).on_hand == 1  # two were not there
+    assert inventory_discrepancies() == []
+
+
+def test_pickup_ready_then_collect_with_the_code(network):
+    a = network.skus[0]
+    network.stock(network.camden, a, 2)
+    order = place(network, [(a, 1)], method="pickup", store=network.camden)
+    f = order.fulfilments.get()
+    fulfilment_accept(fulfilment=f)
+    fulfilment_pick(fulfilment=f, picked={a.code: 1})
+    fulfilment_ready(fulfilment=f)
+    f.refresh_from_db()
+    order.refresh_from_db()
+    assert order.status == Order.Status.READY_FOR_PICKUP
+    assert len(f.pickup_code) == 6
+    wrong = "000000" if f.pickup_code != "000000" else "111111"
+    with pytest.raises(InvalidInput):
+        fulfilment_collect(fulfilment=f, pickup_code=wrong)
+    assert Fulfilment.objects.get(pk=f.pk).status == "ready_for_pickup"
+    fulfilment_collect(fulfilment=f, pickup_code=f.pickup_code)
+    order.refresh_from_db()
+    assert order.status == Order.Status.COMPLETED
+    assert network.level(network.camden, a).on_hand == 1
+
+
+def test_uncollected_pickup_expires_releasing_stock_and_requesting_a_refund(network, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    a = network.skus[0]
+    network.stock(network.camden, a, 2)
+    order = place(network, [(a, 2)], method="pickup", store=network.camden)
+    f = order.fulfilments.get()
+    fulfilment_accept(fulfilment=f)
+    fulfilment_pick(fulfilment=f, picked={a.code: 2})
+    fulfilment_ready(fulfilment=f)
+    later = timezone.now() + timedelta(days=settings.OMS_PICKUP_EXPIRY_DAYS, hours=1)
+    assert pickups_expire(now=later) == 1
+    assert pickups_expire(now=later) == 0
+    order.refresh_from_db()
+    assert order.status == Order.Status.CANCELLED
+    assert network.level(network.camden, a).reserved == 0
+    refund = OutboxEvent.objects.get(type="refund.requested")
+    assert refund.data["amount"] == "20.00"

@@ -1,0 +1,106 @@
+import pytest
+
+from fulfilment.models import Fulfilment
+from inventory.exceptions import InsufficientStock
+from inventory.models import Reservation
+from inventory.selectors import inventory_discrepancies
+from oms.models import Order
+from tests.orders_support import network, place  # noqa: F401
+
+pytestmark = pytest.mark.django_db
+
+
+def test_delivery_near_a_store_with_everything_ships_from_that_store(network):
+    a, b = network.skus[:2]
+    for loc in (network.soho, network.warehouse):
+        network.stock(loc, a, 5)
+        network.stock(loc, b, 5)
+    order = place(network, [(a, 1), (b, 2)])
+    [fulfilment] = order.fulfilments.all()
+    assert (fulfilment.location, fulfilment.method) == (network.soho, "ship_from_store")
+    assert order.status == Order.Status.ALLOCATED
+    assert network.level(network.soho, b).reserved == 2
+    assert network.level(network.warehouse, b).reserved == 0
+    assert "ST-SOHO" in order.routing["summary"]
+
+
+def test_order_no_single_location_can_fill_is_split_into_fewest_shipments(network):
+    a, b, c = network.skus
+    network.stock(network.soho, a, 1)
+    network.stock(network.camden, b, 1)
+    network.stock(network.leeds, c, 1)
+    network.stock(network.warehouse, b, 1)
+    network.stock(network.warehouse, c, 1)
+    order = place(network, [(a, 1), (b, 1), (c, 1)])
+    groups = {f.location.code: sorted(fl.sku.code for fl in f.lines.all()) for f in order.fulfilments.all()}
+    assert groups == {"ST-SOHO": [a.code], "WH-MID": sorted([b.code, c.code])}
+
+
+def test_capacity_full_store_is_skipped_and_the_explanation_says_so(network):
+    a = network.skus[0]
+    network.stock(network.soho, a, 5)
+    network.stock(network.camden, a, 5)
+    network.soho.daily_capacity = 1
+    network.soho.save()
+    first = place(network, [(a, 1)], external_id="WEB-1")
+    second = place(network, [(a, 1)], external_id="WEB-2")
+    assert first.fulfilments.get().location == network.soho
+    assert second.fulfilments.get().location == network.camden
+    soho = next(c for c in second.routing["candidates"] if c["code"] == "ST-SOHO")
+    assert "capacity" in soho["outcome"]
+
+
+def test_shortfall_reserves_nothing_and_reports_each_line_with_alternatives(network):
+    a, b = network.skus[:2]
+    network.stock(network.soho, a, 1)
+    network.stock(network.leeds, b, 1)
+    with pytest.raises(InsufficientStock) as exc:
+        place(network, [(a, 3), (b, 1)])
+    [short] = exc.value.shortfalls
+    assert (short.sku, short.requested, short.available) == (a.code, 3, 1)
+    assert short.alternatives[0]["store"] == "ST-SOHO"
+    assert not Order.objects.exists()
+    assert not Reservation.objects.exists()
+    assert network.level(network.soho, a).reserved == 0
+
+
+def test_same_external_id_returns_the_first_order_and_reserves_once(network):
+    a = network.skus[0]
+    network.stock(network.soho, a, 5)
+    first = place(network, [(a, 1)])
+    again = place(network, [(a, 1)])
+    assert again.pk == first.pk
+    assert network.level(network.soho, a).reserved == 1
+
+
+def test_customer_is_recognised_across_formats_of_the_phone_number(network):
+    a = network.skus[0]
+    network.stock(network.soho, a, 5)
+    one = place(network, [(a, 1)], external_id="WEB-1", customer={"phone": "07700 900123"})
+    two = place(network, [(a, 1)], external_id="WEB-2", customer={"phone": "+44 7700 900123", "email": "x@example.com"})
+    assert one.customer_id == two.customer_id
+    assert one.customer.phone == "+447700900123"
+
+
+def test_pickup_from_the_store_own_stock_is_ready_soon(network):
+    a = network.skus[0]
+    network.stock(network.camden, a, 2)
+    network.stock(network.soho, a, 5)
+    order = place(network, [(a, 2)], method="pickup", store=network.camden)
+    [f] = order.fulfilments.all()
+    assert (f.location, f.source_location, f.method) == (network.camden, network.camden, "click_and_collect")
+    assert inventory_discrepancies() == []
+
+
+def test_cancelling_the_order_releases_its_stock(network):
+    from oms.services import order_cancel
+
+    a = network.skus[0]
+    network.stock(network.soho, a, 5)
+    order = place(network, [(a, 2)])
+    order_cancel(order=order, reason="customer changed mind")
+    order.refresh_from_db()
+    assert order.status == Order.Status.CANCELLED
+    assert order.fulfilments.get().status == Fulfilment.Status.CANCELLED
+    assert network.level(network.soho, a).reserved == 0
+    assert inventory_discrepancies() == []
