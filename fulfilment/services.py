@@ -124,7 +124,9 @@ def _create_fulfilments(order: Order, plan, open_lines: dict[int, int], lines_by
     stock_reserve(requests=requests, owner_ref=order.owner_ref, channel=order.channel)
 
 
-def order_route(*, order: Order, actor=None, reason: str = "placed", at_placement: bool = False) -> Order:
+def order_route(
+    *, order: Order, actor=None, reason: str = "placed", at_placement: bool = False, exclude: frozenset[int] = frozenset()
+) -> Order:
     """Route the order's uncovered lines, reserve their stock and create fulfilments.
 
     Candidates are read, the pure routing engine decides, and the reservation proves
@@ -140,7 +142,7 @@ def order_route(*, order: Order, actor=None, reason: str = "placed", at_placemen
     for line_id, quantity in open_lines.items():
         wanted[lines_by_id[line_id].sku_id] += quantity
     policy = routing_policy_for(channel=order.channel)
-    excluded = _excluded_locations(order)
+    excluded = _excluded_locations(order) | exclude
     for attempt in range(MAX_ROUTING_ATTEMPTS):
         request = RoutingRequest(
             lines=dict(wanted),
@@ -185,8 +187,44 @@ class FulfilmentRouter:
     def allocate(self, *, order: Order, actor=None) -> None:
         order_route(order=order, actor=actor, at_placement=order.status == Order.Status.PLACED)
 
+    def reroute(self, *, order: Order, actor=None, reason: str, exclude: frozenset[int] = frozenset()) -> bool:
+        return order_reroute(order=order, actor=actor, reason=reason, exclude=exclude)
+
     def cancel(self, *, order: Order, actor=None, reason: str, lines: dict[int, int] | None = None) -> None:
         _cancel_lines(order=order, actor=actor, reason=reason, lines=lines)
+
+
+def _placement(order: Order) -> set[tuple]:
+    return {
+        (f.location_id, f.source_location_id, f.method, tuple(sorted((fl.sku_id, fl.quantity) for fl in f.lines.all())))
+        for f in order.fulfilments.exclude(status__in=Fulfilment.INACTIVE)
+    }
+
+
+def order_reroute(*, order: Order, actor=None, reason: str, exclude: frozenset[int] = frozenset()) -> bool:
+    """Route the order again from scratch while no location has started on it; True if the plan changed.
+
+    The current fulfilments are cancelled and their stock released inside a savepoint,
+    so the new plan sees that stock too; if the best plan is what the order already had
+    (and no location is being excluded), the savepoint is rolled back and nothing changes.
+    """
+    live = list(order.fulfilments.exclude(status__in=Fulfilment.INACTIVE))
+    if any(f.status not in (F.PENDING, F.ACCEPTED) for f in live):
+        raise InvalidInput(
+            "Work has started at a location; cancel or decline it there first.", errors={"order": ["Already in work."]}
+        )
+    before = _placement(order)
+    savepoint = transaction.savepoint()
+    for f in live:
+        _release(f, _units(f.lines.all()), reason=reason, actor=actor)
+        transition_apply(f, "cancel", order=order, subject=f.subject, actor=actor, reason=reason)
+    order_route(order=order, actor=actor, reason=reason, exclude=exclude)
+    if _placement(order) == before:
+        transaction.savepoint_rollback(savepoint)
+        order.refresh_from_db()
+        return False
+    transaction.savepoint_commit(savepoint)
+    return True
 
 
 # --- stock of one fulfilment -----------------------------------------------------------

@@ -17,6 +17,9 @@ class OrderRouter(Protocol):
     def allocate(self, *, order: Order, actor=None) -> None:
         """Route the order's open lines, reserve their stock and create fulfilments, or raise."""
 
+    def reroute(self, *, order: Order, actor=None, reason: str, exclude: frozenset[int] = frozenset()) -> bool:
+        """Route the unstarted work again (after an address change or on an agent's request); True if it moved."""
+
     def cancel(self, *, order: Order, actor=None, reason: str, lines: dict[int, int] | None = None) -> None:
         """Cancel open fulfilment lines (all, or order line id → quantity) and release their stock."""
 

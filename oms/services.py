@@ -17,7 +17,7 @@ from inventory.models import Channel, Location
 from inventory.selectors import skus_resolve
 
 from .geo import coordinates_for
-from .models import ApiToken, Customer, Note, Order, OrderLine, OutboxEvent, hash_token
+from .models import Activity, ApiToken, Customer, Note, Order, OrderLine, OutboxEvent, hash_token
 from .ports import order_router
 from .transitions import transition_apply
 
@@ -173,7 +173,12 @@ def _destination(data: OrderInput) -> tuple[Location | None, dict, float | None,
         return store, {}, store.lat, store.lon
     if data.method != Order.Method.DELIVERY:
         raise InvalidInput("Unknown fulfilment method.", errors={"fulfilment.method": ["Use delivery or pickup."]})
-    address = dict(data.address or {})
+    return (None, *_delivery_address(data.address))
+
+
+def _delivery_address(address: dict | None) -> tuple[dict, float, float]:
+    """Check a delivery address and find its coordinates (sent, or from the postcode table)."""
+    address = dict(address or {})
     missing = [f for f in ("line1", "city", "postcode", "country") if not str(address.get(f, "")).strip()]
     if missing:
         raise InvalidInput(
@@ -194,7 +199,7 @@ def _destination(data: OrderInput) -> tuple[Location | None, dict, float | None,
         lat = lon = float("nan")
     if not (-90 <= lat <= 90 and -180 <= lon <= 180):
         raise InvalidInput("Coordinates out of range.", errors={"fulfilment.address.lat": ["Out of range."]})
-    return None, address, lat, lon
+    return address, lat, lon
 
 
 def order_place(*, data: OrderInput, actor=None) -> tuple[Order, bool]:
@@ -314,6 +319,26 @@ def order_cancel(*, order: Order, reason: str, actor=None, lines: dict[int, int]
             line.save(update_fields=["cancelled_quantity"])
     if all(line.open_quantity == 0 for line in order_lines):
         transition_apply(order, "cancel", order=order, subject="order", actor=actor, reason=reason)
+    return order
+
+
+@transaction.atomic
+def order_change_address(*, order: Order, address: dict, actor=None) -> Order:
+    """Change the delivery address before anything is dispatched; re-route when a better location now wins."""
+    order = _locked(order)
+    if order.method != Order.Method.DELIVERY:
+        raise InvalidInput("Only delivery orders have an address.", errors={"address": ["Not a delivery order."]})
+    if order.status not in Order.BEFORE_DISPATCH:
+        raise InvalidInput(f"Order {order.number} is already {order.status}.", errors={"address": ["Already dispatched."]})
+    window = timedelta(hours=settings.OMS_ADDRESS_CHANGE_WINDOW_HOURS)
+    if timezone.now() - order.created_at > window:
+        raise InvalidInput("The address can no longer be changed.", errors={"address": ["Change window has closed."]})
+    order.address, order.lat, order.lon = _delivery_address(address)
+    order.save(update_fields=["address", "lat", "lon"])
+    Activity.objects.create(order=order, subject="order", action="change_address", reason=order.address.get("postcode", ""),
+                            actor=actor)
+    if order.status not in (Order.Status.ON_HOLD, Order.Status.PLACED):
+        order_router().reroute(order=order, actor=actor, reason="delivery address changed")
     return order
 
 

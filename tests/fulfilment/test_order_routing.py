@@ -104,3 +104,37 @@ def test_cancelling_the_order_releases_its_stock(network):
     assert order.fulfilments.get().status == Fulfilment.Status.CANCELLED
     assert network.level(network.soho, a).reserved == 0
     assert inventory_discrepancies() == []
+
+
+def test_address_change_reroutes_when_another_location_is_now_best(network):
+    from oms.selectors import order_timeline
+    from oms.services import order_change_address
+
+    a = network.skus[0]
+    network.stock(network.soho, a, 5)
+    network.stock(network.leeds, a, 5)
+    order = place(network, [(a, 1)])
+    assert order.fulfilments.get().location == network.soho
+    order_change_address(
+        order=order, address={"line1": "2 Briggate", "city": "Leeds", "postcode": "LS1 6HD", "country": "GB",
+                              "lat": 53.7980, "lon": -1.5420},
+    )
+    live = order.fulfilments.exclude(status="cancelled").get()
+    assert live.location == network.leeds
+    assert network.level(network.soho, a).reserved == 0
+    assert network.level(network.leeds, a).reserved == 1
+    assert any("delivery address changed" in e.text for e in order_timeline(order=order))
+    assert inventory_discrepancies() == []
+
+
+def test_address_change_keeps_the_plan_when_nothing_better_exists(network):
+    from oms.services import order_change_address
+
+    a = network.skus[0]
+    network.stock(network.soho, a, 5)
+    order = place(network, [(a, 1)])
+    first = order.fulfilments.get()
+    order_change_address(order=order, address={"line1": "9 Strand", "city": "London", "postcode": "WC2R 0EZ",
+                                                "country": "GB", "lat": 51.511, "lon": -0.119})
+    assert list(order.fulfilments.all()) == [first]
+    assert order.fulfilments.get().status == "pending"
