@@ -146,6 +146,7 @@ CELERY_BEAT_SCHEDULE = {
         "remind-pickups": "fulfilment.tasks.remind_pickups",
         "expire-pickups": "fulfilment.tasks.expire_pickups",
         "expire-unpaid-orders": "oms.tasks.expire_unpaid_orders",
+        "release-due-holds": "oms.tasks.release_due_holds",
     }.items()
 }
 

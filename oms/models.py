@@ -111,6 +111,7 @@ class Order(FSMModelMixin, models.Model):
     customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.PROTECT, related_name="orders")
     status = FSMField(default=S.PLACED, choices=Status.choices, protected=True, db_index=True)
     hold_reason = models.CharField(max_length=16, choices=HoldReason.choices, blank=True)
+    hold_until = models.DateTimeField(null=True, blank=True, help_text="A timed hold is released by the beat job then.")
     currency = models.CharField(max_length=3)
     total = models.DecimalField(max_digits=12, decimal_places=2, default=0)
     payment_status = models.CharField(max_length=16, choices=PaymentStatus.choices, default=PaymentStatus.AUTHORISED)
@@ -138,14 +139,14 @@ class Order(FSMModelMixin, models.Model):
         return f"order:{self.pk}"
 
     @transition(field=status, source=S.PLACED, target=S.ON_HOLD)
-    def hold(self, *, reason_code: str) -> None:
+    def hold(self, *, reason_code: str, until=None) -> None:
         """Stop the order before routing (fraud check, payment, address, stock, manual)."""
-        self.hold_reason = reason_code
+        self.hold_reason, self.hold_until = reason_code, until
 
     @transition(field=status, source=S.ON_HOLD, target=S.PLACED)
     def release(self) -> None:
         """Let a held order go on to routing."""
-        self.hold_reason = ""
+        self.hold_reason, self.hold_until = "", None
 
     @transition(field=status, source=[S.PLACED, S.BACKORDERED, S.ALLOCATED], target=S.ALLOCATED)
     def allocate(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
@@ -275,12 +276,14 @@ def _locked(order: Order) -> Order:
 
 
 @transaction.atomic
-def order_hold(*, order: Order, reason: str, actor=None, note: str = "") -> Order:
-    """Put a placed order on hold before it is routed."""
+def order_hold(*, order: Order, reason: str, actor=None, note: str = "", until=None) -> Order:
+    """Put a placed order on hold before it is routed; with ``until`` the beat job lifts it then."""
     if reason not in Order.HoldReason.values:
         raise InvalidInput("Unknown hold reason.", errors={"reason": [f"One of {Order.HoldReason.values}."]})
     order = _locked(order)
-    transition_apply(order, "hold", order=order, subject="order", actor=actor, reason=note or reason, reason_code=reason)
+    transition_apply(
+        order, "hold", order=order, subject="order", actor=actor, reason=note or reason, reason_code=reason, until=until
+    )
     return order
 
 
@@ -342,11 +345,57 @@ def order_change_address(*, order: Order, address: dict, actor=None) -> Order:
     return order
 
 
+def order_place_for_walk_in(
+    *,
+    store: Location,
+    staff,
+    lines: list[OrderLineInput],
+    customer: dict,
+    address: dict | None = None,
+    currency: str = "GBP",
+) -> Order:
+    """Endless aisle: a store orders stock held elsewhere for a walk-in customer.
+
+    The order belongs to the ``store`` channel and records the member of staff; with
+    no address it is collected at the ordering store.
+    """
+    channel = Channel.objects.filter(kind=Channel.Kind.STORE, active=True).order_by("pk").first()
+    if channel is None:
+        raise InvalidInput("No active store channel is configured.", errors={"channel": ["Create a store channel."]})
+    data = OrderInput(
+        channel=channel,
+        external_id=f"{store.code}-{uuid.uuid4().hex[:12].upper()}",
+        lines=lines,
+        currency=currency,
+        method=Order.Method.DELIVERY if address else Order.Method.PICKUP,
+        address=address or {},
+        pickup_store=None if address else store.code,
+        customer=customer,
+    )
+    order, _ = order_place(data=data, actor=staff)
+    return order
+
+
 def note_add(*, order: Order, text: str, author=None) -> Note:
     """Add a service note every channel and store sees on the order."""
     if not text.strip():
         raise InvalidInput("A note needs text.", errors={"text": ["Required."]})
     return Note.objects.create(order=order, text=text.strip(), author=author)
+
+
+def orders_release_due_holds(*, now=None) -> int:
+    """Release timed holds whose time has come, routing each order; safe to run twice."""
+    now = now or timezone.now()
+    due = Order.objects.filter(status=Order.Status.ON_HOLD, hold_until__lte=now).values_list("pk", flat=True)
+    released = 0
+    for pk in list(due):
+        with transaction.atomic():
+            order = Order.objects.select_for_update().get(pk=pk)
+            if order.status == Order.Status.ON_HOLD and order.hold_until and order.hold_until <= now:
+                transition_apply(order, "release", order=order, subject="order", reason="hold timed out")
+                order_router().allocate(order=order)
+                released += 1
+    return released
 
 
 def orders_expire_unpaid(*, now=None) -> int:
