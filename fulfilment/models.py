@@ -75,6 +75,7 @@ class Fulfilment(FSMModelMixin, models.Model):
     decline_reason = models.CharField(max_length=16, choices=DeclineReason.choices, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     ready_at = models.DateTimeField(null=True, blank=True)
+    dispatched_at = models.DateTimeField(null=True, blank=True, help_text="Shipped or collected: the return window starts.")
     reminded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -115,9 +116,9 @@ class Fulfilment(FSMModelMixin, models.Model):
         """Everything picked is packed."""
 
     @transition(field=status, source=S.PACKED, target=S.SHIPPED, conditions=[is_shipment])
-    def ship(self, *, carrier: str, tracking: str) -> None:
+    def ship(self, *, carrier: str, tracking: str, at) -> None:
         """Handed to the carrier; the service commits the stock."""
-        self.carrier, self.tracking = carrier, tracking
+        self.carrier, self.tracking, self.dispatched_at = carrier, tracking, at
 
     @transition(field=status, source=S.SHIPPED, target=S.DELIVERED)
     def deliver(self) -> None:
@@ -129,8 +130,9 @@ class Fulfilment(FSMModelMixin, models.Model):
         self.pickup_code, self.ready_at = pickup_code, at
 
     @transition(field=status, source=S.READY_FOR_PICKUP, target=S.COLLECTED)
-    def collect(self) -> None:
+    def collect(self, *, at) -> None:
         """Handed over against the pickup code; the service commits the stock."""
+        self.dispatched_at = at
 
     @transition(field=status, source=S.READY_FOR_PICKUP, target=S.EXPIRED)
     def expire(self) -> None:

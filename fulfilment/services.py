@@ -401,7 +401,7 @@ def fulfilment_ship(*, fulfilment: Fulfilment, carrier: str, tracking: str, acto
     if not carrier.strip() or not tracking.strip():
         raise InvalidInput("Carrier and tracking are required.", errors={"carrier": ["Required."], "tracking": ["Required."]})
     fulfilment = _locked(fulfilment)
-    _act(fulfilment, "ship", actor=actor, carrier=carrier.strip(), tracking=tracking.strip())
+    _act(fulfilment, "ship", actor=actor, carrier=carrier.strip(), tracking=tracking.strip(), at=timezone.now())
     _commit(fulfilment, _units(fulfilment.lines.all()), actor=actor)
     order_sync_status(order=fulfilment.order, actor=actor, reason=f"shipped by {carrier}")
     return fulfilment
@@ -439,7 +439,7 @@ def fulfilment_collect(*, fulfilment: Fulfilment, pickup_code: str, actor=None) 
         fulfilment.pickup_code, str(pickup_code or "").strip()
     ):
         raise InvalidInput("The pickup code does not match.", errors={"pickup_code": ["Wrong code."]})
-    _act(fulfilment, "collect", actor=actor)
+    _act(fulfilment, "collect", actor=actor, at=timezone.now())
     _commit(fulfilment, _units(fulfilment.lines.all()), actor=actor)
     order_sync_status(order=fulfilment.order, actor=actor, reason="collected")
     return fulfilment

@@ -1,0 +1,174 @@
+"""Return authorisations (RMA): a purchase from any channel returned through any channel or store."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django_fsm import FSMField, FSMModelMixin, transition
+
+from inventory.models import Channel, Location, Sku
+from oms.models import ORDER_NUMBER_ALPHABET, Order, OrderLine
+
+
+def new_return_reference() -> str:
+    """The code printed on the customer's return label (and its QR code)."""
+    return "R-" + "".join(secrets.choice(ORDER_NUMBER_ALPHABET) for _ in range(8))
+
+
+class ReturnReason(models.Model):
+    """A catalogue entry of why customers return things, for analytics and inspection."""
+
+    code = models.SlugField(max_length=32, unique=True)
+    label = models.CharField(max_length=128)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class ReturnPolicy(models.Model):
+    """How long after dispatch a channel's purchases may be returned; a category may have its own window."""
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="+")
+    category = models.CharField(max_length=64, blank=True, help_text="Empty: every category.")
+    window_days = models.PositiveIntegerField(default=30)
+
+    class Meta:
+        verbose_name_plural = "return policies"
+        constraints = [models.UniqueConstraint(fields=["channel", "category"], name="return_policy_unique")]
+
+
+class Return(FSMModelMixin, models.Model):
+    class Status(models.TextChoices):
+        REQUESTED = "requested"
+        AUTHORISED = "authorised"
+        RECEIVED = "received"
+        INSPECTED = "inspected"
+        REFUNDED = "refunded"
+        EXCHANGED = "exchanged"
+        CLOSED = "closed"
+        REJECTED = "rejected"
+        CANCELLED = "cancelled"
+
+    class RefundMethod(models.TextChoices):
+        ORIGINAL_TENDERS = "original_tenders"
+        STORE_CREDIT = "store_credit"
+
+    S = Status
+    OPEN = [S.REQUESTED, S.AUTHORISED, S.RECEIVED, S.INSPECTED]
+    VOID = [S.REJECTED, S.CANCELLED]
+
+    reference = models.CharField(max_length=16, unique=True, default=new_return_reference)
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="returns")
+    channel = models.ForeignKey(
+        Channel, null=True, blank=True, on_delete=models.PROTECT, related_name="+", help_text="Where it was requested."
+    )
+    status = FSMField(default=S.REQUESTED, choices=Status.choices, protected=True, db_index=True)
+    received_location = models.ForeignKey(Location, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    received_at = models.DateTimeField(null=True, blank=True)
+    refund_method = models.CharField(max_length=24, choices=RefundMethod.choices, default=RefundMethod.ORIGINAL_TENDERS)
+    exchange_order = models.ForeignKey(Order, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    price_difference = models.DecimalField(
+        max_digits=12, decimal_places=2, null=True, blank=True,
+        help_text="Exchange: positive means the customer pays more, negative that they are owed.",
+    )
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def subject(self) -> str:
+        return f"return:{self.pk}"
+
+    @transition(field=status, source=S.REQUESTED, target=S.AUTHORISED)
+    def authorise(self) -> None:
+        """The customer may send the goods back."""
+
+    @transition(field=status, source=S.REQUESTED, target=S.REJECTED)
+    def reject(self) -> None:
+        """Refused after review."""
+
+    @transition(field=status, source=[S.REQUESTED, S.AUTHORISED], target=S.RECEIVED)
+    def receive(self, *, location: Location, at) -> None:
+        """The goods arrived at a location; the service restocks what is resellable."""
+        self.received_location, self.received_at = location, at
+
+    @transition(field=status, source=S.RECEIVED, target=S.INSPECTED)
+    def inspect(self) -> None:
+        """Conditions confirmed; money or a replacement may follow."""
+
+    @transition(field=status, source=[S.RECEIVED, S.INSPECTED], target=S.REFUNDED)
+    def refund(self) -> None:
+        """Money goes back; the service records the refund once."""
+
+    @transition(field=status, source=[S.RECEIVED, S.INSPECTED], target=S.EXCHANGED)
+    def exchange(self, *, replacement: Order, difference) -> None:
+        """A replacement order was placed for the returned goods."""
+        self.exchange_order, self.price_difference = replacement, difference
+
+    @transition(field=status, source=[S.RECEIVED, S.INSPECTED], target=S.CLOSED)
+    def close(self) -> None:
+        """Nothing is owed (e.g. nothing resellable and no refund due)."""
+
+    @transition(field=status, source=[S.REQUESTED, S.AUTHORISED], target=S.CANCELLED)
+    def cancel(self) -> None:
+        """The customer kept the goods."""
+
+
+class ReturnLine(models.Model):
+    class Condition(models.TextChoices):
+        RESELLABLE = "resellable"
+        DAMAGED = "damaged"
+        WRONG_ITEM = "wrong_item"
+        MISSING = "missing"
+
+    ret = models.ForeignKey(Return, on_delete=models.CASCADE, related_name="lines")
+    order_line = models.ForeignKey(OrderLine, on_delete=models.PROTECT, related_name="return_lines")
+    sku = models.ForeignKey(Sku, on_delete=models.PROTECT, related_name="+")
+    quantity = models.PositiveIntegerField()
+    reason = models.ForeignKey(ReturnReason, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    resellable_quantity = models.PositiveIntegerField(default=0)
+    damaged_quantity = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [models.CheckConstraint(condition=Q(quantity__gt=0), name="return_line_quantity_positive")]
+
+    @property
+    def received_quantity(self) -> int:
+        return self.resellable_quantity + self.damaged_quantity
+
+
+class ReturnException(models.Model):
+    """Something that arrived differently from the return: an unexpected item or a quantity mismatch."""
+
+    ret = models.ForeignKey(Return, on_delete=models.CASCADE, related_name="exceptions")
+    sku_code = models.CharField(max_length=128)
+    kind = models.CharField(max_length=24)  # wrong_item | missing | quantity_mismatch
+    expected = models.IntegerField(default=0)
+    received = models.IntegerField(default=0)
+    note = models.CharField(max_length=255, blank=True)
+    at = models.DateTimeField(auto_now_add=True)
+
+
+class Refund(models.Model):
+    """The one refund of a return (the one-to-one key makes a second refund impossible)."""
+
+    ret = models.OneToOneField(Return, on_delete=models.PROTECT, related_name="refund_record")
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    method = models.CharField(max_length=24, choices=Return.RefundMethod.choices)
+    allocations = models.JSONField(default=list, help_text="Per tender: type, reference, amount.")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)

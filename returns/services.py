@@ -1,0 +1,323 @@
+"""Returns: request with eligibility rules, receive at any location, refund once, or exchange."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Max, Sum
+from django.utils import timezone
+
+from fulfilment.models import Fulfilment
+from fulfilment.services import (
+    fulfilment_accept,
+    fulfilment_collect,
+    fulfilment_pick,
+    fulfilment_ready,
+)
+from inventory.exceptions import DomainError, InvalidInput
+from inventory.models import AdjustmentReason, Channel, Location, StockMovement
+from inventory.services import stock_receive, stock_write_off
+from oms.models import Activity, Order, OutboxEvent
+from oms.services import OrderInput, OrderLineInput, order_place
+from oms.transitions import transition_apply
+
+from .models import Refund, Return, ReturnException, ReturnLine, ReturnPolicy, ReturnReason
+
+Condition = ReturnLine.Condition
+
+
+class ReturnNotAllowed(DomainError):
+    """A return rule refuses the request; ``errors`` names the line and the rule."""
+
+
+@dataclass(frozen=True)
+class ReturnLineInput:
+    sku: str
+    quantity: int
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class ReceivedLine:
+    sku: str
+    quantity: int
+    condition: str = Condition.RESELLABLE
+
+
+# --- eligibility -----------------------------------------------------------------------
+
+
+def returnable_quantities(*, order: Order) -> dict[int, int]:
+    """Units per order line that may still be returned: dispatched or collected, less open and done returns."""
+    dispatched = Counter()
+    for line_id, quantity in (
+        Fulfilment.objects.filter(order=order, status__in=Fulfilment.DISPATCHED)
+        .values_list("lines__order_line_id")
+        .annotate(n=Sum("lines__quantity"))
+    ):
+        dispatched[line_id] += quantity or 0
+    taken = dict(
+        ReturnLine.objects.filter(ret__order=order)
+        .exclude(ret__status__in=Return.VOID)
+        .values_list("order_line_id")
+        .annotate(n=Sum("quantity"))
+    )
+    return {line_id: max(0, n - taken.get(line_id, 0)) for line_id, n in dispatched.items()}
+
+
+def _window_days(channel: Channel, category: str) -> int:
+    windows = dict(
+        ReturnPolicy.objects.filter(channel=channel, category__in=[category, ""]).values_list("category", "window_days")
+    )
+    return windows.get(category, windows.get("", settings.OMS_RETURN_WINDOW_DAYS))
+
+
+def _dispatched_at(order: Order) -> dict[int, object]:
+    """When each order line last left (shipped or collected): its return window starts there."""
+    return dict(
+        Fulfilment.objects.filter(order=order, dispatched_at__isnull=False)
+        .values_list("lines__order_line_id")
+        .annotate(at=Max("dispatched_at"))
+    )
+
+
+@transaction.atomic
+def return_request(
+    *, order: Order, lines: list[ReturnLineInput], channel: Channel | None = None, actor=None
+) -> Return:
+    """Open a return for an order of any channel; it is authorised at once when every rule passes.
+
+    Refusals name the line and the rule: not on the order, final sale, outside the
+    return window, or more than was dispatched and not yet returned.
+    """
+    order = Order.objects.select_for_update().get(pk=order.pk)  # one return decision per order at a time
+    if not lines:
+        raise InvalidInput("A return needs at least one line.", errors={"lines": ["Required."]})
+    order_lines = {line.sku.code: line for line in order.lines.select_related("sku")}
+    returnable = returnable_quantities(order=order)
+    dispatched_at = _dispatched_at(order)
+    reasons = ReturnReason.objects.in_bulk([ln.reason for ln in lines if ln.reason], field_name="code")
+    now = timezone.now()
+    errors: dict[str, list[str]] = {}
+    wanted = Counter()
+    for i, ln in enumerate(lines):
+        field = f"lines[{i}]"
+        order_line = order_lines.get(str(ln.sku).strip())
+        if order_line is None:
+            errors[f"{field}.sku"] = [f"not_on_order: {ln.sku} is not on order {order.number}."]
+            continue
+        if not isinstance(ln.quantity, int) or isinstance(ln.quantity, bool) or ln.quantity <= 0:
+            errors[f"{field}.quantity"] = ["Must be a whole number above zero."]
+            continue
+        if ln.reason and ln.reason not in reasons:
+            errors[f"{field}.reason"] = [f"Unknown return reason {ln.reason!r}."]
+        if order_line.sku.final_sale:
+            errors[f"{field}.sku"] = [f"final_sale: {ln.sku} was sold as final sale and cannot be returned."]
+            continue
+        left_at = dispatched_at.get(order_line.pk)
+        window = _window_days(order.channel, order_line.sku.category)
+        if left_at is not None and (now - left_at).days > window:
+            errors[f"{field}.sku"] = [f"window: {ln.sku} left {(now - left_at).days} days ago; the window is {window} days."]
+            continue
+        wanted[order_line.pk] += ln.quantity
+        if wanted[order_line.pk] > returnable.get(order_line.pk, 0):
+            errors[f"{field}.quantity"] = [
+                f"over_quantity: {returnable.get(order_line.pk, 0)} of {ln.sku} can be returned "
+                "(dispatched, less what is already returned or in an open return)."
+            ]
+    if errors:
+        raise ReturnNotAllowed("The return breaks a return rule.", errors=errors)
+    ret = Return.objects.create(order=order, channel=channel or order.channel, created_by=actor)
+    ReturnLine.objects.bulk_create(
+        ReturnLine(
+            ret=ret,
+            order_line=order_lines[str(ln.sku).strip()],
+            sku=order_lines[str(ln.sku).strip()].sku,
+            quantity=ln.quantity,
+            reason=reasons.get(ln.reason),
+        )
+        for ln in lines
+    )
+    Activity.objects.create(order=order, subject=ret.subject, action="request", to_state=ret.status, actor=actor,
+                            reason=f"via {ret.channel.code}")
+    transition_apply(ret, "authorise", order=order, subject=ret.subject, actor=actor, reason="within the return rules")
+    return ret
+
+
+# --- receiving -------------------------------------------------------------------------
+
+
+def _locked(ret: Return) -> Return:
+    return Return.objects.select_for_update().select_related("order", "order__channel").get(pk=ret.pk)
+
+
+@transaction.atomic
+def return_receive(*, ret: Return, location: Location, lines: list[ReceivedLine], actor=None) -> Return:
+    """Book the goods in where they arrived: resellable units straight into that location's stock,
+    damaged ones into the ledger as written off. Surprises are recorded as exceptions.
+
+    The return row is locked, so the same parcel booked twice at once restocks once.
+    """
+    if not location.accepts_returns or not location.active:
+        raise InvalidInput(f"{location.code} does not accept returns.", errors={"location": ["Does not accept returns."]})
+    if not lines:
+        raise InvalidInput("Nothing received.", errors={"lines": ["Required."]})
+    ret = _locked(ret)
+    return_lines = {rl.sku.code: rl for rl in ret.lines.select_related("sku", "order_line")}
+    returnable = returnable_quantities(order=ret.order)
+    received = Counter()
+    errors: dict[str, list[str]] = {}
+    for i, ln in enumerate(lines):
+        if ln.condition not in Condition.values:
+            errors[f"lines[{i}].condition"] = [f"One of {', '.join(Condition.values)}."]
+        if not isinstance(ln.quantity, int) or isinstance(ln.quantity, bool) or ln.quantity <= 0:
+            errors[f"lines[{i}].quantity"] = ["Must be a whole number above zero."]
+        elif ln.sku in return_lines and ln.condition in (Condition.RESELLABLE, Condition.DAMAGED):
+            received[ln.sku] += ln.quantity
+    for code, quantity in received.items():
+        rl = return_lines[code]
+        sold = rl.quantity + returnable.get(rl.order_line_id, 0)  # this return's units plus any still returnable
+        if quantity > sold:
+            errors[f"lines.{code}"] = [f"Received {quantity} but only {sold} were sold and not yet returned."]
+    if errors:
+        raise ReturnNotAllowed("The received goods do not fit the return.", errors=errors)
+    transition_apply(ret, "receive", order=ret.order, subject=ret.subject, actor=actor,
+                     reason=f"at {location.code}", location=location, at=timezone.now())
+    for ln in lines:
+        rl = return_lines.get(ln.sku)
+        if rl is None or ln.condition in (Condition.WRONG_ITEM, Condition.MISSING):
+            ReturnException.objects.create(
+                ret=ret, sku_code=ln.sku, kind=ln.condition if rl else Condition.WRONG_ITEM, received=ln.quantity,
+                expected=rl.quantity if rl else 0, note="not on the return" if rl is None else "",
+            )
+            continue
+        stock_receive(sku=rl.sku, location=location, quantity=ln.quantity, kind=StockMovement.Kind.RETURN_RESTOCK,
+                      reference=ret.reference, actor=actor)
+        if ln.condition == Condition.DAMAGED:
+            stock_write_off(sku=rl.sku, location=location, quantity=ln.quantity, reason=AdjustmentReason.DAMAGED,
+                            reference=ret.reference, actor=actor)
+            rl.damaged_quantity += ln.quantity
+        else:
+            rl.resellable_quantity += ln.quantity
+        rl.save(update_fields=["resellable_quantity", "damaged_quantity"])
+    for rl in return_lines.values():
+        if rl.received_quantity != rl.quantity:
+            ReturnException.objects.create(ret=ret, sku_code=rl.sku.code, kind="quantity_mismatch",
+                                           expected=rl.quantity, received=rl.received_quantity)
+    return ret
+
+
+@transaction.atomic
+def return_inspect(*, ret: Return, actor=None, note: str = "") -> Return:
+    ret = _locked(ret)
+    transition_apply(ret, "inspect", order=ret.order, subject=ret.subject, actor=actor, reason=note)
+    return ret
+
+
+# --- money -----------------------------------------------------------------------------
+
+
+def return_value(ret: Return) -> Decimal:
+    """What the received units were sold for."""
+    return sum(
+        (rl.order_line.unit_price * rl.received_quantity for rl in ret.lines.select_related("order_line")), Decimal(0)
+    )
+
+
+def _allocate(order: Order, amount: Decimal) -> list[dict]:
+    """Split a refund across the order's tenders in their order, less what earlier refunds took."""
+    used = Counter()
+    for refund in Refund.objects.filter(ret__order=order, method=Return.RefundMethod.ORIGINAL_TENDERS):
+        for part in refund.allocations:
+            used[part.get("reference") or part.get("type")] += Decimal(part["amount"])
+    allocations, left = [], amount
+    for tender in order.tenders or []:
+        key = tender.get("reference") or tender.get("type")
+        room = Decimal(str(tender.get("amount", "0"))) - used[key]
+        take = min(room, left)
+        if take > 0:
+            allocations.append({"type": tender.get("type", ""), "reference": tender.get("reference", ""),
+                                "amount": str(take)})
+            left -= take
+    if left > 0:
+        allocations.append({"type": "store_credit", "reference": "", "amount": str(left)})
+    return allocations
+
+
+@transaction.atomic
+def return_refund(*, ret: Return, actor=None, method: str | None = None, shipping: Decimal = Decimal(0)) -> Refund:
+    """Refund the received units (and optionally shipping) once, to the original tenders or as store credit."""
+    ret = _locked(ret)
+    method = method or ret.refund_method
+    if method not in Return.RefundMethod.values:
+        raise InvalidInput("Unknown refund method.", errors={"method": [f"One of {Return.RefundMethod.values}."]})
+    transition_apply(ret, "refund", order=ret.order, subject=ret.subject, actor=actor, reason=method)
+    amount = return_value(ret) + Decimal(shipping)
+    allocations = (
+        _allocate(ret.order, amount)
+        if method == Return.RefundMethod.ORIGINAL_TENDERS
+        else [{"type": "store_credit", "reference": "", "amount": str(amount)}]
+    )
+    refund = Refund.objects.create(ret=ret, amount=amount, currency=ret.order.currency, method=method,
+                                   allocations=allocations, created_by=actor)
+    OutboxEvent.objects.create(
+        type="refund.requested",
+        channel=ret.order.channel,
+        order=ret.order,
+        data={"order": ret.order.pk, "order_number": ret.order.number, "return": ret.reference,
+              "amount": str(amount), "currency": ret.order.currency, "allocations": allocations},
+    )
+    return refund
+
+
+@transaction.atomic
+def return_exchange(
+    *, ret: Return, lines: list[OrderLineInput], actor=None, hand_over_at: Location | None = None
+) -> Return:
+    """Replace the returned goods with a new order; the price difference is recorded either way.
+
+    With ``hand_over_at`` (the store at the desk) the replacement is collected there and,
+    when that store has it all, handed over at once.
+    """
+    ret = _locked(ret)
+    order = ret.order
+    data = OrderInput(
+        channel=ret.channel or order.channel,
+        external_id=f"{ret.reference}-X",
+        lines=lines,
+        currency=order.currency,
+        method=Order.Method.PICKUP if hand_over_at else order.method,
+        address={**order.address, "lat": order.lat, "lon": order.lon} if not hand_over_at else {},
+        pickup_store=hand_over_at.code if hand_over_at else (order.pickup_location.code if order.pickup_location else None),
+        customer={"email": order.customer.email, "phone": order.customer.phone} if order.customer else {},
+    )
+    replacement, _ = order_place(data=data, actor=actor)
+    difference = replacement.total - return_value(ret)
+    transition_apply(ret, "exchange", order=order, subject=ret.subject, actor=actor,
+                     reason=f"replacement {replacement.number}", replacement=replacement, difference=difference)
+    if hand_over_at is not None:
+        for f in replacement.fulfilments.filter(source_location=hand_over_at, location=hand_over_at):
+            fulfilment_accept(fulfilment=f, actor=actor)
+            fulfilment_pick(fulfilment=f, picked={fl.sku.code: fl.quantity for fl in f.lines.select_related("sku")},
+                            actor=actor)
+            f = fulfilment_ready(fulfilment=f, actor=actor)
+            fulfilment_collect(fulfilment=f, pickup_code=f.pickup_code, actor=actor)
+    return ret
+
+
+@transaction.atomic
+def return_cancel(*, ret: Return, actor=None, reason: str = "") -> Return:
+    ret = _locked(ret)
+    transition_apply(ret, "cancel", order=ret.order, subject=ret.subject, actor=actor, reason=reason)
+    return ret
+
+
+@transaction.atomic
+def return_reject(*, ret: Return, actor=None, reason: str) -> Return:
+    ret = _locked(ret)
+    transition_apply(ret, "reject", order=ret.order, subject=ret.subject, actor=actor, reason=reason)
+    return ret
