@@ -75,14 +75,18 @@ class Fulfilment(FSMModelMixin, models.Model):
     decline_reason = models.CharField(max_length=16, choices=DeclineReason.choices, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     ready_at = models.DateTimeField(null=True, blank=True)
-    dispatched_at = models.DateTimeField(null=True, blank=True, help_text="Shipped or collected: the return window starts.")
+    dispatched_at = models.DateTimeField(
+        null=True, blank=True, help_text="Shipped or collected: the return window starts."
+    )
     reminded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["pk"]
         indexes = [
             models.Index(fields=["location", "status"], name="fulfilment_queue"),
-            models.Index(fields=["status", "ready_at"], condition=Q(status="ready_for_pickup"), name="fulfilment_on_shelf"),
+            models.Index(
+                fields=["status", "ready_at"], condition=Q(status="ready_for_pickup"), name="fulfilment_on_shelf"
+            ),
         ]
 
     def __str__(self) -> str:

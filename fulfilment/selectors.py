@@ -39,7 +39,9 @@ def fulfilments_created_today(*, location_ids) -> dict[int, int]:
     return dict(rows)
 
 
-def routing_candidates(*, channel: Channel, sku_ids: list[int], pickup_location_id: int | None = None) -> list[Candidate]:
+def routing_candidates(
+    *, channel: Channel, sku_ids: list[int], pickup_location_id: int | None = None
+) -> list[Candidate]:
     """Every location holding ATP of any wanted SKU for the channel (and the pickup store), as routing sees it."""
     atp = stock_availability(sku_ids=sku_ids, channel=channel)
     stock: dict[int, dict[int, int]] = {}
@@ -94,7 +96,9 @@ def order_shortfall_alternatives(*, order: Order, unfilled: dict[int, int]) -> l
         if arrival is not None:
             options.append({"ready_by": arrival.isoformat()})
         total = sum(q for s, q in _requested(order).items() if s == sku_id)
-        shortfalls.append(Shortfall(skus[sku_id].code, None, total, available.get(sku_id, 0), alternatives=tuple(options)))
+        shortfalls.append(
+            Shortfall(skus[sku_id].code, None, total, available.get(sku_id, 0), alternatives=tuple(options))
+        )
     return shortfalls
 
 

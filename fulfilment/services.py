@@ -82,7 +82,9 @@ def order_sync_status(*, order: Order, actor=None, reason: str = "") -> Order:
 def _open_quantities(order: Order) -> dict[int, int]:
     """Units per order line that no live fulfilment covers yet."""
     covered = Counter()
-    for line in FulfilmentLine.objects.filter(order_line__order=order).exclude(fulfilment__status__in=Fulfilment.INACTIVE):
+    for line in FulfilmentLine.objects.filter(order_line__order=order).exclude(
+        fulfilment__status__in=Fulfilment.INACTIVE
+    ):
         covered[line.order_line_id] += line.quantity
     return {
         line.pk: line.open_quantity - covered[line.pk]
@@ -101,7 +103,9 @@ def _create_fulfilments(order: Order, plan, open_lines: dict[int, int], lines_by
         by_sku[lines_by_id[line_id].sku_id].append(line_id)
     remaining = dict(open_lines)
     requests = []
-    locations = Location.objects.in_bulk({g.location_id for g in plan.groups} | {g.source_location_id for g in plan.groups})
+    locations = Location.objects.in_bulk(
+        {g.location_id for g in plan.groups} | {g.source_location_id for g in plan.groups}
+    )
     skus = Sku.objects.in_bulk({sku_id for g in plan.groups for sku_id in g.lines})
     for group in plan.groups:
         fulfilment = Fulfilment.objects.create(
@@ -117,7 +121,9 @@ def _create_fulfilments(order: Order, plan, open_lines: dict[int, int], lines_by
             for line_id in by_sku[sku_id]:
                 take = min(quantity, remaining[line_id])
                 if take:
-                    new_lines.append(FulfilmentLine(fulfilment=fulfilment, order_line_id=line_id, sku_id=sku_id, quantity=take))
+                    new_lines.append(
+                        FulfilmentLine(fulfilment=fulfilment, order_line_id=line_id, sku_id=sku_id, quantity=take)
+                    )
                     remaining[line_id] -= take
                     quantity -= take
         FulfilmentLine.objects.bulk_create(new_lines)
@@ -125,7 +131,12 @@ def _create_fulfilments(order: Order, plan, open_lines: dict[int, int], lines_by
 
 
 def order_route(
-    *, order: Order, actor=None, reason: str = "placed", at_placement: bool = False, exclude: frozenset[int] = frozenset()
+    *,
+    order: Order,
+    actor=None,
+    reason: str = "placed",
+    at_placement: bool = False,
+    exclude: frozenset[int] = frozenset(),
 ) -> Order:
     """Route the order's uncovered lines, reserve their stock and create fulfilments.
 
@@ -174,7 +185,9 @@ def order_route(
     if fallback == "reject":
         raise InsufficientStock(order_shortfall_alternatives(order=order, unfilled=plan.unfilled))
     if fallback == "hold" and order.status == Order.Status.PLACED:
-        transition_apply(order, "hold", order=order, subject="order", actor=actor, reason="no stock", reason_code="stock")
+        transition_apply(
+            order, "hold", order=order, subject="order", actor=actor, reason="no stock", reason_code="stock"
+        )
     elif order.status in (Order.Status.PLACED, Order.Status.ALLOCATED, Order.Status.IN_FULFILMENT):
         if _order_target_status(list(order.fulfilments.all())) is None:
             transition_apply(order, "backorder", order=order, subject="order", actor=actor, reason=reason)
@@ -259,13 +272,18 @@ def _release(fulfilment: Fulfilment, units: Counter, *, reason: str, actor) -> N
     if not units:
         return
     reservations = _reservations(fulfilment, units)
-    reservations_release(reservations=reservations, quantities=_portion(reservations, units), reason=reason, actor=actor)
+    reservations_release(
+        reservations=reservations, quantities=_portion(reservations, units), reason=reason, actor=actor
+    )
 
 
 def _commit(fulfilment: Fulfilment, units: Counter, *, actor) -> None:
     reservations = _reservations(fulfilment, units)
     reservations_commit(
-        reservations=reservations, quantities=_portion(reservations, units), reference=fulfilment.order.number, actor=actor
+        reservations=reservations,
+        quantities=_portion(reservations, units),
+        reference=fulfilment.order.number,
+        actor=actor,
     )
 
 
@@ -324,13 +342,21 @@ def _adjust_for_reason(fulfilment: Fulfilment, units: Counter, *, reason_code: s
     for sku_id, quantity in sorted(units.items()):
         if reason_code == Fulfilment.DeclineReason.NOT_IN_STOCK:
             stock_adjust(
-                sku=skus[sku_id], location=location, delta=-quantity, reason=AdjustmentReason.LOST,
-                reference=fulfilment.order.number, actor=actor,
+                sku=skus[sku_id],
+                location=location,
+                delta=-quantity,
+                reason=AdjustmentReason.LOST,
+                reference=fulfilment.order.number,
+                actor=actor,
             )
         elif reason_code == Fulfilment.DeclineReason.DAMAGED:
             stock_write_off(
-                sku=skus[sku_id], location=location, quantity=quantity, reason=AdjustmentReason.DAMAGED,
-                reference=fulfilment.order.number, actor=actor,
+                sku=skus[sku_id],
+                location=location,
+                quantity=quantity,
+                reason=AdjustmentReason.DAMAGED,
+                reference=fulfilment.order.number,
+                actor=actor,
             )
 
 
@@ -354,7 +380,11 @@ def fulfilment_decline(*, fulfilment: Fulfilment, reason_code: str, actor=None, 
 
 @transaction.atomic
 def fulfilment_pick(
-    *, fulfilment: Fulfilment, picked: dict[str, int], actor=None, short_reason: str = Fulfilment.DeclineReason.NOT_IN_STOCK
+    *,
+    fulfilment: Fulfilment,
+    picked: dict[str, int],
+    actor=None,
+    short_reason: str = Fulfilment.DeclineReason.NOT_IN_STOCK,
 ) -> Fulfilment:
     """Record the units picked per SKU code; what is short is released, corrected and re-routed."""
     fulfilment = _locked(fulfilment)
@@ -399,7 +429,9 @@ def fulfilment_pack(*, fulfilment: Fulfilment, actor=None) -> Fulfilment:
 def fulfilment_ship(*, fulfilment: Fulfilment, carrier: str, tracking: str, actor=None) -> Fulfilment:
     """Hand the parcel to the carrier: the reserved units leave on-hand through the ledger."""
     if not carrier.strip() or not tracking.strip():
-        raise InvalidInput("Carrier and tracking are required.", errors={"carrier": ["Required."], "tracking": ["Required."]})
+        raise InvalidInput(
+            "Carrier and tracking are required.", errors={"carrier": ["Required."], "tracking": ["Required."]}
+        )
     fulfilment = _locked(fulfilment)
     _act(fulfilment, "ship", actor=actor, carrier=carrier.strip(), tracking=tracking.strip(), at=timezone.now())
     _commit(fulfilment, _units(fulfilment.lines.all()), actor=actor)
@@ -460,14 +492,21 @@ def fulfilment_expire(*, fulfilment: Fulfilment, actor=None) -> Fulfilment | Non
     order = fulfilment.order
     refund = 0
     for fl in lines:
-        OrderLine.objects.filter(pk=fl.order_line_id).update(cancelled_quantity=fl.order_line.cancelled_quantity + fl.quantity)
+        OrderLine.objects.filter(pk=fl.order_line_id).update(
+            cancelled_quantity=fl.order_line.cancelled_quantity + fl.quantity
+        )
         refund += fl.order_line.unit_price * fl.quantity
     OutboxEvent.objects.create(
         type="refund.requested",
         channel=order.channel,
         order=order,
-        data={"order": order.pk, "order_number": order.number, "amount": str(refund), "currency": order.currency,
-              "reason": "pickup_expired"},
+        data={
+            "order": order.pk,
+            "order_number": order.number,
+            "amount": str(refund),
+            "currency": order.currency,
+            "reason": "pickup_expired",
+        },
     )
     if not any(line.open_quantity for line in order.lines.all()):
         transition_apply(order, "cancel", order=order, subject="order", actor=actor, reason="pickup expired")

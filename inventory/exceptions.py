@@ -50,7 +50,9 @@ class InsufficientStock(InventoryError):
 
     def __init__(self, shortfalls: list[Shortfall]):
         self.shortfalls = shortfalls
-        lines = ", ".join(f"{s.sku}@{s.location or 'network'} wants {s.requested}, has {s.available}" for s in shortfalls)
+        lines = ", ".join(
+            f"{s.sku}@{s.location or 'network'} wants {s.requested}, has {s.available}" for s in shortfalls
+        )
         super().__init__(f"Not enough stock: {lines}.")
 
 

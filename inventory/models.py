@@ -219,7 +219,9 @@ class Reservation(models.Model):
         constraints = [models.CheckConstraint(condition=Q(quantity__gt=0), name="reservation_quantity_positive")]
         indexes = [
             models.Index(
-                fields=["expires_at"], condition=Q(status="active", expires_at__isnull=False), name="reservation_live_hold"
+                fields=["expires_at"],
+                condition=Q(status="active", expires_at__isnull=False),
+                name="reservation_live_hold",
             ),
             models.Index(fields=["stock_level", "status"], name="reservation_level_status"),
         ]
@@ -290,7 +292,9 @@ class StockMovement(models.Model):
     reserved_delta = models.IntegerField(default=0)
     reason = models.CharField(max_length=64, blank=True)
     reference = models.CharField(max_length=64, blank=True, db_index=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:

@@ -59,8 +59,12 @@ class Customer(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["email"], condition=Q(merged_into__isnull=True), name="customer_email_unique"),
-            models.UniqueConstraint(fields=["phone"], condition=Q(merged_into__isnull=True), name="customer_phone_unique"),
+            models.UniqueConstraint(
+                fields=["email"], condition=Q(merged_into__isnull=True), name="customer_email_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["phone"], condition=Q(merged_into__isnull=True), name="customer_phone_unique"
+            ),
             models.UniqueConstraint(
                 fields=["member_number"], condition=Q(merged_into__isnull=True), name="customer_member_unique"
             ),
@@ -123,7 +127,9 @@ class Order(FSMModelMixin, models.Model):
     lon = models.FloatField(null=True, blank=True)
     routing_policy_version = models.PositiveIntegerField(null=True, blank=True)
     routing = models.JSONField(default=dict, blank=True, help_text="The last routing plan and why it won.")
-    placed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    placed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
@@ -160,9 +166,7 @@ class Order(FSMModelMixin, models.Model):
     def start_fulfilment(self) -> None:
         """A location has accepted its part."""
 
-    @transition(
-        field=status, source=[S.ALLOCATED, S.IN_FULFILMENT, S.PARTIALLY_SHIPPED], target=S.PARTIALLY_SHIPPED
-    )
+    @transition(field=status, source=[S.ALLOCATED, S.IN_FULFILMENT, S.PARTIALLY_SHIPPED], target=S.PARTIALLY_SHIPPED)
     def ship_partially(self) -> None:
         """Some parts are on their way, others are still being worked."""
 
@@ -170,9 +174,7 @@ class Order(FSMModelMixin, models.Model):
     def ship(self) -> None:
         """Every part is on its way."""
 
-    @transition(
-        field=status, source=[S.ALLOCATED, S.IN_FULFILMENT, S.PARTIALLY_SHIPPED], target=S.READY_FOR_PICKUP
-    )
+    @transition(field=status, source=[S.ALLOCATED, S.IN_FULFILMENT, S.PARTIALLY_SHIPPED], target=S.READY_FOR_PICKUP)
     def make_ready_for_pickup(self) -> None:
         """Every part waits at the pickup store (or has already been shipped)."""
 
@@ -221,7 +223,9 @@ class Activity(models.Model):
     from_state = models.CharField(max_length=32, blank=True)
     to_state = models.CharField(max_length=32, blank=True)
     reason = models.CharField(max_length=255, blank=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -233,7 +237,9 @@ class Note(models.Model):
     """A service note on an order, visible to every channel and store."""
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="notes")
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     text = models.TextField()
     at = models.DateTimeField(auto_now_add=True)
 

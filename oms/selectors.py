@@ -22,8 +22,15 @@ class TimelineEntry:
 def order_timeline(*, order: Order) -> list[TimelineEntry]:
     """Transitions, notes and outgoing events of one order, oldest first, in three queries."""
     entries = [
-        TimelineEntry(a.at, "transition", a.subject, f"{a.action}: {a.reason}" if a.reason else a.action,
-                      a.actor.get_username() if a.actor else None, a.from_state, a.to_state)
+        TimelineEntry(
+            a.at,
+            "transition",
+            a.subject,
+            f"{a.action}: {a.reason}" if a.reason else a.action,
+            a.actor.get_username() if a.actor else None,
+            a.from_state,
+            a.to_state,
+        )
         for a in Activity.objects.filter(order=order).select_related("actor")
     ]
     entries += [

@@ -103,7 +103,9 @@ def customers_merge(*, keep: Customer, merge: Customer, actor=None) -> Customer:
     if keep.pk == merge.pk:
         raise InvalidInput("A customer cannot be merged into themselves.", errors={"merge": ["Same customer."]})
     Order.objects.filter(customer=merge).update(customer=keep)
-    gaps = {k: getattr(merge, k) for k in ("email", "phone", "member_number") if getattr(merge, k) and not getattr(keep, k)}
+    gaps = {
+        k: getattr(merge, k) for k in ("email", "phone", "member_number") if getattr(merge, k) and not getattr(keep, k)
+    }
     Customer.objects.filter(pk=merge.pk).update(merged_into=keep)
     if gaps:
         Customer.objects.filter(pk=keep.pk).update(**gaps)
@@ -231,7 +233,9 @@ def _order_place(*, data: OrderInput, actor) -> Order:
     if not (isinstance(data.currency, str) and len(data.currency) == 3 and data.currency.isalpha()):
         raise InvalidInput("currency must be a 3-letter ISO code.", errors={"currency": ["3-letter ISO code."]})
     if data.payment_status not in Order.PaymentStatus.values:
-        raise InvalidInput("Unknown payment status.", errors={"payment.status": [f"One of {Order.PaymentStatus.values}."]})
+        raise InvalidInput(
+            "Unknown payment status.", errors={"payment.status": [f"One of {Order.PaymentStatus.values}."]}
+        )
     lines = _validated_lines(data)
     store, address, lat, lon = _destination(data)
     customer = customer_resolve(
@@ -262,7 +266,9 @@ def _order_place(*, data: OrderInput, actor) -> Order:
         type="order.created", channel=data.channel, order=order, data={"order": order.pk, "number": order.number}
     )
     if data.payment_status in (Order.PaymentStatus.PENDING, Order.PaymentStatus.FAILED):
-        transition_apply(order, "hold", order=order, subject="order", actor=actor, reason="payment", reason_code="payment")
+        transition_apply(
+            order, "hold", order=order, subject="order", actor=actor, reason="payment", reason_code="payment"
+        )
     else:
         order_router().allocate(order=order, actor=actor)
     return order
@@ -305,7 +311,9 @@ def order_cancel(*, order: Order, reason: str, actor=None, lines: dict[int, int]
     """
     order = _locked(order)
     if order.status not in Order.BEFORE_DISPATCH:
-        raise InvalidInput(f"Order {order.number} was already {order.status}.", errors={"order": ["Already dispatched."]})
+        raise InvalidInput(
+            f"Order {order.number} was already {order.status}.", errors={"order": ["Already dispatched."]}
+        )
     order_router().cancel(order=order, actor=actor, reason=reason, lines=lines)
     order_lines = list(order.lines.all())
     if lines is None:
@@ -314,7 +322,9 @@ def order_cancel(*, order: Order, reason: str, actor=None, lines: dict[int, int]
         known = {line.pk: line for line in order_lines}
         for line_id, quantity in lines.items():
             if line_id not in known or quantity <= 0 or quantity > known[line_id].open_quantity:
-                raise InvalidInput("Cannot cancel that quantity.", errors={f"lines.{line_id}": ["Not open on this order."]})
+                raise InvalidInput(
+                    "Cannot cancel that quantity.", errors={f"lines.{line_id}": ["Not open on this order."]}
+                )
         todo = lines
     for line in order_lines:
         if todo.get(line.pk):
@@ -332,14 +342,17 @@ def order_change_address(*, order: Order, address: dict, actor=None) -> Order:
     if order.method != Order.Method.DELIVERY:
         raise InvalidInput("Only delivery orders have an address.", errors={"address": ["Not a delivery order."]})
     if order.status not in Order.BEFORE_DISPATCH:
-        raise InvalidInput(f"Order {order.number} is already {order.status}.", errors={"address": ["Already dispatched."]})
+        raise InvalidInput(
+            f"Order {order.number} is already {order.status}.", errors={"address": ["Already dispatched."]}
+        )
     window = timedelta(hours=settings.OMS_ADDRESS_CHANGE_WINDOW_HOURS)
     if timezone.now() - order.created_at > window:
         raise InvalidInput("The address can no longer be changed.", errors={"address": ["Change window has closed."]})
     order.address, order.lat, order.lon = _delivery_address(address)
     order.save(update_fields=["address", "lat", "lon"])
-    Activity.objects.create(order=order, subject="order", action="change_address", reason=order.address.get("postcode", ""),
-                            actor=actor)
+    Activity.objects.create(
+        order=order, subject="order", action="change_address", reason=order.address.get("postcode", ""), actor=actor
+    )
     if order.status not in (Order.Status.ON_HOLD, Order.Status.PLACED):
         order_router().reroute(order=order, actor=actor, reason="delivery address changed")
     return order

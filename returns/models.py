@@ -75,10 +75,15 @@ class Return(FSMModelMixin, models.Model):
     refund_method = models.CharField(max_length=24, choices=RefundMethod.choices, default=RefundMethod.ORIGINAL_TENDERS)
     exchange_order = models.ForeignKey(Order, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     price_difference = models.DecimalField(
-        max_digits=12, decimal_places=2, null=True, blank=True,
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
         help_text="Exchange: positive means the customer pays more, negative that they are owed.",
     )
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
@@ -170,5 +175,7 @@ class Refund(models.Model):
     currency = models.CharField(max_length=3)
     method = models.CharField(max_length=24, choices=Return.RefundMethod.choices)
     allocations = models.JSONField(default=list, help_text="Per tender: type, reference, amount.")
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)

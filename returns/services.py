@@ -86,9 +86,7 @@ def _dispatched_at(order: Order) -> dict[int, object]:
 
 
 @transaction.atomic
-def return_request(
-    *, order: Order, lines: list[ReturnLineInput], channel: Channel | None = None, actor=None
-) -> Return:
+def return_request(*, order: Order, lines: list[ReturnLineInput], channel: Channel | None = None, actor=None) -> Return:
     """Open a return for an order of any channel; it is authorised at once when every rule passes.
 
     Refusals name the line and the rule: not on the order, final sale, outside the
@@ -121,7 +119,9 @@ def return_request(
         left_at = dispatched_at.get(order_line.pk)
         window = _window_days(order.channel, order_line.sku.category)
         if left_at is not None and (now - left_at).days > window:
-            errors[f"{field}.sku"] = [f"window: {ln.sku} left {(now - left_at).days} days ago; the window is {window} days."]
+            errors[f"{field}.sku"] = [
+                f"window: {ln.sku} left {(now - left_at).days} days ago; the window is {window} days."
+            ]
             continue
         wanted[order_line.pk] += ln.quantity
         if wanted[order_line.pk] > returnable.get(order_line.pk, 0):
@@ -142,8 +142,14 @@ def return_request(
         )
         for ln in lines
     )
-    Activity.objects.create(order=order, subject=ret.subject, action="request", to_state=ret.status, actor=actor,
-                            reason=f"via {ret.channel.code}")
+    Activity.objects.create(
+        order=order,
+        subject=ret.subject,
+        action="request",
+        to_state=ret.status,
+        actor=actor,
+        reason=f"via {ret.channel.code}",
+    )
     transition_apply(ret, "authorise", order=order, subject=ret.subject, actor=actor, reason="within the return rules")
     return ret
 
@@ -163,7 +169,9 @@ def return_receive(*, ret: Return, location: Location, lines: list[ReceivedLine]
     The return row is locked, so the same parcel booked twice at once restocks once.
     """
     if not location.accepts_returns or not location.active:
-        raise InvalidInput(f"{location.code} does not accept returns.", errors={"location": ["Does not accept returns."]})
+        raise InvalidInput(
+            f"{location.code} does not accept returns.", errors={"location": ["Does not accept returns."]}
+        )
     if not lines:
         raise InvalidInput("Nothing received.", errors={"lines": ["Required."]})
     ret = _locked(ret)
@@ -185,29 +193,58 @@ def return_receive(*, ret: Return, location: Location, lines: list[ReceivedLine]
             errors[f"lines.{code}"] = [f"Received {quantity} but only {sold} were sold and not yet returned."]
     if errors:
         raise ReturnNotAllowed("The received goods do not fit the return.", errors=errors)
-    transition_apply(ret, "receive", order=ret.order, subject=ret.subject, actor=actor,
-                     reason=f"at {location.code}", location=location, at=timezone.now())
+    transition_apply(
+        ret,
+        "receive",
+        order=ret.order,
+        subject=ret.subject,
+        actor=actor,
+        reason=f"at {location.code}",
+        location=location,
+        at=timezone.now(),
+    )
     for ln in lines:
         rl = return_lines.get(ln.sku)
         if rl is None or ln.condition in (Condition.WRONG_ITEM, Condition.MISSING):
             ReturnException.objects.create(
-                ret=ret, sku_code=ln.sku, kind=ln.condition if rl else Condition.WRONG_ITEM, received=ln.quantity,
-                expected=rl.quantity if rl else 0, note="not on the return" if rl is None else "",
+                ret=ret,
+                sku_code=ln.sku,
+                kind=ln.condition if rl else Condition.WRONG_ITEM,
+                received=ln.quantity,
+                expected=rl.quantity if rl else 0,
+                note="not on the return" if rl is None else "",
             )
             continue
-        stock_receive(sku=rl.sku, location=location, quantity=ln.quantity, kind=StockMovement.Kind.RETURN_RESTOCK,
-                      reference=ret.reference, actor=actor)
+        stock_receive(
+            sku=rl.sku,
+            location=location,
+            quantity=ln.quantity,
+            kind=StockMovement.Kind.RETURN_RESTOCK,
+            reference=ret.reference,
+            actor=actor,
+        )
         if ln.condition == Condition.DAMAGED:
-            stock_write_off(sku=rl.sku, location=location, quantity=ln.quantity, reason=AdjustmentReason.DAMAGED,
-                            reference=ret.reference, actor=actor)
+            stock_write_off(
+                sku=rl.sku,
+                location=location,
+                quantity=ln.quantity,
+                reason=AdjustmentReason.DAMAGED,
+                reference=ret.reference,
+                actor=actor,
+            )
             rl.damaged_quantity += ln.quantity
         else:
             rl.resellable_quantity += ln.quantity
         rl.save(update_fields=["resellable_quantity", "damaged_quantity"])
     for rl in return_lines.values():
         if rl.received_quantity != rl.quantity:
-            ReturnException.objects.create(ret=ret, sku_code=rl.sku.code, kind="quantity_mismatch",
-                                           expected=rl.quantity, received=rl.received_quantity)
+            ReturnException.objects.create(
+                ret=ret,
+                sku_code=rl.sku.code,
+                kind="quantity_mismatch",
+                expected=rl.quantity,
+                received=rl.received_quantity,
+            )
     return ret
 
 
@@ -240,8 +277,9 @@ def _allocate(order: Order, amount: Decimal) -> list[dict]:
         room = Decimal(str(tender.get("amount", "0"))) - used[key]
         take = min(room, left)
         if take > 0:
-            allocations.append({"type": tender.get("type", ""), "reference": tender.get("reference", ""),
-                                "amount": str(take)})
+            allocations.append(
+                {"type": tender.get("type", ""), "reference": tender.get("reference", ""), "amount": str(take)}
+            )
             left -= take
     if left > 0:
         allocations.append({"type": "store_credit", "reference": "", "amount": str(left)})
@@ -262,14 +300,21 @@ def return_refund(*, ret: Return, actor=None, method: str | None = None, shippin
         if method == Return.RefundMethod.ORIGINAL_TENDERS
         else [{"type": "store_credit", "reference": "", "amount": str(amount)}]
     )
-    refund = Refund.objects.create(ret=ret, amount=amount, currency=ret.order.currency, method=method,
-                                   allocations=allocations, created_by=actor)
+    refund = Refund.objects.create(
+        ret=ret, amount=amount, currency=ret.order.currency, method=method, allocations=allocations, created_by=actor
+    )
     OutboxEvent.objects.create(
         type="refund.requested",
         channel=ret.order.channel,
         order=ret.order,
-        data={"order": ret.order.pk, "order_number": ret.order.number, "return": ret.reference,
-              "amount": str(amount), "currency": ret.order.currency, "allocations": allocations},
+        data={
+            "order": ret.order.pk,
+            "order_number": ret.order.number,
+            "return": ret.reference,
+            "amount": str(amount),
+            "currency": ret.order.currency,
+            "allocations": allocations,
+        },
     )
     return refund
 
@@ -292,18 +337,29 @@ def return_exchange(
         currency=order.currency,
         method=Order.Method.PICKUP if hand_over_at else order.method,
         address={**order.address, "lat": order.lat, "lon": order.lon} if not hand_over_at else {},
-        pickup_store=hand_over_at.code if hand_over_at else (order.pickup_location.code if order.pickup_location else None),
+        pickup_store=hand_over_at.code
+        if hand_over_at
+        else (order.pickup_location.code if order.pickup_location else None),
         customer={"email": order.customer.email, "phone": order.customer.phone} if order.customer else {},
     )
     replacement, _ = order_place(data=data, actor=actor)
     difference = replacement.total - return_value(ret)
-    transition_apply(ret, "exchange", order=order, subject=ret.subject, actor=actor,
-                     reason=f"replacement {replacement.number}", replacement=replacement, difference=difference)
+    transition_apply(
+        ret,
+        "exchange",
+        order=order,
+        subject=ret.subject,
+        actor=actor,
+        reason=f"replacement {replacement.number}",
+        replacement=replacement,
+        difference=difference,
+    )
     if hand_over_at is not None:
         for f in replacement.fulfilments.filter(source_location=hand_over_at, location=hand_over_at):
             fulfilment_accept(fulfilment=f, actor=actor)
-            fulfilment_pick(fulfilment=f, picked={fl.sku.code: fl.quantity for fl in f.lines.select_related("sku")},
-                            actor=actor)
+            fulfilment_pick(
+                fulfilment=f, picked={fl.sku.code: fl.quantity for fl in f.lines.select_related("sku")}, actor=actor
+            )
             f = fulfilment_ready(fulfilment=f, actor=actor)
             fulfilment_collect(fulfilment=f, pickup_code=f.pickup_code, actor=actor)
     return ret

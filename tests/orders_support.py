@@ -40,8 +40,9 @@ def network(db) -> Network:
     )
 
 
-def place(network: Network, lines, *, external_id="WEB-1", method="delivery", store=None, lat=51.5080, lon=-0.1281,
-          **kwargs):
+def place(
+    network: Network, lines, *, external_id="WEB-1", method="delivery", store=None, lat=51.5080, lon=-0.1281, **kwargs
+):
     """Place an order for ``lines`` [(sku, quantity)] delivered to Trafalgar Square unless told otherwise."""
     address = {**CITY, "lat": lat, "lon": lon} if method == "delivery" else {}
     data = OrderInput(

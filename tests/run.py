@@ -63,7 +63,9 @@ def main() -> int:
     for name, code, counts in results:
         # pytest exits 5 when nothing was collected: a pass that ran no test is a failure here.
         failed |= code != 0
-        print(f"{name}: {counts['passed']} passed, {counts['failed']} failed, {counts['skipped']} skipped (exit {code})")
+        print(
+            f"{name}: {counts['passed']} passed, {counts['failed']} failed, {counts['skipped']} skipped (exit {code})"
+        )
     total = {k: sum(c[k] for _, _, c in results) for k in ("passed", "failed", "skipped")}
     if failed and total["failed"] == 0:
         total["failed"] = 1

@@ -17,7 +17,7 @@ from inventory.selectors import inventory_discrepancies
 from oms.exceptions import TransitionNotAllowed
 from oms.models import Order, OutboxEvent
 from oms.selectors import order_timeline
-from tests.orders_support import network, place  # noqa: F401
+from tests.orders_support import place
 
 pytestmark = pytest.mark.django_db
 

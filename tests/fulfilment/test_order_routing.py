@@ -5,7 +5,7 @@ from inventory.exceptions import InsufficientStock
 from inventory.models import Reservation
 from inventory.selectors import inventory_discrepancies
 from oms.models import Order
-from tests.orders_support import network, place  # noqa: F401
+from tests.orders_support import place
 
 pytestmark = pytest.mark.django_db
 
@@ -116,8 +116,15 @@ def test_address_change_reroutes_when_another_location_is_now_best(network):
     order = place(network, [(a, 1)])
     assert order.fulfilments.get().location == network.soho
     order_change_address(
-        order=order, address={"line1": "2 Briggate", "city": "Leeds", "postcode": "LS1 6HD", "country": "GB",
-                              "lat": 53.7980, "lon": -1.5420},
+        order=order,
+        address={
+            "line1": "2 Briggate",
+            "city": "Leeds",
+            "postcode": "LS1 6HD",
+            "country": "GB",
+            "lat": 53.7980,
+            "lon": -1.5420,
+        },
     )
     live = order.fulfilments.exclude(status="cancelled").get()
     assert live.location == network.leeds
@@ -134,7 +141,16 @@ def test_address_change_keeps_the_plan_when_nothing_better_exists(network):
     network.stock(network.soho, a, 5)
     order = place(network, [(a, 1)])
     first = order.fulfilments.get()
-    order_change_address(order=order, address={"line1": "9 Strand", "city": "London", "postcode": "WC2R 0EZ",
-                                                "country": "GB", "lat": 51.511, "lon": -0.119})
+    order_change_address(
+        order=order,
+        address={
+            "line1": "9 Strand",
+            "city": "London",
+            "postcode": "WC2R 0EZ",
+            "country": "GB",
+            "lat": 51.511,
+            "lon": -0.119,
+        },
+    )
     assert list(order.fulfilments.all()) == [first]
     assert order.fulfilments.get().status == "pending"

@@ -18,7 +18,7 @@ from oms.services import (
     orders_release_due_holds,
 )
 from tests.factories import ChannelFactory
-from tests.orders_support import network, place  # noqa: F401
+from tests.orders_support import place
 
 pytestmark = pytest.mark.django_db
 
@@ -66,8 +66,9 @@ def test_hold_with_a_time_limit_is_released_when_due(network):
     other = place(network, [(a, 1)], external_id="WEB-2", payment_status="authorised")
     assert other.status == Order.Status.ALLOCATED
     # A fresh placed order held for a fraud check, for 10 minutes.
-    third = Order.objects.create(channel=network.web, external_id="WEB-3", currency="GBP", method="delivery",
-                                 lat=51.5, lon=-0.12)
+    third = Order.objects.create(
+        channel=network.web, external_id="WEB-3", currency="GBP", method="delivery", lat=51.5, lon=-0.12
+    )
     third.lines.create(sku=a, quantity=1, unit_price="5.00")
     order_hold(order=third, reason="fraud", until=timezone.now() + timedelta(minutes=10))
     assert orders_release_due_holds() == 0
@@ -82,7 +83,9 @@ def test_unknown_sku_and_bad_quantity_are_reported_per_line_and_nothing_is_creat
     from oms.services import OrderInput, order_place
 
     data = OrderInput(
-        channel=network.web, external_id="BAD-1", lines=[OrderLineInput("NOPE", 1), OrderLineInput(a.code, 0)],
+        channel=network.web,
+        external_id="BAD-1",
+        lines=[OrderLineInput("NOPE", 1), OrderLineInput(a.code, 0)],
         address={"line1": "x", "city": "London", "postcode": "WC2N 5DU", "country": "GB", "lat": 51.5, "lon": -0.1},
     )
     with pytest.raises(InvalidInput) as exc:
@@ -105,8 +108,12 @@ def test_address_without_coordinates_and_unknown_postcode_is_refused(network):
     network.stock(network.soho, a, 5)
     from oms.services import OrderInput, order_place
 
-    data = OrderInput(channel=network.web, external_id="X", lines=[OrderLineInput(a.code, 1)],
-                      address={"line1": "1 Nowhere", "city": "Atlantis", "postcode": "ZZ99 9ZZ", "country": "GB"})
+    data = OrderInput(
+        channel=network.web,
+        external_id="X",
+        lines=[OrderLineInput(a.code, 1)],
+        address={"line1": "1 Nowhere", "city": "Atlantis", "postcode": "ZZ99 9ZZ", "country": "GB"},
+    )
     with pytest.raises(InvalidInput) as exc:
         order_place(data=data)
     assert "fulfilment.address.postcode" in exc.value.errors

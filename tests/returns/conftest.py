@@ -1,7 +1,7 @@
 import pytest
 
 from fulfilment.services import fulfilment_accept, fulfilment_pack, fulfilment_pick, fulfilment_ship
-from tests.orders_support import network, place  # noqa: F401
+from tests.orders_support import place
 
 
 @pytest.fixture
@@ -9,8 +9,14 @@ def delivered_web_order(network):
     """A web order of 3 units of one SKU shipped from the warehouse (no store has the SKU)."""
     sku = network.skus[0]
     network.stock(network.warehouse, sku, 10)
-    order = place(network, [(sku, 3)], tenders=[{"type": "card", "amount": "20.00", "reference": "PAY-1"},
-                                                {"type": "gift_card", "amount": "10.00", "reference": "GC-9"}])
+    order = place(
+        network,
+        [(sku, 3)],
+        tenders=[
+            {"type": "card", "amount": "20.00", "reference": "PAY-1"},
+            {"type": "gift_card", "amount": "10.00", "reference": "GC-9"},
+        ],
+    )
     f = order.fulfilments.get()
     assert f.location == network.warehouse
     fulfilment_accept(fulfilment=f)

@@ -40,8 +40,11 @@ def test_web_order_returned_at_a_store_restocks_that_store_at_once(network, deli
 def test_damaged_units_are_written_off_and_never_sellable(network, delivered_web_order):
     sku = network.skus[0]
     ret = return_request(order=delivered_web_order, lines=[ReturnLineInput(sku.code, 2)])
-    return_receive(ret=ret, location=network.soho,
-                   lines=[ReceivedLine(sku.code, 1, "resellable"), ReceivedLine(sku.code, 1, "damaged")])
+    return_receive(
+        ret=ret,
+        location=network.soho,
+        lines=[ReceivedLine(sku.code, 1, "resellable"), ReceivedLine(sku.code, 1, "damaged")],
+    )
     assert network.level(network.soho, sku).on_hand == 1
     write_off = StockMovement.objects.get(kind="write_off", reference=ret.reference)
     assert (write_off.on_hand_delta, write_off.reason) == (-1, "damaged")
@@ -116,8 +119,9 @@ def test_receiving_more_than_was_sold_is_refused_and_surprises_are_recorded(netw
     with pytest.raises(ReturnNotAllowed):
         return_receive(ret=ret, location=network.soho, lines=[ReceivedLine(sku.code, 4)])
     assert not StockMovement.objects.filter(reference=ret.reference).exists()
-    return_receive(ret=ret, location=network.soho,
-                   lines=[ReceivedLine(sku.code, 1), ReceivedLine("SOCK-UNKNOWN", 1, "wrong_item")])
+    return_receive(
+        ret=ret, location=network.soho, lines=[ReceivedLine(sku.code, 1), ReceivedLine("SOCK-UNKNOWN", 1, "wrong_item")]
+    )
     kinds = set(ReturnException.objects.filter(ret=ret).values_list("kind", flat=True))
     assert kinds == {"wrong_item", "quantity_mismatch"}
 
