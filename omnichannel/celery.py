@@ -1,4 +1,5 @@
 """The Celery application; its beat schedule lives in settings.CELERY_BEAT_SCHEDULE."""
+
 import os
 
 from celery import Celery

@@ -4,6 +4,7 @@ Unset DATABASE_URL means an SQLite file under var/; unset CELERY_BROKER_URL mean
 embedded file-system broker, so the demo needs no server. With DEBUG off the settings
 refuse to start without a real SECRET_KEY and turn on the secure-cookie and HSTS options.
 """
+
 import os
 from pathlib import Path
 
@@ -24,7 +25,9 @@ _DEV_SECRET = "dev-only-insecure-secret-key"
 SECRET_KEY = os.environ.get("SECRET_KEY", _DEV_SECRET if DEBUG else "")
 if not SECRET_KEY:
     raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
-ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",") if h.strip()]
+ALLOWED_HOSTS = [
+    h.strip() for h in os.environ.get("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",") if h.strip()
+]
 if DEBUG:
     ALLOWED_HOSTS.append("testserver")
 

@@ -1,4 +1,5 @@
 """Settings for the test suite: the production settings with a throwaway key and fast hashing."""
+
 import os
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key")
