@@ -22,6 +22,7 @@ from django.core.management.base import BaseCommand, CommandError, OutputWrapper
 
 from inventory.feeds import stock_feed_apply
 from inventory.models import Barcode, Channel, ChannelCap, Location, Sku, SkuAlias, gtin_check_digit_is_valid
+from omnichannel.demo_orders import make_orders
 from oms.services import channel_create
 
 CITIES_CSV = Path(__file__).resolve().parents[2] / "data" / "cities.csv"
@@ -97,6 +98,7 @@ class DemoNetwork:
     rng: random.Random
     stores: int
     skus: int
+    orders: int
     out: OutputWrapper
     warehouses: list[Location] = field(default_factory=list)
     shops: list[Location] = field(default_factory=list)
@@ -263,6 +265,7 @@ STEPS: list[tuple[str, Callable[[DemoNetwork], None]]] = [
     ("catalogue", make_catalogue),
     ("channel policies", set_channel_policies),
     ("stock", make_stock),
+    ("orders", make_orders),
 ]
 
 
@@ -276,14 +279,15 @@ class Command(BaseCommand):
         parser.add_argument("--stores", type=int, default=60)
         parser.add_argument("--skus", type=int, default=600)
         parser.add_argument("--seed", type=int, default=2024)
+        parser.add_argument("--orders", type=int, default=150, help="Order history to place and move along.")
 
-    def handle(self, *args, stores: int, skus: int, seed: int, **options):
+    def handle(self, *args, stores: int, skus: int, seed: int, orders: int, **options):
         if stores < 1 or skus < 5:
             raise CommandError("--stores must be at least 1 and --skus at least 5.")
         # Adding a second network to live data would mix demo stock into real counters.
         if Location.objects.exists() or Channel.objects.exists():
             raise CommandError("The database already has locations or channels; run this on an empty database.")
-        network = DemoNetwork(rng=random.Random(seed), stores=stores, skus=skus, out=self.stdout)
+        network = DemoNetwork(rng=random.Random(seed), stores=stores, skus=skus, orders=orders, out=self.stdout)
         for name, step in STEPS:
             started = time.perf_counter()
             self.stdout.write(f"{name}…")
