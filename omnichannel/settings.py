@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "inventory",
     "oms",
     "fulfilment",
@@ -120,8 +121,45 @@ if not DEBUG:
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "omnichannel.api.auth.ChannelTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["omnichannel.api.auth.IsChannelOrStaff"],
+    "DEFAULT_THROTTLE_CLASSES": ["omnichannel.api.auth.TokenRateThrottle"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "omnichannel.api.errors.problem_exception_handler",
 }
-SPECTACULAR_SETTINGS = {"TITLE": "Omnichannel OMS API", "VERSION": "1.0.0"}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Omnichannel OMS API",
+    "DESCRIPTION": "Availability, orders, fulfilment, returns and stock for channel systems. See docs/api.md.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "PATH_CONVERTER_OVERRIDES": {"id": int},
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "omnichannel.api.schema.add_problem_responses",
+    ],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "OrderStatusEnum": "oms.models.Order.Status",
+        "OrderMethodEnum": "oms.models.Order.Method",
+        "PaymentStatusEnum": "oms.models.Order.PaymentStatus",
+        "FulfilmentStatusEnum": "fulfilment.models.Fulfilment.Status",
+        "FulfilmentMethodEnum": "fulfilment.models.Fulfilment.Method",
+        "ReturnStatusEnum": "returns.models.Return.Status",
+    },
+}
+# Requests per token (or staff user) and period; one process's memory unless CACHES is shared.
+OMS_API_RATE = os.environ.get("OMS_API_RATE", "600/min")
+OMS_IDEMPOTENCY_TTL_HOURS = float(os.environ.get("OMS_IDEMPOTENCY_TTL_HOURS", "24"))
+# Request bodies above this are refused with 413; large stock files go through import_stock.
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("OMS_API_MAX_BODY_BYTES", str(10 * 1024 * 1024)))
 
 # Celery: the embedded broker is kombu's file-system transport under var/broker.
 _BROKER_DIR = VAR_DIR / "broker"
@@ -150,6 +188,8 @@ CELERY_BEAT_SCHEDULE = {
         "expire-pickups": "fulfilment.tasks.expire_pickups",
         "expire-unpaid-orders": "oms.tasks.expire_unpaid_orders",
         "release-due-holds": "oms.tasks.release_due_holds",
+        "expire-idempotency-keys": "oms.tasks.expire_idempotency_keys",
+        "deliver-webhooks": "oms.tasks.deliver_webhooks",
     }.items()
 }
 
@@ -169,3 +209,9 @@ OMS_PICKUP_EXPIRY_DAYS = float(os.environ.get("OMS_PICKUP_EXPIRY_DAYS", "7"))
 OMS_UNPAID_EXPIRY_HOURS = float(os.environ.get("OMS_UNPAID_EXPIRY_HOURS", "24"))
 OMS_ADDRESS_CHANGE_WINDOW_HOURS = float(os.environ.get("OMS_ADDRESS_CHANGE_WINDOW_HOURS", "24"))
 OMS_RETURN_WINDOW_DAYS = int(os.environ.get("OMS_RETURN_WINDOW_DAYS", "30"))
+
+# Webhooks (docs/webhooks.md): attempts before giving up, the first retry's delay (doubling
+# each time, capped at an hour) and the request timeout.
+OMS_WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("OMS_WEBHOOK_MAX_ATTEMPTS", "10"))
+OMS_WEBHOOK_BACKOFF_SECONDS = float(os.environ.get("OMS_WEBHOOK_BACKOFF_SECONDS", "30"))
+OMS_WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("OMS_WEBHOOK_TIMEOUT_SECONDS", "10"))

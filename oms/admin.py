@@ -1,6 +1,21 @@
-from django.contrib import admin
+from urllib.parse import urlsplit
 
-from .models import Activity, ApiToken, Customer, Note, Order, OrderLine, OutboxEvent
+from django import forms
+from django.contrib import admin, messages
+
+from .models import (
+    Activity,
+    ApiToken,
+    Customer,
+    Note,
+    Order,
+    OrderLine,
+    OutboxEvent,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
+from .webhooks import ALLOWED_SCHEMES, webhook_delivery_replay
 
 
 @admin.register(ApiToken)
@@ -85,6 +100,84 @@ class OutboxEventAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    def has_add_permission(self, request):
+        return False
+
+
+class WebhookEndpointForm(forms.ModelForm):
+    """The secret is write-only: the form never shows it, and a blank field keeps (or, new, generates) one."""
+
+    url = forms.URLField(max_length=500, assume_scheme="https")
+    secret = forms.CharField(
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text="HMAC-SHA256 key. Leave blank to keep the current one; a new endpoint then gets a generated one.",
+    )
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = ["channel", "url", "event_types", "active", "secret"]
+
+    def clean_url(self):
+        url = self.cleaned_data["url"]
+        if urlsplit(url).scheme not in ALLOWED_SCHEMES:
+            raise forms.ValidationError("Use an http or https URL.")
+        return url
+
+    def clean_secret(self):
+        return self.cleaned_data["secret"] or self.instance.secret  # a new instance has a generated default
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(admin.ModelAdmin):
+    form = WebhookEndpointForm
+    list_display = ["channel", "url", "active", "event_types", "secret_hint", "created_at"]
+    list_filter = ["active", "channel"]
+    search_fields = ["url"]
+
+    @admin.display(description="secret")
+    def secret_hint(self, obj: WebhookEndpoint) -> str:
+        return f"…{obj.secret[-4:]}"
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if not change and not form.data.get("secret"):
+            # Shown this once so the receiver can be configured; the admin never displays it again.
+            messages.warning(request, f"Give the receiver this signing secret now: {obj.secret}")
+
+
+class WebhookAttemptInline(admin.TabularInline):
+    model = WebhookAttempt
+    extra = 0
+    can_delete = False
+    readonly_fields = ["at", "status_code", "duration_ms", "error"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    """Deliveries are written by the dispatcher; here they are read, with their attempt log, and replayed."""
+
+    list_display = ["created_at", "event_type", "endpoint", "status", "attempts", "next_attempt_at", "delivered_at"]
+    list_filter = ["status", "endpoint__channel", "event__type"]
+    search_fields = ["event__order__number"]
+    list_select_related = ["event", "endpoint"]
+    readonly_fields = ["event", "endpoint", "status", "attempts", "next_attempt_at", "delivered_at", "created_at"]
+    inlines = [WebhookAttemptInline]
+    actions = ["replay"]
+
+    @admin.display(description="event type", ordering="event__type")
+    def event_type(self, obj: WebhookDelivery) -> str:
+        return obj.event.type
+
+    @admin.action(description="Replay: send again now (same event id)", permissions=["change"])
+    def replay(self, request, queryset):
+        for delivery in queryset:
+            webhook_delivery_replay(delivery=delivery)
+        self.message_user(request, f"{len(queryset)} deliveries queued to be sent again.", messages.SUCCESS)
 
     def has_add_permission(self, request):
         return False

@@ -256,9 +256,15 @@ class OutboxEvent(models.Model):
     order = models.ForeignKey(Order, null=True, blank=True, on_delete=models.CASCADE, related_name="events")
     data = models.JSONField(default=dict)
     created = models.DateTimeField(auto_now_add=True, db_index=True)
+    dispatched_at = models.DateTimeField(
+        null=True, blank=True, help_text="When its webhook deliveries were created; empty until then."
+    )
 
     class Meta:
         ordering = ["created"]
+        indexes = [
+            models.Index(fields=["created"], condition=Q(dispatched_at__isnull=True), name="outbox_event_undispatched"),
+        ]
 
 
 class IdempotencyKey(models.Model):

@@ -1,6 +1,7 @@
 from celery import shared_task
 
-from .services import orders_expire_unpaid, orders_release_due_holds
+from .services import idempotency_keys_expire, orders_expire_unpaid, orders_release_due_holds
+from .webhooks import webhooks_dispatch
 
 
 @shared_task
@@ -13,3 +14,15 @@ def expire_unpaid_orders() -> int:
 def release_due_holds() -> int:
     """Lift timed holds whose time has come and route the orders."""
     return orders_release_due_holds()
+
+
+@shared_task
+def expire_idempotency_keys() -> int:
+    """Forget API first responses past their time-to-live."""
+    return idempotency_keys_expire()
+
+
+@shared_task
+def deliver_webhooks() -> int:
+    """Fan new outbox events out to webhook endpoints and send the deliveries that are due."""
+    return webhooks_dispatch()

@@ -7,6 +7,7 @@ from django_fsm import can_proceed
 
 from .exceptions import TransitionNotAllowed
 from .models import Activity, Order, OutboxEvent
+from .webhooks import outbox_kick
 
 
 def transition_apply(
@@ -53,3 +54,4 @@ def transition_apply(
             "reason": reason,
         },
     )
+    outbox_kick()  # also carries any other event written in this transaction
