@@ -14,7 +14,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import Q, Sum
+from django.db.models import F, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce, Cos, Power, Radians, Sin
 from django.utils import timezone
 from geopy.distance import geodesic
 
@@ -33,6 +34,11 @@ from .models import (
 )
 
 KM_PER_DEGREE_LAT = 110.574
+EARTH_RADIUS_KM = 6371.0088
+# A great circle on the mean-radius sphere is within 0.6 % of the WGS-84 geodesic.
+GREAT_CIRCLE_ERROR = 0.006
+# One instance, reused: building the ellipsoid costs as much as a distance.
+_GEODESIC = geodesic()
 
 
 # --- catalogue -------------------------------------------------------------------------
@@ -98,17 +104,6 @@ def safety_stock_for(
 # --- ATP -------------------------------------------------------------------------------
 
 
-def _expired_holds(*, sku_ids: Iterable[int], now: datetime) -> dict[int, int]:
-    rows = (
-        Reservation.objects.filter(
-            status=Reservation.Status.ACTIVE, expires_at__lt=now, stock_level__sku_id__in=list(sku_ids)
-        )
-        .values_list("stock_level_id")
-        .annotate(total=Sum("quantity"))
-    )
-    return dict(rows)
-
-
 def stock_availability(
     *,
     sku_ids: Iterable[int],
@@ -116,7 +111,11 @@ def stock_availability(
     channel: Channel | None = None,
     now: datetime | None = None,
 ) -> dict[tuple[int, int], int]:
-    """ATP of each (sku id, location id) that has a stock row at an active location the channel may use."""
+    """ATP of each (sku id, location id) that has a stock row at an active location the channel may use.
+
+    Expired holds and SKU safety overrides come from correlated subqueries, so the whole
+    basket costs one query (two with a channel's location list) however many rows it has.
+    """
     sku_ids = list(set(sku_ids))
     rows = StockLevel.objects.filter(sku_id__in=sku_ids, location__active=True)
     allowed = channel_location_ids(channel=channel) if channel is not None else None
@@ -124,23 +123,29 @@ def stock_availability(
         location_ids = set(location_ids)
         allowed = location_ids if allowed is None else allowed & location_ids
     if allowed is not None:
-        rows = rows.filter(location_id__in=allowed)
-    rows = list(rows.values_list("id", "sku_id", "location_id", "on_hand", "reserved", "location__safety_stock"))
-    if not rows:
-        return {}
-    expired = _expired_holds(sku_ids=sku_ids, now=now or timezone.now())
-    overrides = dict(
-        (((s, loc), q) for s, loc, q in SafetyStock.objects.filter(sku_id__in=sku_ids).values_list(
-            "sku_id", "location_id", "quantity"
-        ))
+        # One (sku, locations) condition per SKU lets PostgreSQL probe the unique
+        # (sku, location) index directly instead of reading every location's row of the SKU.
+        rows = rows.filter(Q(*[Q(sku_id=s, location_id__in=allowed) for s in sku_ids], _connector=Q.OR))
+    expired = (
+        Reservation.objects.filter(
+            stock_level=OuterRef("pk"), status=Reservation.Status.ACTIVE, expires_at__lt=now or timezone.now()
+        )
+        .values("stock_level")
+        .annotate(total=Sum("quantity"))
+        .values("total")
+    )
+    override = SafetyStock.objects.filter(sku=OuterRef("sku"), location=OuterRef("location")).values("quantity")
+    rows = rows.annotate(
+        expired=Coalesce(Subquery(expired), 0),
+        safety=Coalesce(Subquery(override), "location__safety_stock"),
     )
     buffer = channel.buffer if channel is not None else 0
-    result = {}
-    for level_id, sku_id, location_id, on_hand, reserved, location_safety in rows:
-        safety = overrides.get((sku_id, location_id), location_safety)
-        free = on_hand - reserved + expired.get(level_id, 0) - safety - buffer
-        result[(sku_id, location_id)] = max(0, free)
-    return result
+    return {
+        (sku_id, location_id): max(0, on_hand - reserved + expired - safety - buffer)
+        for sku_id, location_id, on_hand, reserved, expired, safety in rows.values_list(
+            "sku_id", "location_id", "on_hand", "reserved", "expired", "safety"
+        )
+    }
 
 
 def stock_available(*, sku: Sku, location: Location, channel: Channel | None = None) -> int:
@@ -153,7 +158,8 @@ def stock_available(*, sku: Sku, location: Location, channel: Channel | None = N
 def channel_cap_remaining(*, channel: Channel, sku_ids: Iterable[int]) -> dict[int, int]:
     """What is left of each capped SKU's allocation for the channel (uncapped SKUs are absent)."""
     caps = ChannelCap.objects.filter(channel=channel, sku_id__in=list(sku_ids))
-    return {sku_id: max(0, quantity - used) for sku_id, quantity, used in caps.values_list("sku_id", "quantity", "used")}
+    rows = caps.values_list("sku_id", "quantity", "used")
+    return {sku_id: max(0, quantity - used) for sku_id, quantity, used in rows}
 
 
 def network_atp(*, sku_ids: Iterable[int], channel: Channel) -> dict[int, int]:
@@ -192,6 +198,18 @@ def _bounding_box(lat: float, lon: float, radius_km: float) -> Q:
     return box
 
 
+def _haversine(lat: float, lon: float):
+    """SQL for the haversine term of each location's great-circle distance to a point.
+
+    It grows with distance, so the database can rank by it without the square root and
+    arcsine; the sine of half the longitude gap also handles the antimeridian.
+    """
+    lat_r, lon_r = math.radians(lat), math.radians(lon)
+    return Power(Sin((Radians(F("lat")) - lat_r) / 2), 2) + math.cos(lat_r) * Cos(Radians(F("lat"))) * Power(
+        Sin((Radians(F("lon")) - lon_r) / 2), 2
+    )
+
+
 def nearest_locations(
     *,
     lat: float,
@@ -202,21 +220,28 @@ def nearest_locations(
 ) -> list[NearbyLocation]:
     """The ``limit`` nearest active locations to a point, by geodesic distance.
 
-    A bounding box on the indexed coordinates narrows the candidates first and widens
-    until it holds ``limit`` locations within its radius, so only a few dozen geodesic
-    distances are computed even over thousands of stores.
+    The database ranks every candidate by great-circle distance in one query (a few
+    thousand locations cost well under a millisecond); only the few whose great-circle
+    distance could put them in the top ``limit`` get the exact, far costlier geodesic
+    distance that decides the order.
     """
-    base = Location.objects.filter(active=True)
+    rows = Location.objects.filter(active=True)
     if filters is not None:
-        base = base.filter(filters)
-    search_km = radius_km if radius_km is not None else 50.0
-    while True:
-        candidates = list(base.filter(_bounding_box(lat, lon, search_km)))
-        nearby = [NearbyLocation(loc, geodesic((lat, lon), (loc.lat, loc.lon)).km) for loc in candidates]
-        within = sorted((n for n in nearby if n.distance_km <= search_km), key=lambda n: n.distance_km)
-        if radius_km is not None or len(within) >= limit or search_km >= 20_100:
-            return within[:limit]
-        search_km *= 2
+        rows = rows.filter(filters)
+    if radius_km is not None:
+        rows = rows.filter(_bounding_box(lat, lon, radius_km))
+    ranked = list(rows.annotate(haversine=_haversine(lat, lon)).order_by("haversine", "pk")[: 2 * limit])
+    arcs = [2 * EARTH_RADIUS_KM * math.asin(math.sqrt(min(1.0, max(0.0, loc.haversine)))) for loc in ranked]
+    if len(ranked) > limit:
+        cutoff = arcs[limit - 1] * (1 + 2 * GREAT_CIRCLE_ERROR)
+        ranked = [loc for loc, arc in zip(ranked, arcs, strict=True) if arc <= cutoff]
+    nearby = sorted(
+        (NearbyLocation(loc, _GEODESIC.measure((lat, lon), (loc.lat, loc.lon))) for loc in ranked),
+        key=lambda n: (n.distance_km, n.location.pk),
+    )
+    if radius_km is not None:
+        nearby = [n for n in nearby if n.distance_km <= radius_km]
+    return nearby[:limit]
 
 
 @dataclass(frozen=True)
@@ -326,3 +351,29 @@ def inventory_discrepancies() -> list[Discrepancy]:
         ]
         found += [Discrepancy(sku, location, f, have, want, src) for f, have, want, src in checks if have != want]
     return found
+
+
+# --- stock by location -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LocationStock:
+    location: str
+    on_hand: int
+    reserved: int
+    available: int
+
+
+def stock_by_location(
+    *, sku: Sku, channel: Channel | None = None, location: Location | None = None
+) -> list[LocationStock]:
+    """On-hand, reserved and the channel's ATP of one SKU at every active location holding a stock row."""
+    levels = StockLevel.objects.filter(sku=sku, location__active=True).select_related("location")
+    if location is not None:
+        levels = levels.filter(location=location)
+    levels = list(levels.order_by("location__code"))
+    atp = stock_availability(sku_ids=[sku.pk], location_ids=[lv.location_id for lv in levels], channel=channel)
+    return [
+        LocationStock(lv.location.code, lv.on_hand, lv.reserved, atp.get((sku.pk, lv.location_id), 0))
+        for lv in levels
+    ]

@@ -16,8 +16,8 @@ from datetime import datetime, timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import F, Q
-from django.db.models.functions import Greatest
+from django.db.models import Exists, F, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from .exceptions import InsufficientStock, InvalidInput, Shortfall, StockConflict
@@ -28,13 +28,14 @@ from .models import (
     ChannelCap,
     Location,
     Reservation,
+    SafetyStock,
     Sku,
     StockLevel,
     StockMovement,
     Transfer,
     TransferLine,
 )
-from .selectors import channel_location_ids, safety_stock_for
+from .selectors import channel_location_ids
 
 Actor = AbstractBaseUser | None
 Kind = StockMovement.Kind
@@ -127,7 +128,8 @@ def stock_adjust(
     """Correct on-hand by a signed amount with a reason code (damage, loss, found, …)."""
     if reason not in AdjustmentReason.values:
         raise InvalidInput(
-            f"Unknown adjustment reason {reason!r}.", errors={"reason": [f"Use one of {', '.join(AdjustmentReason.values)}."]}
+            f"Unknown adjustment reason {reason!r}.",
+            errors={"reason": [f"Use one of {', '.join(AdjustmentReason.values)}."]},
         )
     if not isinstance(delta, int) or delta == 0:
         raise InvalidInput("delta must be a non-zero whole number.", errors={"delta": ["Must not be zero."]})
@@ -327,25 +329,39 @@ def stock_reserve(
                 Shortfall(skus[sku_id].code, locations[location_id].code, quantity, 0, "location_not_allowed")
             )
 
+    # One read fetches the rows with their safety stock and whether an expired hold sits
+    # on them; only then are those holds locked, so the common case costs no extra query.
+    now = timezone.now()
     existing = {
         (lv.sku_id, lv.location_id): lv
-        for lv in StockLevel.objects.filter(sku_id__in=skus, location_id__in=locations)
+        for lv in StockLevel.objects.filter(sku_id__in=skus, location_id__in=locations).annotate(
+            safety=Coalesce(
+                Subquery(
+                    SafetyStock.objects.filter(sku=OuterRef("sku"), location=OuterRef("location")).values("quantity")
+                ),
+                "location__safety_stock",
+            ),
+            has_expired_hold=Exists(
+                Reservation.objects.filter(
+                    stock_level=OuterRef("pk"), status=Reservation.Status.ACTIVE, expires_at__lt=now
+                )
+            ),
+        )
         if (lv.sku_id, lv.location_id) in wanted
     }
     for key in [k for k in wanted if k not in existing]:
         shortfalls.append(Shortfall(skus[key[0]].code, locations[key[1]].code, wanted.pop(key), 0))
 
-    now = timezone.now()
-    expired = _lock_expired_holds((lv.pk for lv in existing.values()), now)
+    with_holds = [lv.pk for lv in existing.values() if lv.has_expired_hold]
+    expired = _lock_expired_holds(with_holds, now) if with_holds else []
     freed: Counter[int] = Counter()
     for hold in expired:
         freed[hold.stock_level_id] += hold.quantity
-    safety = safety_stock_for(pairs=list(existing), locations=locations)
     buffer = channel.buffer if channel is not None else 0
 
     for level in sorted(existing.values(), key=lambda lv: lv.pk):
         key = (level.sku_id, level.location_id)
-        quantity, guard = wanted[key], safety.get(key, 0) + buffer
+        quantity, guard = wanted[key], level.safety + buffer
         net = quantity - freed[level.pk]
         updated = StockLevel.objects.filter(pk=level.pk, on_hand__gte=F("reserved") + net + guard).update(
             reserved=F("reserved") + net
@@ -418,7 +434,9 @@ def _split(reservations: list[Reservation], quantities: dict[int, int] | None) -
         if quantity <= 0:
             continue
         if quantity > r.quantity:
-            raise InvalidInput(f"Reservation {r.pk} holds {r.quantity}, not {quantity}.", errors={"quantity": ["Too many."]})
+            raise InvalidInput(
+                f"Reservation {r.pk} holds {r.quantity}, not {quantity}.", errors={"quantity": ["Too many."]}
+            )
         if quantity < r.quantity:
             Reservation.objects.filter(pk=r.pk).update(quantity=F("quantity") - quantity)
             r = Reservation.objects.create(

@@ -20,7 +20,7 @@ from inventory.services import (
     transfer_receive,
     transfer_send,
 )
-from tests.factories import LocationFactory, SkuFactory
+from tests.factories import SkuFactory
 
 pytestmark = pytest.mark.django_db
 
