@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, time
 
-from django.db.models import Count, Q
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from inventory.exceptions import Shortfall
+from inventory.exceptions import InvalidInput, Shortfall
 from inventory.models import Channel, Location, Sku, TransferLine
-from inventory.selectors import nearest_locations_with_stock, network_atp, stock_availability
-from oms.models import Order
+from inventory.selectors import nearest_locations_with_stock, network_atp, skus_resolve, stock_availability
+from oms.geo import coordinates_for
+from oms.models import Order, OrderLine
 
-from .models import Fulfilment, RoutingPolicyVersion
-from .routing import Candidate, RoutingPolicy
+from .models import Fulfilment, FulfilmentLine, RoutingPolicyVersion
+from .routing import DELIVERY, PICKUP, ROUTED, Candidate, RoutingPolicy, RoutingRequest, route
 
 
 def routing_policy_for(*, channel: Channel) -> RoutingPolicy:
@@ -49,27 +51,28 @@ def routing_candidates(
         if available > 0:
             stock.setdefault(location_id, {})[sku_id] = available
     ids = set(stock) | ({pickup_location_id} if pickup_location_id else set())
+    # Plain tuples, not model instances: over a thousand stores this halves the cost of the read.
     locations = list(
-        Location.objects.filter(pk__in=ids, active=True).only(
+        Location.objects.filter(pk__in=ids, active=True).values_list(
             "id", "code", "kind", "lat", "lon", "ships", "pickup", "priority", "daily_capacity"
         )
     )
-    used = fulfilments_created_today(location_ids=[loc.pk for loc in locations if loc.daily_capacity is not None])
+    used = fulfilments_created_today(location_ids=[loc[0] for loc in locations if loc[-1] is not None])
     return [
         Candidate(
-            location_id=loc.pk,
-            code=loc.code,
-            kind=loc.kind,
-            lat=loc.lat,
-            lon=loc.lon,
-            ships=loc.ships,
-            pickup=loc.pickup,
-            priority=loc.priority,
-            capacity_left=None if loc.daily_capacity is None else max(0, loc.daily_capacity - used.get(loc.pk, 0)),
-            stock=stock.get(loc.pk, {}),
-            daily_capacity=loc.daily_capacity,
+            location_id=pk,
+            code=code,
+            kind=kind,
+            lat=lat,
+            lon=lon,
+            ships=ships,
+            pickup=pickup,
+            priority=priority,
+            capacity_left=None if daily is None else max(0, daily - used.get(pk, 0)),
+            stock=stock.get(pk, {}),
+            daily_capacity=daily,
         )
-        for loc in locations
+        for pk, code, kind, lat, lon, ships, pickup, priority, daily in locations
     ]
 
 
@@ -107,3 +110,135 @@ def _requested(order: Order) -> dict[int, int]:
     for line in order.lines.all():
         wanted[line.sku_id] = wanted.get(line.sku_id, 0) + line.open_quantity
     return wanted
+
+
+# --- orders as a channel sees them ------------------------------------------------------
+
+
+def order_list(*, channel: Channel | None) -> QuerySet[Order]:
+    """Orders with their lines and fulfilments prefetched: a channel's own, or every one (channel None)."""
+    orders = Order.objects.select_related("channel").prefetch_related(
+        Prefetch("lines", queryset=OrderLine.objects.select_related("sku")),
+        Prefetch(
+            "fulfilments",
+            queryset=Fulfilment.objects.select_related("location").prefetch_related(
+                Prefetch("lines", queryset=FulfilmentLine.objects.select_related("sku"))
+            ),
+        ),
+    )
+    return orders if channel is None else orders.filter(channel=channel)
+
+
+def order_get(*, pk: int, channel: Channel | None) -> Order:
+    """One order the caller may see; another channel's order is as unknown as a missing one."""
+    return order_list(channel=channel).get(pk=pk)
+
+
+def fulfilment_get(*, pk: int, channel: Channel | None) -> Fulfilment:
+    """One fulfilment of an order the caller may see."""
+    fulfilments = Fulfilment.objects.select_related("order", "location")
+    if channel is not None:
+        fulfilments = fulfilments.filter(order__channel=channel)
+    return fulfilments.get(pk=pk)
+
+
+# --- availability for a checkout ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LineAvailability:
+    sku: str
+    quantity: int
+    available: int
+
+
+@dataclass(frozen=True)
+class DeliveryAvailability:
+    can_fulfil: bool
+    shipments: int
+    summary: str
+
+
+@dataclass(frozen=True)
+class PickupStore:
+    store: str
+    name: str
+    distance_km: float
+    all_available: bool
+    ready_by: datetime | None
+
+
+@dataclass(frozen=True)
+class Availability:
+    lines: list[LineAvailability]
+    delivery: DeliveryAvailability
+    pickup_stores: list[PickupStore]
+
+
+def _destination_point(*, lat, lon, postcode: str, country: str) -> tuple[float, float]:
+    if lat is not None and lon is not None:
+        return lat, lon
+    point = coordinates_for(postcode=postcode, country=country) if postcode else None
+    if point is None:
+        raise InvalidInput(
+            "The destination is unknown: send lat and lon, or a known postcode.",
+            errors={"destination.postcode": ["Unknown postcode; send lat and lon."]},
+        )
+    return point
+
+
+def availability_for(
+    *,
+    channel: Channel,
+    lines: list[tuple[str, int]],
+    lat: float | None = None,
+    lon: float | None = None,
+    postcode: str = "",
+    country: str = "GB",
+    pickup_radius_km: float = 25.0,
+    store_limit: int = 20,
+) -> Availability:
+    """What a checkout can promise: network ATP per line, delivery, and the pickup stores near the customer.
+
+    Delivery and every store's ready time come from the same routing engine and
+    candidates as order placement, so the promise matches what placing the order does.
+    """
+    skus = skus_resolve(codes=[code for code, _ in lines], channel=channel)
+    unknown = {f"lines[{i}].sku": [f"Unknown SKU {code!r}."] for i, (code, _) in enumerate(lines) if code not in skus}
+    if unknown:
+        missing = ", ".join(code for code, _ in lines if code not in skus)
+        raise InvalidInput(f"Unknown SKUs: {missing}.", errors=unknown)
+    wanted: dict[int, int] = {}
+    for code, quantity in lines:
+        wanted[skus[code].pk] = wanted.get(skus[code].pk, 0) + quantity
+    point = _destination_point(lat=lat, lon=lon, postcode=postcode, country=country)
+    atp = network_atp(sku_ids=list(wanted), channel=channel)
+    policy = routing_policy_for(channel=channel)
+    candidates = routing_candidates(channel=channel, sku_ids=list(wanted))
+    now = timezone.now()
+    plan = route(RoutingRequest(lines=wanted, method=DELIVERY, destination=point, now=now), candidates, policy)
+    delivery = DeliveryAvailability(
+        can_fulfil=plan.status == ROUTED,
+        shipments=len(plan.groups) if plan.status == ROUTED else 0,
+        summary=plan.explanation["summary"],
+    )
+    by_id = {c.location_id: c for c in candidates}
+    stores = []
+    for nearby in nearest_locations_with_stock(
+        lines=wanted, lat=point[0], lon=point[1], channel=channel, limit=store_limit,
+        radius_km=pickup_radius_km, filters=Q(pickup=True),
+    ):  # fmt: skip
+        store = nearby.location
+        own = by_id.get(store.pk) or Candidate(
+            store.pk, store.code, store.kind, store.lat, store.lon, store.ships, store.pickup, store.priority, None, {}
+        )
+        others = [c for c in candidates if c.location_id != store.pk]
+        request = RoutingRequest(lines=wanted, method=PICKUP, destination=None, now=now, pickup_location_id=store.pk)
+        pickup = route(request, [*others, own], policy)
+        ready_by = max(g.ready_by for g in pickup.groups) if pickup.status == ROUTED else None
+        stores.append(PickupStore(store.code, store.name, nearby.distance_km, nearby.covers(wanted), ready_by))
+    return Availability(
+        lines=[LineAvailability(code, quantity, atp.get(skus[code].pk, 0)) for code, quantity in lines],
+        delivery=delivery,
+        pickup_stores=stores,
+    )

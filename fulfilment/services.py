@@ -68,28 +68,32 @@ ORDER_ACTION_FOR = {
 }
 
 
-def order_sync_status(*, order: Order, actor=None, reason: str = "") -> Order:
-    """Move the order to the status its fulfilments imply, by its own transitions."""
-    target = _order_target_status(list(order.fulfilments.all()))
-    if target is not None and target != order.status:
-        transition_apply(order, ORDER_ACTION_FOR[target], order=order, subject="order", actor=actor, reason=reason)
-    return order
+def order_sync_status(*, order: Order, actor=None, reason: str = "", live: list[Fulfilment] | None = None) -> bool:
+    """Move the order to the status its fulfilments imply, by its own transitions; True if it moved.
+
+    ``live`` spares the read when the caller has just created every fulfilment the order has.
+    """
+    target = _order_target_status(live if live is not None else list(order.fulfilments.all()))
+    if target is None or target == order.status:
+        return False
+    transition_apply(order, ORDER_ACTION_FOR[target], order=order, subject="order", actor=actor, reason=reason)
+    return True
 
 
 # --- routing ---------------------------------------------------------------------------
 
 
-def _open_quantities(order: Order) -> dict[int, int]:
-    """Units per order line that no live fulfilment covers yet."""
+def _open_quantities(order: Order, lines: list[OrderLine], *, fresh: bool) -> dict[int, int]:
+    """Units per order line that no live fulfilment covers yet (a fresh order has none)."""
     covered = Counter()
-    for line in FulfilmentLine.objects.filter(order_line__order=order).exclude(
-        fulfilment__status__in=Fulfilment.INACTIVE
-    ):
-        covered[line.order_line_id] += line.quantity
+    if not fresh:
+        live = FulfilmentLine.objects.filter(order_line__order=order).exclude(
+            fulfilment__status__in=Fulfilment.INACTIVE
+        )
+        for line in live:
+            covered[line.order_line_id] += line.quantity
     return {
-        line.pk: line.open_quantity - covered[line.pk]
-        for line in order.lines.all()
-        if line.open_quantity - covered[line.pk] > 0
+        line.pk: line.open_quantity - covered[line.pk] for line in lines if line.open_quantity - covered[line.pk] > 0
     }
 
 
@@ -97,27 +101,44 @@ def _excluded_locations(order: Order) -> frozenset[int]:
     return frozenset(order.fulfilments.filter(status=F.DECLINED).values_list("location_id", flat=True))
 
 
-def _create_fulfilments(order: Order, plan, open_lines: dict[int, int], lines_by_id: dict[int, OrderLine]) -> None:
+def _create_fulfilments(
+    order: Order, plan, open_lines: dict[int, int], lines_by_id: dict[int, OrderLine]
+) -> list[Fulfilment]:
+    """Reserve the plan's stock, then write its fulfilments.
+
+    Reserving first means a lost race (another order took the stock since routing read
+    it) is rolled back by the reservation's own savepoint before anything else exists.
+    """
+    skus = {line.sku_id: line.sku for line in lines_by_id.values()}
+    locations = Location.objects.in_bulk(
+        {g.location_id for g in plan.groups} | {g.source_location_id for g in plan.groups}
+    )
+    stock_reserve(
+        requests=[
+            StockRequest(skus[sku_id], locations[g.source_location_id], quantity)
+            for g in plan.groups
+            for sku_id, quantity in g.lines.items()
+        ],
+        owner_ref=order.owner_ref,
+        channel=order.channel,
+    )
+    fulfilments = Fulfilment.objects.bulk_create(
+        Fulfilment(
+            order=order,
+            location=locations[g.location_id],
+            source_location=locations[g.source_location_id],
+            method=g.method,
+            ready_by=g.ready_by,
+        )
+        for g in plan.groups
+    )
     by_sku: dict[int, list[int]] = defaultdict(list)  # sku id -> order line ids still to place
     for line_id in open_lines:
         by_sku[lines_by_id[line_id].sku_id].append(line_id)
     remaining = dict(open_lines)
-    requests = []
-    locations = Location.objects.in_bulk(
-        {g.location_id for g in plan.groups} | {g.source_location_id for g in plan.groups}
-    )
-    skus = Sku.objects.in_bulk({sku_id for g in plan.groups for sku_id in g.lines})
-    for group in plan.groups:
-        fulfilment = Fulfilment.objects.create(
-            order=order,
-            location=locations[group.location_id],
-            source_location=locations[group.source_location_id],
-            method=group.method,
-            ready_by=group.ready_by,
-        )
-        new_lines = []
+    new_lines = []
+    for fulfilment, group in zip(fulfilments, plan.groups, strict=True):
         for sku_id, quantity in group.lines.items():
-            requests.append(StockRequest(skus[sku_id], locations[group.source_location_id], quantity))
             for line_id in by_sku[sku_id]:
                 take = min(quantity, remaining[line_id])
                 if take:
@@ -126,8 +147,8 @@ def _create_fulfilments(order: Order, plan, open_lines: dict[int, int], lines_by
                     )
                     remaining[line_id] -= take
                     quantity -= take
-        FulfilmentLine.objects.bulk_create(new_lines)
-    stock_reserve(requests=requests, owner_ref=order.owner_ref, channel=order.channel)
+    FulfilmentLine.objects.bulk_create(new_lines)
+    return fulfilments
 
 
 def order_route(
@@ -144,16 +165,19 @@ def order_route(
     the decision: if another order took the stock in between, routing runs again on
     fresh numbers. When nothing fits, the channel policy's fallback applies at
     placement (reject raises InsufficientStock); a later re-route backorders instead.
+    At placement the order has no fulfilments yet, which saves their look-ups.
     """
-    open_lines = _open_quantities(order)
+    lines = list(order.lines.select_related("sku"))
+    open_lines = _open_quantities(order, lines, fresh=at_placement)
     if not open_lines:
         return order
-    lines_by_id = {line.pk: line for line in order.lines.all()}
+    lines_by_id = {line.pk: line for line in lines}
     wanted = Counter()
     for line_id, quantity in open_lines.items():
         wanted[lines_by_id[line_id].sku_id] += quantity
     policy = routing_policy_for(channel=order.channel)
-    excluded = _excluded_locations(order) | exclude
+    excluded = exclude if at_placement else _excluded_locations(order) | exclude
+    created: list[Fulfilment] = []
     for attempt in range(MAX_ROUTING_ATTEMPTS):
         request = RoutingRequest(
             lines=dict(wanted),
@@ -172,15 +196,17 @@ def order_route(
         if plan.status != "routed":
             break
         try:
-            with transaction.atomic():
-                _create_fulfilments(order, plan, open_lines, lines_by_id)
+            created = _create_fulfilments(order, plan, open_lines, lines_by_id)
             break
         except InsufficientStock:
             if attempt == MAX_ROUTING_ATTEMPTS - 1:
                 raise
-    order.save(update_fields=["routing", "routing_policy_version"])
     if plan.status == "routed":
-        return order_sync_status(order=order, actor=actor, reason=plan.explanation.get("summary", reason))
+        live = created if at_placement else None
+        if not order_sync_status(order=order, actor=actor, reason=plan.explanation.get("summary", reason), live=live):
+            order.save(update_fields=["routing", "routing_policy_version"])
+        return order
+    order.save(update_fields=["routing", "routing_policy_version"])
     fallback = plan.status if at_placement else "backorder"
     if fallback == "reject":
         raise InsufficientStock(order_shortfall_alternatives(order=order, unfilled=plan.unfilled))

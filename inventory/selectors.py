@@ -78,9 +78,14 @@ def sku_resolve(*, code: str, channel: Channel | None = None) -> Sku | None:
 
 
 def channel_location_ids(*, channel: Channel) -> set[int] | None:
-    """Locations the channel may sell from, or None when it may sell from all of them."""
-    ids = set(channel.sells_from.values_list("id", flat=True))
-    return ids or None
+    """Locations the channel may sell from, or None when it may sell from all of them.
+
+    Read once per Channel instance: an order's routing and reservation share the
+    instance, and a request or task loads a fresh one.
+    """
+    if not hasattr(channel, "_location_ids"):
+        channel._location_ids = set(channel.sells_from.values_list("id", flat=True)) or None
+    return channel._location_ids
 
 
 def safety_stock_for(
@@ -286,9 +291,7 @@ def inbound_by_date(*, sku_ids: Iterable[int], location: Location) -> list[tuple
     return list(rows.values_list("transfer__expected_at", "sku_id", "quantity"))
 
 
-def future_atp(
-    *, sku: Sku, location: Location, channel: Channel | None = None
-) -> list[tuple[datetime, int]]:
+def future_atp(*, sku: Sku, location: Location, channel: Channel | None = None) -> list[tuple[datetime, int]]:
     """ATP now, then after each inbound arrival: a list of (from when, units promisable)."""
     now = timezone.now()
     atp = stock_available(sku=sku, location=location, channel=channel)
@@ -374,6 +377,5 @@ def stock_by_location(
     levels = list(levels.order_by("location__code"))
     atp = stock_availability(sku_ids=[sku.pk], location_ids=[lv.location_id for lv in levels], channel=channel)
     return [
-        LocationStock(lv.location.code, lv.on_hand, lv.reserved, atp.get((sku.pk, lv.location_id), 0))
-        for lv in levels
+        LocationStock(lv.location.code, lv.on_hand, lv.reserved, atp.get((sku.pk, lv.location_id), 0)) for lv in levels
     ]

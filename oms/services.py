@@ -17,8 +17,19 @@ from inventory.exceptions import InvalidInput
 from inventory.models import Channel, Location
 from inventory.selectors import skus_resolve
 
+from .exceptions import TransitionNotAllowed
 from .geo import coordinates_for
-from .models import Activity, ApiToken, Customer, Note, Order, OrderLine, OutboxEvent, hash_token
+from .models import (
+    Activity,
+    ApiToken,
+    Customer,
+    IdempotencyKey,
+    Note,
+    Order,
+    OrderLine,
+    OutboxEvent,
+    hash_token,
+)
 from .ports import order_router
 from .transitions import transition_apply
 
@@ -114,6 +125,9 @@ def customers_merge(*, keep: Customer, merge: Customer, actor=None) -> Customer:
 
 
 # --- order intake ----------------------------------------------------------------------
+
+
+MAX_ORDER_TOTAL = Decimal(10) ** 10  # Order.total holds 12 digits, 2 of them decimals
 
 
 @dataclass
@@ -237,6 +251,11 @@ def _order_place(*, data: OrderInput, actor) -> Order:
             "Unknown payment status.", errors={"payment.status": [f"One of {Order.PaymentStatus.values}."]}
         )
     lines = _validated_lines(data)
+    total = sum((line.unit_price * line.quantity for line in lines), Decimal(0))
+    if total >= MAX_ORDER_TOTAL:
+        raise InvalidInput(
+            "The order total is too large.", errors={"lines": [f"The total must be below {MAX_ORDER_TOTAL}."]}
+        )
     store, address, lat, lon = _destination(data)
     customer = customer_resolve(
         email=data.customer.get("email"),
@@ -249,7 +268,7 @@ def _order_place(*, data: OrderInput, actor) -> Order:
         external_id=data.external_id.strip(),
         customer=customer,
         currency=data.currency.upper(),
-        total=sum((line.unit_price * line.quantity for line in lines), Decimal(0)),
+        total=total,
         payment_status=data.payment_status,
         tenders=data.tenders,
         method=data.method,
@@ -311,8 +330,10 @@ def order_cancel(*, order: Order, reason: str, actor=None, lines: dict[int, int]
     """
     order = _locked(order)
     if order.status not in Order.BEFORE_DISPATCH:
-        raise InvalidInput(
-            f"Order {order.number} was already {order.status}.", errors={"order": ["Already dispatched."]}
+        raise TransitionNotAllowed(
+            f"Order {order.number} is already {order.status}; nothing can be cancelled.",
+            current=order.status,
+            allowed=sorted(t.name for t in order.get_available_status_transitions()),
         )
     order_router().cancel(order=order, actor=actor, reason=reason, lines=lines)
     order_lines = list(order.lines.all())
@@ -426,3 +447,11 @@ def orders_expire_unpaid(*, now=None) -> int:
                 transition_apply(order, "cancel", order=order, subject="order", reason="unpaid")
                 expired += 1
     return expired
+
+
+def idempotency_keys_expire(*, now=None) -> int:
+    """Forget stored first responses older than OMS_IDEMPOTENCY_TTL_HOURS; a later repeat runs anew."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(hours=settings.OMS_IDEMPOTENCY_TTL_HOURS)
+    deleted, _ = IdempotencyKey.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

@@ -8,6 +8,7 @@ from inventory.models import (
     Channel,
     ChannelCap,
     Location,
+    Reservation,
     Sku,
     SkuAlias,
     StockLevel,
@@ -16,14 +17,15 @@ from inventory.models import (
 )
 from inventory.selectors import inventory_discrepancies
 from omnichannel.management.commands import generate_demo_data
-from oms.models import ApiToken
+from oms.models import ApiToken, Customer, Order
+from returns.models import Refund, Return
 
 pytestmark = pytest.mark.django_db
 
 
 def generate(*args) -> str:
     out = io.StringIO()
-    call_command("generate_demo_data", *args, stdout=out)
+    call_command("generate_demo_data", "--orders", "12", *args, stdout=out)
     return out.getvalue()
 
 
@@ -42,7 +44,8 @@ def network_fingerprint():
 
 def wipe():
     """Empty the demo tables; the ledger is append-only in the product, not between test runs."""
-    StockMovement.objects.all().delete()
+    for model in (Refund, Return, Order, Customer, Reservation, StockMovement):
+        model.objects.all().delete()
     for model in (StockLevel, ChannelCap, ApiToken, Sku, Channel, Location):
         model.objects.all().delete()
 

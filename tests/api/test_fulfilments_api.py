@@ -1,0 +1,73 @@
+from fulfilment.models import Fulfilment
+from tests.api.conftest import assert_problem, order_body
+
+
+def _placed(api, network, **fulfilment):
+    sku = network.skus[0]
+    network.stock(network.soho, sku, 5)
+    order = api.post("/api/v1/orders", order_body(network, [(sku, 2)], **fulfilment), format="json").json()
+    return sku, order["id"], order["fulfilments"][0]["id"]
+
+
+def test_ship_from_store_through_every_action(api, network):
+    sku, order_id, fid = _placed(api, network)
+    url = f"/api/v1/fulfilments/{fid}"
+    assert api.post(f"{url}/accept", {}, format="json").json()["status"] == "accepted"
+    assert (
+        api.post(f"{url}/pick", {"lines": [{"sku": sku.code, "quantity": 2}]}, format="json").json()["status"]
+        == "picking"
+    )
+    assert api.post(f"{url}/pack", {}, format="json").json()["status"] == "packed"
+    shipped = api.post(f"{url}/ship", {"carrier": "DPD", "tracking": "T-1"}, format="json").json()
+    assert shipped["status"] == "shipped" and shipped["tracking"] == "T-1"
+    assert api.get(f"/api/v1/orders/{order_id}").json()["status"] == "shipped"
+    assert network.level(network.soho, sku).on_hand == 3
+
+
+def test_action_not_allowed_now_is_409_naming_the_allowed_ones(api, network):
+    _, _, fid = _placed(api, network)
+    body = assert_problem(api.post(f"/api/v1/fulfilments/{fid}/pack", {}, format="json"), 409)
+    assert body["current"] == "pending" and "accept" in body["allowed"]
+    assert Fulfilment.objects.get(pk=fid).status == "pending"
+
+
+def test_bad_action_bodies_are_400(api, network):
+    sku, _, fid = _placed(api, network)
+    url = f"/api/v1/fulfilments/{fid}"
+    assert_problem(api.post(f"{url}/decline", {"reason": "bored"}, format="json"), 400, "reason")
+    api.post(f"{url}/accept", {}, format="json")
+    assert_problem(api.post(f"{url}/pick", {"lines": [{"sku": sku.code, "quantity": 9}]}, format="json"), 400)
+    assert_problem(api.post(f"{url}/pick", {"lines": [{"sku": sku.code, "quantity": -1}]}, format="json"), 400)
+    assert Fulfilment.objects.get(pk=fid).status == "accepted"
+
+
+def test_decline_reroutes_to_the_next_store(api, network):
+    sku, order_id, fid = _placed(api, network)
+    network.stock(network.camden, sku, 5)
+    declined = api.post(f"/api/v1/fulfilments/{fid}/decline", {"reason": "mismatch"}, format="json")
+    assert declined.json()["status"] == "declined"
+    live = [f for f in api.get(f"/api/v1/orders/{order_id}").json()["fulfilments"] if f["status"] == "pending"]
+    assert [f["location"] for f in live] == ["ST-CAMDEN"]
+
+
+def test_click_and_collect_ready_then_collect_with_the_code(api, network):
+    sku, order_id, fid = _placed(api, network, method="pickup", store="ST-SOHO")
+    url = f"/api/v1/fulfilments/{fid}"
+    api.post(f"{url}/accept", {}, format="json")
+    api.post(f"{url}/pick", {"lines": [{"sku": sku.code, "quantity": 2}]}, format="json")
+    ready = api.post(f"{url}/ready", {}, format="json").json()
+    assert_problem(api.post(f"{url}/ship", {"carrier": "DPD", "tracking": "T"}, format="json"), 409)
+    wrong = "000000" if ready["pickup_code"] != "000000" else "111111"
+    assert_problem(api.post(f"{url}/collect", {"pickup_code": wrong}, format="json"), 400, "pickup_code")
+    assert (
+        api.post(f"{url}/collect", {"pickup_code": ready["pickup_code"]}, format="json").json()["status"] == "collected"
+    )
+    assert api.get(f"/api/v1/orders/{order_id}").json()["status"] == "completed"
+
+
+def test_staff_act_on_any_channels_fulfilment_and_are_the_actor(api, staff_api, other_api, network):
+    _, order_id, fid = _placed(api, network)
+    assert_problem(other_api.post(f"/api/v1/fulfilments/{fid}/accept", {}, format="json"), 404)
+    assert staff_api.post(f"/api/v1/fulfilments/{fid}/accept", {}, format="json").status_code == 200
+    timeline = api.get(f"/api/v1/orders/{order_id}").json()["timeline"]
+    assert any(e["actor"] == "desk" and e["to_state"] == "accepted" for e in timeline)
