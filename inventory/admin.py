@@ -17,7 +17,8 @@ from .models import (
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
-    """Rows written only by services (ledger, reservations): viewable, never editable here."""
+    """Rows written only by services (ledger, orders, returns): viewable, never edited here,
+    so the admin can never bypass a state machine or the stock ledger."""
 
     def has_add_permission(self, request):
         return False
@@ -26,6 +27,19 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ReadOnlyInline(admin.TabularInline):
+    """The child rows of a read-only record, shown in full."""
+
+    extra = 0
+    can_delete = False
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+    def has_add_permission(self, request, obj=None):
         return False
 
 
@@ -103,7 +117,16 @@ class StockLevelAdmin(ReadOnlyAdmin):
 
 @admin.register(StockMovement)
 class StockMovementAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "kind", "stock_level", "on_hand_delta", "reserved_delta", "reason", "reference", "actor"]
+    list_display = [
+        "created_at",
+        "kind",
+        "stock_level",
+        "on_hand_delta",
+        "reserved_delta",
+        "reason",
+        "reference",
+        "actor",
+    ]
     list_filter = ["kind", "created_at"]
     search_fields = ["reference", "stock_level__sku__code", "stock_level__location__code"]
     list_select_related = ["stock_level__sku", "stock_level__location", "actor"]
@@ -118,14 +141,8 @@ class ReservationAdmin(ReadOnlyAdmin):
     list_select_related = ["stock_level__sku", "stock_level__location", "channel"]
 
 
-class TransferLineInline(admin.TabularInline):
+class TransferLineInline(ReadOnlyInline):
     model = TransferLine
-    extra = 0
-    can_delete = False
-    readonly_fields = ["sku", "quantity"]
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Transfer)

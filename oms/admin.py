@@ -3,6 +3,8 @@ from urllib.parse import urlsplit
 from django import forms
 from django.contrib import admin, messages
 
+from inventory.admin import ReadOnlyAdmin, ReadOnlyInline
+
 from .models import (
     Activity,
     ApiToken,
@@ -35,28 +37,16 @@ class CustomerAdmin(admin.ModelAdmin):
     readonly_fields = ["merged_into"]
 
 
-class OrderLineInline(admin.TabularInline):
+class OrderLineInline(ReadOnlyInline):
     model = OrderLine
-    extra = 0
-    can_delete = False
-    readonly_fields = ["sku", "quantity", "cancelled_quantity", "unit_price"]
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
-class ActivityInline(admin.TabularInline):
+class ActivityInline(ReadOnlyInline):
     model = Activity
-    extra = 0
-    can_delete = False
-    readonly_fields = ["at", "subject", "action", "from_state", "to_state", "reason", "actor"]
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(ReadOnlyAdmin):
     """Orders change only through services (the back office and the API); here they are read."""
 
     list_display = ["number", "channel", "external_id", "status", "method", "total", "currency", "created_at"]
@@ -66,24 +56,12 @@ class OrderAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     inlines = [OrderLineInline, ActivityInline]
 
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_add_permission(self, request):
-        return False
-
 
 @admin.register(Activity)
-class ActivityAdmin(admin.ModelAdmin):
+class ActivityAdmin(ReadOnlyAdmin):
     list_display = ["at", "order", "subject", "action", "from_state", "to_state", "reason", "actor"]
     list_filter = ["action", "to_state"]
     search_fields = ["order__number", "subject"]
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_add_permission(self, request):
-        return False
 
 
 @admin.register(Note)
@@ -93,16 +71,10 @@ class NoteAdmin(admin.ModelAdmin):
 
 
 @admin.register(OutboxEvent)
-class OutboxEventAdmin(admin.ModelAdmin):
+class OutboxEventAdmin(ReadOnlyAdmin):
     list_display = ["created", "type", "channel", "order", "id"]
     list_filter = ["type", "channel"]
     search_fields = ["order__number", "type"]
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_add_permission(self, request):
-        return False
 
 
 class WebhookEndpointForm(forms.ModelForm):
@@ -147,14 +119,8 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
             messages.warning(request, f"Give the receiver this signing secret now: {obj.secret}")
 
 
-class WebhookAttemptInline(admin.TabularInline):
+class WebhookAttemptInline(ReadOnlyInline):
     model = WebhookAttempt
-    extra = 0
-    can_delete = False
-    readonly_fields = ["at", "status_code", "duration_ms", "error"]
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(WebhookDelivery)

@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from inventory.admin import ReadOnlyAdmin, ReadOnlyInline
+
 from .models import Refund, Return, ReturnException, ReturnLine, ReturnPolicy, ReturnReason
 
 
@@ -16,28 +18,16 @@ class ReturnPolicyAdmin(admin.ModelAdmin):
     list_filter = ["channel"]
 
 
-class ReturnLineInline(admin.TabularInline):
+class ReturnLineInline(ReadOnlyInline):
     model = ReturnLine
-    extra = 0
-    can_delete = False
-    readonly_fields = ["order_line", "sku", "quantity", "reason", "resellable_quantity", "damaged_quantity"]
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
-class ReturnExceptionInline(admin.TabularInline):
+class ReturnExceptionInline(ReadOnlyInline):
     model = ReturnException
-    extra = 0
-    can_delete = False
-    readonly_fields = ["sku_code", "kind", "expected", "received", "note", "at"]
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Return)
-class ReturnAdmin(admin.ModelAdmin):
+class ReturnAdmin(ReadOnlyAdmin):
     """Returns move only through their services (store desk, back office, API); here they are read."""
 
     list_display = ["reference", "order", "channel", "status", "received_location", "created_at"]
@@ -46,21 +36,9 @@ class ReturnAdmin(admin.ModelAdmin):
     list_select_related = ["order", "channel", "received_location"]
     inlines = [ReturnLineInline, ReturnExceptionInline]
 
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_add_permission(self, request):
-        return False
-
 
 @admin.register(Refund)
-class RefundAdmin(admin.ModelAdmin):
+class RefundAdmin(ReadOnlyAdmin):
     list_display = ["ret", "amount", "currency", "method", "created_at"]
     list_filter = ["method"]
     search_fields = ["ret__reference", "ret__order__number"]
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_add_permission(self, request):
-        return False
