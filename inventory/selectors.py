@@ -17,7 +17,7 @@ from datetime import datetime
 from django.db.models import F, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce, Cos, Power, Radians, Sin
 from django.utils import timezone
-from geopy.distance import geodesic
+from geopy.distance import great_circle
 
 from .models import (
     Barcode,
@@ -34,11 +34,6 @@ from .models import (
 )
 
 KM_PER_DEGREE_LAT = 110.574
-EARTH_RADIUS_KM = 6371.0088
-# A great circle on the mean-radius sphere is within 0.6 % of the WGS-84 geodesic.
-GREAT_CIRCLE_ERROR = 0.006
-# One instance, reused: building the ellipsoid costs as much as a distance.
-_GEODESIC = geodesic()
 
 
 # --- catalogue -------------------------------------------------------------------------
@@ -128,9 +123,7 @@ def stock_availability(
         location_ids = set(location_ids)
         allowed = location_ids if allowed is None else allowed & location_ids
     if allowed is not None:
-        # One (sku, locations) condition per SKU lets PostgreSQL probe the unique
-        # (sku, location) index directly instead of reading every location's row of the SKU.
-        rows = rows.filter(Q(*[Q(sku_id=s, location_id__in=allowed) for s in sku_ids], _connector=Q.OR))
+        rows = rows.filter(location_id__in=allowed)
     expired = (
         Reservation.objects.filter(
             stock_level=OuterRef("pk"), status=Reservation.Status.ACTIVE, expires_at__lt=now or timezone.now()
@@ -223,30 +216,23 @@ def nearest_locations(
     radius_km: float | None = None,
     filters: Q | None = None,
 ) -> list[NearbyLocation]:
-    """The ``limit`` nearest active locations to a point, by geodesic distance.
+    """The ``limit`` nearest active locations to a point, by great-circle distance.
 
-    The database ranks every candidate by great-circle distance in one query (a few
-    thousand locations cost well under a millisecond); only the few whose great-circle
-    distance could put them in the top ``limit`` get the exact, far costlier geodesic
-    distance that decides the order.
+    The database ranks every candidate (inside the radius's bounding box, when given) in
+    one query, and the distance is geopy's great circle, within 0.6% of the geodesic:
+    plenty to order stores on a map; the routing engine measures the few locations it
+    chooses between geodesically itself.
     """
     rows = Location.objects.filter(active=True)
     if filters is not None:
         rows = rows.filter(filters)
     if radius_km is not None:
         rows = rows.filter(_bounding_box(lat, lon, radius_km))
-    ranked = list(rows.annotate(haversine=_haversine(lat, lon)).order_by("haversine", "pk")[: 2 * limit])
-    arcs = [2 * EARTH_RADIUS_KM * math.asin(math.sqrt(min(1.0, max(0.0, loc.haversine)))) for loc in ranked]
-    if len(ranked) > limit:
-        cutoff = arcs[limit - 1] * (1 + 2 * GREAT_CIRCLE_ERROR)
-        ranked = [loc for loc, arc in zip(ranked, arcs, strict=True) if arc <= cutoff]
-    nearby = sorted(
-        (NearbyLocation(loc, _GEODESIC.measure((lat, lon), (loc.lat, loc.lon))) for loc in ranked),
-        key=lambda n: (n.distance_km, n.location.pk),
-    )
+    ranked = rows.annotate(haversine=_haversine(lat, lon)).order_by("haversine", "pk")[:limit]
+    nearby = [NearbyLocation(loc, great_circle((lat, lon), (loc.lat, loc.lon)).km) for loc in ranked]
     if radius_km is not None:
         nearby = [n for n in nearby if n.distance_km <= radius_km]
-    return nearby[:limit]
+    return nearby
 
 
 @dataclass(frozen=True)
