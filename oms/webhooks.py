@@ -43,16 +43,23 @@ class _NoRedirect(HTTPRedirectHandler):
 _opener = build_opener(_NoRedirect)
 
 
-def outbox_kick() -> None:
-    """Queue a delivery run for when the current transaction commits.
-
-    Beat runs the same task every few seconds, so a kick lost to a crash or a broker outage
-    only delays delivery; ``robust`` keeps a broker error from failing a change that has
-    already committed.
-    """
+def _queue_delivery_run() -> None:
     from .tasks import deliver_webhooks  # the tasks module imports the services, which import this one
 
-    transaction.on_commit(deliver_webhooks.delay, robust=True)
+    deliver_webhooks.delay()
+
+
+def outbox_kick() -> None:
+    """Queue one delivery run for when the current transaction commits.
+
+    A transaction that writes many events (a re-route, the demo's history) queues one run,
+    not one per event: the callback is added only if it is not pending already. Beat runs
+    the same task every few seconds, so a kick lost to a crash or a broker outage only
+    delays delivery; ``robust`` keeps a broker error from failing a committed change.
+    """
+    pending = transaction.get_connection().run_on_commit
+    if not any(callback is _queue_delivery_run for _, callback, _ in pending):
+        transaction.on_commit(_queue_delivery_run, robust=True)
 
 
 def webhook_signature(*, secret: str, timestamp: int, body: bytes) -> str:

@@ -41,6 +41,8 @@ class Command(BaseCommand):
             "beat": [*celery, "beat", "--loglevel=INFO"],
         }
         processes = {name: subprocess.Popen(cmd, env=os.environ.copy()) for name, cmd in commands.items()}
+        # A plain `kill` must stop the children too, as Ctrl-C does.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo running: http://127.0.0.1:{port}/admin/ (login admin / admin); "
