@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, time
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Min, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from inventory.exceptions import InvalidInput, Shortfall
@@ -83,33 +83,29 @@ def order_shortfall_alternatives(*, order: Order, unfilled: dict[int, int]) -> l
     nearby = nearest_locations_with_stock(
         lines=unfilled, lat=order.lat, lon=order.lon, channel=order.channel, limit=20, filters=Q(pickup=True)
     )
+    arrivals = dict(
+        TransferLine.objects.filter(sku_id__in=list(unfilled), transfer__status="in_transit")
+        .values_list("sku_id")
+        .annotate(first=Min("transfer__expected_at"))
+    )
+    requested: dict[int, int] = {}
+    for line in order.lines.all():
+        requested[line.sku_id] = requested.get(line.sku_id, 0) + line.open_quantity
     shortfalls = []
-    for sku_id, quantity in sorted(unfilled.items()):
+    for sku_id in sorted(unfilled):
         options = [
             {"store": n.location.code, "available": n.available[sku_id], "distance_km": n.distance_km}
             for n in nearby
             if n.available.get(sku_id, 0) > 0
         ][:3]
-        arrival = (
-            TransferLine.objects.filter(sku_id=sku_id, transfer__status="in_transit")
-            .order_by("transfer__expected_at")
-            .values_list("transfer__expected_at", flat=True)
-            .first()
-        )
-        if arrival is not None:
-            options.append({"ready_by": arrival.isoformat()})
-        total = sum(q for s, q in _requested(order).items() if s == sku_id)
+        if sku_id in arrivals:
+            options.append({"ready_by": arrivals[sku_id].isoformat()})
         shortfalls.append(
-            Shortfall(skus[sku_id].code, None, total, available.get(sku_id, 0), alternatives=tuple(options))
+            Shortfall(
+                skus[sku_id].code, None, requested[sku_id], available.get(sku_id, 0), alternatives=tuple(options)
+            )
         )
     return shortfalls
-
-
-def _requested(order: Order) -> dict[int, int]:
-    wanted: dict[int, int] = {}
-    for line in order.lines.all():
-        wanted[line.sku_id] = wanted.get(line.sku_id, 0) + line.open_quantity
-    return wanted
 
 
 # --- orders as a channel sees them ------------------------------------------------------

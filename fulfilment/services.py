@@ -26,7 +26,6 @@ from inventory.services import (
     stock_write_off,
 )
 from oms.models import Order, OrderLine, OutboxEvent
-from oms.services import order_cancel
 from oms.transitions import transition_apply
 
 from .models import Fulfilment, FulfilmentLine
@@ -538,16 +537,6 @@ def fulfilment_expire(*, fulfilment: Fulfilment, actor=None) -> Fulfilment | Non
         transition_apply(order, "cancel", order=order, subject="order", actor=actor, reason="pickup expired")
     else:
         order_sync_status(order=order, actor=actor)
-    return fulfilment
-
-
-@transaction.atomic
-def fulfilment_cancel(*, fulfilment: Fulfilment, reason: str, actor=None) -> Fulfilment:
-    """Cancel one fulfilment's open lines on the order (the service-agent action)."""
-    fulfilment = _locked(fulfilment)
-    lines = {fl.order_line_id: fl.quantity for fl in fulfilment.lines.all() if fl.quantity}
-    order_cancel(order=fulfilment.order, reason=reason, actor=actor, lines=lines)
-    fulfilment.refresh_from_db()
     return fulfilment
 
 

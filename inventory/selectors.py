@@ -83,24 +83,6 @@ def channel_location_ids(*, channel: Channel) -> set[int] | None:
     return channel._location_ids
 
 
-def safety_stock_for(
-    *, pairs: Iterable[tuple[int, int]], locations: Mapping[int, Location] | None = None
-) -> dict[tuple[int, int], int]:
-    """Safety stock of each (sku id, location id): the SKU override, else the location's."""
-    pairs = list(pairs)
-    if not pairs:
-        return {}
-    location_ids = {loc for _, loc in pairs}
-    if locations is None or not location_ids <= locations.keys():
-        locations = Location.objects.in_bulk(location_ids)
-    result = {(sku, loc): locations[loc].safety_stock for sku, loc in pairs}
-    overrides = SafetyStock.objects.filter(sku_id__in={s for s, _ in pairs}, location_id__in=location_ids)
-    for sku, loc, quantity in overrides.values_list("sku_id", "location_id", "quantity"):
-        if (sku, loc) in result:
-            result[(sku, loc)] = quantity
-    return result
-
-
 # --- ATP -------------------------------------------------------------------------------
 
 

@@ -473,15 +473,6 @@ def reservations_release(
     return closing
 
 
-def reservations_release_owner(*, owner_ref: str, reason: str, actor: Actor = None) -> list[Reservation]:
-    """Release every live reservation of one owner."""
-    return reservations_release(
-        reservations=Reservation.objects.filter(owner_ref=owner_ref, status=Reservation.Status.ACTIVE),
-        reason=reason,
-        actor=actor,
-    )
-
-
 @transaction.atomic
 def reservations_commit(
     *,

@@ -40,7 +40,7 @@ def _customer(rng: random.Random, n: int) -> dict:
     }
 
 
-def _lines(rng: random.Random, channel, stocked: list[int], skus: dict) -> list[OrderLineInput]:
+def _lines(rng: random.Random, stocked: list[int], skus: dict) -> list[OrderLineInput]:
     picks = rng.sample(stocked, rng.choice([1, 1, 1, 2, 2, 3]))
     return [
         OrderLineInput(skus[pk].code, rng.choice([1, 1, 1, 2]), str(skus[pk].attributes.get("price", "19.99")))
@@ -105,7 +105,7 @@ def make_orders(network) -> None:
         data = OrderInput(
             channel=channel,
             external_id=f"{channel.code.upper()}-{10000 + n}",
-            lines=_lines(rng, channel, stocked, skus),
+            lines=_lines(rng, stocked, skus),
             method=Order.Method.PICKUP if pickup else Order.Method.DELIVERY,
             pickup_store=near.code if pickup else None,
             address={} if pickup else {

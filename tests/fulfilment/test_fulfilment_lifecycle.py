@@ -17,6 +17,7 @@ from inventory.selectors import inventory_discrepancies
 from oms.exceptions import TransitionNotAllowed
 from oms.models import Order, OutboxEvent
 from oms.selectors import order_timeline
+from oms.services import note_add
 from tests.orders_support import place
 
 pytestmark = pytest.mark.django_db
@@ -62,8 +63,10 @@ def test_decline_reroutes_to_the_next_best_location_and_corrects_stock(network):
     assert network.level(network.soho, a).on_hand == 1  # the two damaged units were written off
     assert StockMovement.objects.filter(kind="write_off", stock_level__location=network.soho).exists()
     assert network.level(network.camden, a).reserved == 2
+    note_add(order=order, text="Customer asked for the parcel to go to a neighbour.")
     texts = [e.text for e in order_timeline(order=order)]
     assert any("decline" in t for t in texts)
+    assert texts[-1] == "Customer asked for the parcel to go to a neighbour."
     assert "ST-SOHO declined (damaged)" in order.routing["reason"]
     assert inventory_discrepancies() == []
 

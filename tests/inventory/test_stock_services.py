@@ -180,3 +180,18 @@ def test_hold_converts_to_an_order_without_reserving_twice(sku, store):
     assert level(sku, store).reserved == 2
     assert holds_release_expired(now=timezone.now() + timedelta(hours=1)) == 0
     assert Reservation.objects.get().owner_ref == "order:5"
+
+
+def test_future_atp_adds_inbound_transfers_by_expected_date(sku, store, warehouse):
+    from inventory.selectors import future_atp, ready_at
+
+    stock_receive(sku=sku, location=store, quantity=1)
+    stock_receive(sku=sku, location=warehouse, quantity=10)
+    soon, later = timezone.now() + timedelta(days=1), timezone.now() + timedelta(days=3)
+    transfer_send(source=warehouse, destination=store, lines=[(sku, 2)], expected_at=later)
+    transfer_send(source=None, destination=store, lines=[(sku, 3)], expected_at=soon)
+    assert [q for _, q in future_atp(sku=sku, location=store)] == [1, 4, 6]
+    assert ready_at(lines={sku.pk: 1}, location=store) <= timezone.now()
+    assert ready_at(lines={sku.pk: 4}, location=store) == soon
+    assert ready_at(lines={sku.pk: 6}, location=store) == later
+    assert ready_at(lines={sku.pk: 7}, location=store) is None
