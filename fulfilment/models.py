@@ -158,3 +158,6 @@ class FulfilmentLine(models.Model):
 
     class Meta:
         ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return f"{self.sku_id} × {self.quantity}"

@@ -111,6 +111,9 @@ class SafetyStock(models.Model):
         constraints = [models.UniqueConstraint(fields=["sku", "location"], name="safety_stock_unique")]
         verbose_name_plural = "safety stock overrides"
 
+    def __str__(self) -> str:
+        return f"{self.sku_id}@{self.location_id}: {self.quantity}"
+
 
 class Channel(models.Model):
     """A sales channel as inventory sees it: its identity and what it may promise.
@@ -161,6 +164,9 @@ class ChannelCap(models.Model):
             models.UniqueConstraint(fields=["channel", "sku"], name="channel_cap_unique"),
             models.CheckConstraint(condition=Q(used__lte=F("quantity")), name="channel_cap_used_within_cap"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.channel_id} {self.sku_id}: {self.used}/{self.quantity}"
 
 
 class SkuAlias(models.Model):
@@ -260,6 +266,9 @@ class TransferLine(models.Model):
     class Meta:
         constraints = [models.CheckConstraint(condition=Q(quantity__gt=0), name="transfer_line_quantity_positive")]
 
+    def __str__(self) -> str:
+        return f"{self.sku_id} × {self.quantity}"
+
 
 class AdjustmentReason(models.TextChoices):
     DAMAGED = "damaged"
@@ -300,6 +309,9 @@ class StockMovement(models.Model):
     class Meta:
         ordering = ["-id"]
 
+    def __str__(self) -> str:
+        return f"{self.kind} {self.on_hand_delta:+d}/{self.reserved_delta:+d} {self.reference}"
+
     def save(self, *args, **kwargs) -> None:
         if self.pk is not None:
             raise ValidationError("Stock movements are append-only.")
@@ -307,6 +319,3 @@ class StockMovement(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValidationError("Stock movements are append-only.")
-
-    def __str__(self) -> str:
-        return f"{self.kind} {self.on_hand_delta:+d}/{self.reserved_delta:+d} {self.reference}"

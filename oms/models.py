@@ -50,9 +50,10 @@ class ApiToken(models.Model):
 class Customer(models.Model):
     """One person across channels; any matching identifier attaches a new order to them."""
 
-    email = models.EmailField(null=True, blank=True)
-    phone = models.CharField(max_length=20, null=True, blank=True, help_text="E.164")
-    member_number = models.CharField(max_length=32, null=True, blank=True)
+    # NULL, not "", for a missing identifier: the unique constraints below then ignore it.
+    email = models.EmailField(null=True, blank=True)  # noqa: DJ001
+    phone = models.CharField(max_length=20, null=True, blank=True, help_text="E.164")  # noqa: DJ001
+    member_number = models.CharField(max_length=32, null=True, blank=True)  # noqa: DJ001
     name = models.CharField(max_length=255, blank=True)
     merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -205,6 +206,9 @@ class OrderLine(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.sku_id} × {self.quantity}"
+
     @property
     def open_quantity(self) -> int:
         return self.quantity - self.cancelled_quantity
@@ -232,6 +236,9 @@ class Activity(models.Model):
         ordering = ["at", "pk"]
         verbose_name_plural = "activities"
 
+    def __str__(self) -> str:
+        return f"{self.subject} {self.action}: {self.from_state} → {self.to_state}"
+
 
 class Note(models.Model):
     """A service note on an order, visible to every channel and store."""
@@ -245,6 +252,9 @@ class Note(models.Model):
 
     class Meta:
         ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return self.text[:60]
 
 
 class OutboxEvent(models.Model):
@@ -266,6 +276,9 @@ class OutboxEvent(models.Model):
             models.Index(fields=["created"], condition=Q(dispatched_at__isnull=True), name="outbox_event_undispatched"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.type} {self.id}"
+
 
 class IdempotencyKey(models.Model):
     """The first response to a channel's POST with an ``Idempotency-Key``, replayed for repeats."""
@@ -279,6 +292,9 @@ class IdempotencyKey(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["channel", "key"], name="idempotency_key_per_channel")]
+
+    def __str__(self) -> str:
+        return f"{self.channel_id}:{self.key}"
 
 
 class WebhookEndpoint(models.Model):
@@ -321,6 +337,9 @@ class WebhookDelivery(models.Model):
             models.Index(fields=["next_attempt_at"], condition=Q(status="pending"), name="webhook_delivery_due"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.event_id} → {self.endpoint_id} ({self.status})"
+
 
 class WebhookAttempt(models.Model):
     """The delivery log: what each attempt got back."""
@@ -333,3 +352,6 @@ class WebhookAttempt(models.Model):
 
     class Meta:
         ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.status_code or self.error}"

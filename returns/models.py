@@ -43,6 +43,9 @@ class ReturnPolicy(models.Model):
         verbose_name_plural = "return policies"
         constraints = [models.UniqueConstraint(fields=["channel", "category"], name="return_policy_unique")]
 
+    def __str__(self) -> str:
+        return f"{self.channel_id} {self.category or 'all'}: {self.window_days} days"
+
 
 class Return(FSMModelMixin, models.Model):
     class Status(models.TextChoices):
@@ -150,6 +153,9 @@ class ReturnLine(models.Model):
         ordering = ["pk"]
         constraints = [models.CheckConstraint(condition=Q(quantity__gt=0), name="return_line_quantity_positive")]
 
+    def __str__(self) -> str:
+        return f"{self.sku_id} × {self.quantity}"
+
     @property
     def received_quantity(self) -> int:
         return self.resellable_quantity + self.damaged_quantity
@@ -166,6 +172,9 @@ class ReturnException(models.Model):
     note = models.CharField(max_length=255, blank=True)
     at = models.DateTimeField(auto_now_add=True)
 
+    def __str__(self) -> str:
+        return f"{self.kind} {self.sku_code}: {self.received}/{self.expected}"
+
 
 class Refund(models.Model):
     """The one refund of a return (the one-to-one key makes a second refund impossible)."""
@@ -179,3 +188,6 @@ class Refund(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.currency} ({self.method})"

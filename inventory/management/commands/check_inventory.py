@@ -14,4 +14,6 @@ class Command(BaseCommand):
             )
         if found:
             raise CommandError(f"{len(found)} disagreement(s) between counters and ledger.")
-        self.stdout.write(self.style.SUCCESS("Inventory is consistent: every counter matches the ledger and reservations."))
+        self.stdout.write(
+            self.style.SUCCESS("Inventory is consistent: every counter matches the ledger and reservations.")
+        )
