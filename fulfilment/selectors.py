@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, time
 
@@ -12,7 +13,8 @@ from inventory.exceptions import InvalidInput, Shortfall
 from inventory.models import Channel, Location, Sku, TransferLine
 from inventory.selectors import nearest_locations_with_stock, network_atp, skus_resolve, stock_availability
 from oms.geo import coordinates_for
-from oms.models import Order, OrderLine
+from oms.models import Customer, Order, OrderLine
+from oms.services import normalise_email, normalise_phone
 
 from .models import Fulfilment, FulfilmentLine, RoutingPolicyVersion
 from .routing import DELIVERY, PICKUP, ROUTED, Candidate, RoutingPolicy, RoutingRequest, route
@@ -101,9 +103,7 @@ def order_shortfall_alternatives(*, order: Order, unfilled: dict[int, int]) -> l
         if sku_id in arrivals:
             options.append({"ready_by": arrivals[sku_id].isoformat()})
         shortfalls.append(
-            Shortfall(
-                skus[sku_id].code, None, requested[sku_id], available.get(sku_id, 0), alternatives=tuple(options)
-            )
+            Shortfall(skus[sku_id].code, None, requested[sku_id], available.get(sku_id, 0), alternatives=tuple(options))
         )
     return shortfalls
 
@@ -238,3 +238,40 @@ def availability_for(
         delivery=delivery,
         pickup_stores=stores,
     )
+
+
+# --- finding an order from whatever the person at the counter or on the phone has ------------
+
+_PHONE_CHARS = re.compile(r"^[+\d][\d\s().-]{6,}$")
+
+
+def orders_search(*, query: str, limit: int = 50) -> QuerySet[Order]:
+    """Orders of every channel matching an order number, external reference, e-mail, phone
+    (any format), member number, tracking number or pickup code of a parcel awaiting collection.
+
+    Each identifier is looked up on its own index and the ids are unioned, which keeps the
+    search fast on a large order table where one OR across joined tables would scan.
+    """
+    query = (query or "").strip()
+    if not query:
+        return Order.objects.none()
+    ids: set[int] = set()
+    ids.update(Order.objects.filter(number=query.upper()).values_list("pk", flat=True))
+    ids.update(Order.objects.filter(external_id=query).values_list("pk", flat=True)[:limit])
+    customer_match = Q(member_number=query)
+    if "@" in query:
+        customer_match |= Q(email=normalise_email(query))
+    if _PHONE_CHARS.match(query):
+        try:
+            customer_match |= Q(phone=normalise_phone(query))
+        except InvalidInput:
+            pass
+    customers = Customer.objects.filter(customer_match).values_list("pk", flat=True)
+    ids.update(Order.objects.filter(customer__in=list(customers)).values_list("pk", flat=True)[:limit])
+    ids.update(Fulfilment.objects.filter(tracking=query).values_list("order_id", flat=True)[:limit])
+    ids.update(
+        Fulfilment.objects.filter(pickup_code=query, status=Fulfilment.Status.READY_FOR_PICKUP).values_list(
+            "order_id", flat=True
+        )[:limit]
+    )
+    return order_list(channel=None).select_related("customer").filter(pk__in=ids).order_by("-created_at")[:limit]

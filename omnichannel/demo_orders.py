@@ -108,9 +108,14 @@ def make_orders(network) -> None:
             lines=_lines(rng, stocked, skus),
             method=Order.Method.PICKUP if pickup else Order.Method.DELIVERY,
             pickup_store=near.code if pickup else None,
-            address={} if pickup else {
-                "line1": f"{rng.randint(1, 200)} High Street", "city": near.city, "postcode": near.postcode,
-                "country": near.country, "lat": near.lat + rng.uniform(-0.05, 0.05),
+            address={}
+            if pickup
+            else {
+                "line1": f"{rng.randint(1, 200)} High Street",
+                "city": near.city,
+                "postcode": near.postcode,
+                "country": near.country,
+                "lat": near.lat + rng.uniform(-0.05, 0.05),
                 "lon": near.lon + rng.uniform(-0.05, 0.05),
             },
             customer=_customer(rng, rng.randint(0, network.orders // 2)),

@@ -2,7 +2,23 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from fulfilment.views.common import store_home
+from omnichannel.views import home
+
+store_urls = (
+    [
+        path("", store_home, name="home"),
+        path("<str:code>/", include("fulfilment.urls")),
+        path("<str:code>/returns/", include("returns.urls")),
+    ],
+    "store",
+)
+
 urlpatterns = [
+    path("", home, name="home"),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("store/", include(store_urls)),
+    path("backoffice/", include("omnichannel.backoffice.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("omnichannel.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -47,6 +47,26 @@ class ApiToken(models.Model):
         return f"oms_{secrets.token_urlsafe(32)}"
 
 
+class StaffProfile(models.Model):
+    """A person's role in the OMS; store staff also name the stores they work in."""
+
+    class Role(models.TextChoices):
+        STORE_STAFF = "store_staff", "Store staff"
+        AGENT = "agent", "Customer-service agent"
+        SUPERVISOR = "supervisor", "Supervisor"
+        ADMIN = "admin", "Administrator"
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_profile")
+    role = models.CharField(max_length=16, choices=Role.choices)
+    stores = models.ManyToManyField(Location, blank=True, related_name="staff", help_text="For store staff.")
+
+    class Meta:
+        ordering = ["user__username"]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.get_role_display()})"
+
+
 class Customer(models.Model):
     """One person across channels; any matching identifier attaches a new order to them."""
 

@@ -9,6 +9,9 @@ from decimal import Decimal, InvalidOperation
 
 import phonenumbers
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -28,6 +31,7 @@ from .models import (
     Order,
     OrderLine,
     OutboxEvent,
+    StaffProfile,
     hash_token,
 )
 from .ports import order_router
@@ -56,6 +60,46 @@ def api_token_issue(*, channel: Channel, name: str = "default") -> str:
     raw = ApiToken.generate()
     ApiToken.objects.create(channel=channel, name=name, prefix=raw[:12], digest=hash_token(raw))
     return raw
+
+
+# --- staff -----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def staff_create(*, username: str, password: str, role: str, store_codes: list[str] = ()) -> StaffProfile:
+    """Create a person with a role; store staff must name at least one store and only they may.
+
+    Agents, supervisors and admins get Django's ``is_staff`` (session access to the API and
+    the back office); only admins get the Django admin's superuser rights.
+    """
+    User = get_user_model()
+    if role not in StaffProfile.Role.values:
+        raise InvalidInput(
+            f"Unknown role {role!r}.", errors={"role": [f"Use one of {', '.join(StaffProfile.Role.values)}."]}
+        )
+    if not username or User.objects.filter(username=username).exists():
+        raise InvalidInput(
+            f"User {username!r} already exists or is empty.", errors={"username": ["Already exists or empty."]}
+        )
+    is_store_staff = role == StaffProfile.Role.STORE_STAFF
+    if is_store_staff and not store_codes:
+        raise InvalidInput("Store staff need at least one store.", errors={"store": ["Name one or more stores."]})
+    if store_codes and not is_store_staff:
+        raise InvalidInput("Only store staff are bound to stores.", errors={"store": ["Only for role store_staff."]})
+    stores = list(Location.objects.filter(code__in=store_codes, active=True))
+    unknown = sorted(set(store_codes) - {s.code for s in stores})
+    if unknown:
+        raise InvalidInput(f"Unknown or inactive location: {', '.join(unknown)}.", errors={"store": unknown})
+    user = User(username=username, is_staff=not is_store_staff, is_superuser=role == StaffProfile.Role.ADMIN)
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise InvalidInput("Password refused: " + " ".join(exc.messages), errors={"password": exc.messages}) from exc
+    user.set_password(password)
+    user.save()
+    profile = StaffProfile.objects.create(user=user, role=role)
+    profile.stores.set(stores)
+    return profile
 
 
 # --- customers -------------------------------------------------------------------------

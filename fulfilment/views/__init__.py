@@ -1,0 +1,2 @@
+"""The store staff web UI: work queue, ship-from-store, pickup handover (``work``), stock and
+endless aisle (``stock``). The returns desk lives in the returns app under the same /store/ URLs."""

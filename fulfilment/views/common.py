@@ -1,0 +1,30 @@
+"""What every store page shares: the store picker and the store named in the URL."""
+
+from django.shortcuts import redirect, render
+
+from oms.access import Role, role_required, store_for, stores_of
+
+STORE_ROLES = (Role.STORE_STAFF,)
+
+
+@role_required(*STORE_ROLES)
+def store_home(request):
+    """One store: straight to its queue; several: let the person choose."""
+    stores = stores_of(request.user)
+    if len(stores) == 1:
+        return redirect("store:queue", code=stores[0].code)
+    return render(request, "store/choose_store.html", {"stores": stores})
+
+
+def store_page(view):
+    """Decorate a store view ``view(request, store, ...)``: role checked, ``code`` resolved to a store of theirs."""
+
+    @role_required(*STORE_ROLES)
+    def wrapped(request, code, *args, **kwargs):
+        store = store_for(request.user, code)
+        request.store = store
+        return view(request, store, *args, **kwargs)
+
+    wrapped.__name__ = view.__name__
+    wrapped.__doc__ = view.__doc__
+    return wrapped

@@ -1,0 +1,13 @@
+from django.shortcuts import render
+
+from .common import store_page
+
+
+@store_page
+def stock(request, store):
+    return render(request, "store/base.html", {"store": store})
+
+
+@store_page
+def aisle(request, store):
+    return render(request, "store/base.html", {"store": store})

@@ -1,0 +1,8 @@
+from django.shortcuts import render
+
+from oms.access import BACK_OFFICE_ROLES, role_required
+
+
+@role_required(*BACK_OFFICE_ROLES)
+def home(request):
+    return render(request, "backoffice/base.html")

@@ -1,0 +1,62 @@
+"""Who may see and do what in the staff web UIs: a person's role and, for store staff, their stores.
+
+Every staff view goes through ``role_required``; store pages also resolve the store from
+the URL with ``store_for``, so another store's URL is a 404 and nothing runs.
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404
+
+from inventory.models import Location
+
+from .models import StaffProfile
+
+Role = StaffProfile.Role
+BACK_OFFICE_ROLES = (Role.AGENT, Role.SUPERVISOR, Role.ADMIN)
+
+
+def role_of(user) -> str | None:
+    """The user's role; a superuser without a profile counts as an admin."""
+    if not user.is_authenticated or not user.is_active:
+        return None
+    profile = getattr(user, "staff_profile", None)
+    if profile is not None:
+        return profile.role
+    return Role.ADMIN if user.is_superuser else None
+
+
+def stores_of(user) -> list[Location]:
+    """The stores a person may work in: their own for store staff, every active one for admins."""
+    role = role_of(user)
+    if role == Role.ADMIN:
+        return list(Location.objects.filter(active=True))
+    if role == Role.STORE_STAFF:
+        return list(user.staff_profile.stores.filter(active=True))
+    return []
+
+
+def store_for(user, code: str) -> Location:
+    """The store named in a URL, if the user works there; any other store is a 404."""
+    return get_object_or_404(Location, pk__in=[s.pk for s in stores_of(user)], code=code)
+
+
+def role_required(*roles: str):
+    """Sign-in required, then 403 unless the user has one of ``roles`` (admins pass everywhere)."""
+
+    def decorator(view):
+        @login_required
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            role = role_of(request.user)
+            if role is None or (role not in roles and role != Role.ADMIN):
+                raise PermissionDenied("Your role does not give access to this page.")
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
