@@ -18,6 +18,7 @@ urlpatterns = [
     path("", home, name="home"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("store/", include(store_urls)),
+    path("backoffice/analytics/", include("omnichannel.analytics.urls")),
     path("backoffice/", include("omnichannel.backoffice.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("omnichannel.api.urls")),
