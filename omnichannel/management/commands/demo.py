@@ -12,6 +12,15 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from inventory.models import Location
+from oms.models import StaffProfile
+from oms.services import staff_create
+
+# Well-known demo logins, one per role (the admin is Django's superuser admin / admin).
+DEMO_STAFF = [
+    ("store", "demo-store", StaffProfile.Role.STORE_STAFF),
+    ("agent", "demo-agent", StaffProfile.Role.AGENT),
+    ("supervisor", "demo-supervisor", StaffProfile.Role.SUPERVISOR),
+]
 
 
 class Command(BaseCommand):
@@ -28,9 +37,7 @@ class Command(BaseCommand):
         if not Location.objects.exists():
             self.stdout.write("Generating demo data…")
             call_command("generate_demo_data")
-        user_model = get_user_model()
-        if not user_model.objects.filter(username="admin").exists():
-            user_model.objects.create_superuser("admin", "admin@example.com", "admin")
+        self._ensure_logins()
         if no_serve:
             return
         manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
@@ -45,7 +52,8 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         self.stdout.write(
             self.style.SUCCESS(
-                f"Demo running: http://127.0.0.1:{port}/admin/ (login admin / admin); "
+                f"Demo running: http://127.0.0.1:{port}/ — logins: store / demo-store (store staff), "
+                "agent / demo-agent, supervisor / demo-supervisor, admin / admin (also /admin/); "
                 f"worker pid {processes['worker'].pid}, beat pid {processes['beat'].pid}. Ctrl-C stops all."
             )
         )
@@ -65,3 +73,15 @@ class Command(BaseCommand):
                     p.wait(timeout=10)
                 except subprocess.TimeoutExpired:
                     p.kill()
+
+    def _ensure_logins(self) -> None:
+        """The demo's people: an admin, and store staff of the two busiest pickup stores, an agent, a supervisor."""
+        user_model = get_user_model()
+        if not user_model.objects.filter(username="admin").exists():
+            user_model.objects.create_superuser("admin", "admin@example.com", "admin")
+        stores = Location.objects.filter(kind=Location.Kind.STORE, pickup=True, ships=True, active=True)
+        store_codes = list(stores.order_by("-priority", "code").values_list("code", flat=True)[:2])
+        for username, password, role in DEMO_STAFF:
+            if not user_model.objects.filter(username=username).exists():
+                codes = store_codes if role == StaffProfile.Role.STORE_STAFF else []
+                staff_create(username=username, password=password, role=role, store_codes=codes)
