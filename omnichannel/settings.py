@@ -6,6 +6,7 @@ refuse to sign anything without a real SECRET_KEY and turn on the secure-cookie 
 """
 
 import os
+from decimal import Decimal
 from pathlib import Path
 
 import dj_database_url
@@ -195,6 +196,7 @@ CELERY_BEAT_SCHEDULE = {
         "release-due-holds": "oms.tasks.release_due_holds",
         "expire-idempotency-keys": "oms.tasks.expire_idempotency_keys",
         "deliver-webhooks": "oms.tasks.deliver_webhooks",
+        "publish-availability": "oms.tasks.publish_availability",
     }.items()
 }
 
@@ -214,6 +216,8 @@ OMS_PICKUP_EXPIRY_DAYS = float(os.environ.get("OMS_PICKUP_EXPIRY_DAYS", "7"))
 OMS_UNPAID_EXPIRY_HOURS = float(os.environ.get("OMS_UNPAID_EXPIRY_HOURS", "24"))
 OMS_ADDRESS_CHANGE_WINDOW_HOURS = float(os.environ.get("OMS_ADDRESS_CHANGE_WINDOW_HOURS", "24"))
 OMS_RETURN_WINDOW_DAYS = int(os.environ.get("OMS_RETURN_WINDOW_DAYS", "30"))
+# Refunds above this amount (in the order currency) need a supervisor; agents issue smaller ones.
+OMS_REFUND_APPROVAL_LIMIT = Decimal(os.environ.get("OMS_REFUND_APPROVAL_LIMIT", "100.00"))
 
 # Webhooks (docs/webhooks.md): attempts before giving up, the first retry's delay (doubling
 # each time, capped at an hour) and the request timeout.

@@ -90,6 +90,12 @@ class Customer(models.Model):
                 fields=["member_number"], condition=Q(merged_into__isnull=True), name="customer_member_unique"
             ),
         ]
+        # The unique indexes above cover live customers only; search also finds merged records.
+        indexes = [
+            models.Index(fields=["email"], name="customer_email"),
+            models.Index(fields=["phone"], name="customer_phone"),
+            models.Index(fields=["member_number"], name="customer_member_number"),
+        ]
 
     def __str__(self) -> str:
         return self.name or self.email or self.phone or f"customer {self.pk}"
@@ -156,6 +162,8 @@ class Order(FSMModelMixin, models.Model):
     class Meta:
         ordering = ["-created_at"]
         constraints = [models.UniqueConstraint(fields=["channel", "external_id"], name="order_external_id_per_channel")]
+        # Agents search an external reference without knowing its channel.
+        indexes = [models.Index(fields=["external_id"], name="order_external_id")]
 
     def __str__(self) -> str:
         return self.number
@@ -375,3 +383,29 @@ class WebhookAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.status_code or self.error}"
+
+
+class PublishedAvailability(models.Model):
+    """The network ATP last announced to a channel for a SKU: ``stock.availability_changed`` fires on change only."""
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="+")
+    sku = models.ForeignKey(Sku, on_delete=models.CASCADE, related_name="+")
+    available = models.IntegerField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["channel", "sku"], name="published_availability_unique")]
+        verbose_name_plural = "published availability"
+
+    def __str__(self) -> str:
+        return f"{self.channel_id}/{self.sku_id}: {self.available}"
+
+
+class JobCursor(models.Model):
+    """How far a periodic job has read an append-only table (the stock ledger's last id, say)."""
+
+    name = models.CharField(max_length=64, unique=True)
+    position = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.name} @ {self.position}"

@@ -1,5 +1,6 @@
 from celery import shared_task
 
+from .availability import availability_publish
 from .services import idempotency_keys_expire, orders_expire_unpaid, orders_release_due_holds
 from .webhooks import webhooks_dispatch
 
@@ -26,3 +27,9 @@ def expire_idempotency_keys() -> int:
 def deliver_webhooks() -> int:
     """Fan new outbox events out to webhook endpoints and send the deliveries that are due."""
     return webhooks_dispatch()
+
+
+@shared_task
+def publish_availability() -> int:
+    """Tell channels whose network ATP of a SKU changed since the last run."""
+    return availability_publish()
