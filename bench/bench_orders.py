@@ -328,7 +328,7 @@ def routing_latency(net: dict, count: int, rng: random.Random) -> dict:
         request = RoutingRequest(lines=dict.fromkeys(skus, 1), method="delivery", destination=uk_point(rng),
                                  now=timezone.now())  # fmt: skip
         started = time.perf_counter()
-        candidates = routing_candidates(channel=channel, sku_ids=skus)
+        candidates = routing_candidates(channel=channel, sku_ids=skus, near=request.destination)
         loaded = time.perf_counter()
         route(request, candidates, policy)
         done = time.perf_counter()

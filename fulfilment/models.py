@@ -79,6 +79,13 @@ class Fulfilment(FSMModelMixin, models.Model):
         null=True, blank=True, help_text="Shipped or collected: the return window starts."
     )
     reminded_at = models.DateTimeField(null=True, blank=True)
+    parcels = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Parcels packed.")
+    weight_kg = models.DecimalField(
+        max_digits=7, decimal_places=3, null=True, blank=True, help_text="Total packed weight."
+    )
+    put_back_at = models.DateTimeField(
+        null=True, blank=True, help_text="An uncollected parcel's stock was put back on the shop floor."
+    )
 
     class Meta:
         ordering = ["pk"]
@@ -86,6 +93,16 @@ class Fulfilment(FSMModelMixin, models.Model):
             models.Index(fields=["location", "status"], name="fulfilment_queue"),
             models.Index(
                 fields=["status", "ready_at"], condition=Q(status="ready_for_pickup"), name="fulfilment_on_shelf"
+            ),
+            # The back office finds a waiting parcel by its pickup code among every store's shelves.
+            models.Index(fields=["pickup_code"], condition=Q(status="ready_for_pickup"), name="fulfilment_pickup_code"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(parcels__isnull=True) | Q(parcels__gte=1), name="fulfilment_parcels_at_least_one"
+            ),
+            models.CheckConstraint(
+                condition=Q(weight_kg__isnull=True) | Q(weight_kg__gt=0), name="fulfilment_weight_positive"
             ),
         ]
 
@@ -116,8 +133,9 @@ class Fulfilment(FSMModelMixin, models.Model):
         """Record what was taken off the shelf; a short pick re-routes the rest."""
 
     @transition(field=status, source=S.PICKING, target=S.PACKED)
-    def pack(self) -> None:
+    def pack(self, *, parcels: int | None = None, weight_kg=None) -> None:
         """Everything picked is packed."""
+        self.parcels, self.weight_kg = parcels, weight_kg
 
     @transition(field=status, source=S.PACKED, target=S.SHIPPED, conditions=[is_shipment])
     def ship(self, *, carrier: str, tracking: str, at) -> None:

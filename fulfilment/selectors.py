@@ -2,19 +2,34 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 
-from django.db.models import Count, Min, Prefetch, Q, QuerySet
+from django.conf import settings
+from django.db.models import (
+    Count,
+    DateTimeField,
+    ExpressionWrapper,
+    F,
+    Min,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+)
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from inventory.exceptions import InvalidInput, Shortfall
-from inventory.models import Channel, Location, Sku, TransferLine
+from inventory.models import Barcode, Channel, Location, Sku, TransferLine
 from inventory.selectors import nearest_locations_with_stock, network_atp, skus_resolve, stock_availability
 from oms.geo import coordinates_for
-from oms.models import Customer, Order, OrderLine
-from oms.services import normalise_email, normalise_phone
+from oms.models import Order, OrderLine
+from oms.selectors import customer_ids_matching
 
 from .models import Fulfilment, FulfilmentLine, RoutingPolicyVersion
 from .routing import DELIVERY, PICKUP, ROUTED, Candidate, RoutingPolicy, RoutingRequest, route
@@ -43,22 +58,47 @@ def fulfilments_created_today(*, location_ids) -> dict[int, int]:
     return dict(rows)
 
 
+ROUTING_CANDIDATES_NEAR = 100
+
+
 def routing_candidates(
-    *, channel: Channel, sku_ids: list[int], pickup_location_id: int | None = None
+    *,
+    channel: Channel,
+    sku_ids: list[int],
+    pickup_location_id: int | None = None,
+    near: tuple[float, float] | None = None,
+    limit: int = ROUTING_CANDIDATES_NEAR,
 ) -> list[Candidate]:
-    """Every location holding ATP of any wanted SKU for the channel (and the pickup store), as routing sees it."""
+    """The locations holding ATP of any wanted SKU for the channel (and the pickup store), as routing sees it.
+
+    With ``near`` (the destination) only the ``limit`` best-placed are kept: those that
+    stock the most wanted SKUs, nearest first. Routing wants the fewest shipments, then
+    the shortest distance, so the winners are among them; over a thousand stores this
+    keeps loading and routing an order to a few milliseconds.
+    """
     atp = stock_availability(sku_ids=sku_ids, channel=channel)
     stock: dict[int, dict[int, int]] = {}
     for (sku_id, location_id), available in atp.items():
         if available > 0:
             stock.setdefault(location_id, {})[sku_id] = available
-    ids = set(stock) | ({pickup_location_id} if pickup_location_id else set())
-    # Plain tuples, not model instances: over a thousand stores this halves the cost of the read.
-    locations = list(
-        Location.objects.filter(pk__in=ids, active=True).values_list(
-            "id", "code", "kind", "lat", "lon", "ships", "pickup", "priority", "daily_capacity"
-        )
+    # Plain tuples of every active location (no IN list of a thousand ids to compile), not model instances.
+    rows = Location.objects.filter(active=True).values_list(
+        "id", "code", "kind", "lat", "lon", "ships", "pickup", "priority", "daily_capacity"
     )
+    locations = [row for row in rows if row[0] in stock or row[0] == pickup_location_id]
+    if near is not None and len(locations) > limit:
+        lat0, lon0 = math.radians(near[0]), math.radians(near[1])
+
+        def rank(row) -> tuple[int, float]:
+            lat, lon = math.radians(row[3]), math.radians(row[4])
+            # The haversine term grows with distance: enough to rank by.
+            h = math.sin((lat - lat0) / 2) ** 2 + math.cos(lat0) * math.cos(lat) * math.sin((lon - lon0) / 2) ** 2
+            return -len(stock.get(row[0], ())), h
+
+        locations.sort(key=rank)
+        kept = locations[:limit]
+        kept += [row for row in locations[limit:] if row[0] == pickup_location_id]
+        locations = kept
     used = fulfilments_created_today(location_ids=[loc[0] for loc in locations if loc[-1] is not None])
     return [
         Candidate(
@@ -210,7 +250,7 @@ def availability_for(
     point = _destination_point(lat=lat, lon=lon, postcode=postcode, country=country)
     atp = network_atp(sku_ids=list(wanted), channel=channel)
     policy = routing_policy_for(channel=channel)
-    candidates = routing_candidates(channel=channel, sku_ids=list(wanted))
+    candidates = routing_candidates(channel=channel, sku_ids=list(wanted), near=point)
     now = timezone.now()
     plan = route(RoutingRequest(lines=wanted, method=DELIVERY, destination=point, now=now), candidates, policy)
     delivery = DeliveryAvailability(
@@ -225,8 +265,18 @@ def availability_for(
         radius_km=pickup_radius_km, filters=Q(pickup=True),
     ):  # fmt: skip
         store = nearby.location
+        in_stock = {sku_id: n for sku_id, n in nearby.available.items() if n > 0}
         own = by_id.get(store.pk) or Candidate(
-            store.pk, store.code, store.kind, store.lat, store.lon, store.ships, store.pickup, store.priority, None, {}
+            store.pk,
+            store.code,
+            store.kind,
+            store.lat,
+            store.lon,
+            store.ships,
+            store.pickup,
+            store.priority,
+            None,
+            in_stock,
         )
         others = [c for c in candidates if c.location_id != store.pk]
         request = RoutingRequest(lines=wanted, method=PICKUP, destination=None, now=now, pickup_location_id=store.pk)
@@ -242,36 +292,198 @@ def availability_for(
 
 # --- finding an order from whatever the person at the counter or on the phone has ------------
 
-_PHONE_CHARS = re.compile(r"^[+\d][\d\s().-]{6,}$")
+_BARE_ORDER_NUMBER = re.compile(r"^[2-9A-HJ-NP-Z]{8}$")
 
 
 def orders_search(*, query: str, limit: int = 50) -> QuerySet[Order]:
-    """Orders of every channel matching an order number, external reference, e-mail, phone
-    (any format), member number, tracking number or pickup code of a parcel awaiting collection.
+    """Orders of every channel matching an order number (with or without its "O-"), external
+    reference, e-mail, phone (any format), member number, tracking number or pickup code of
+    a parcel awaiting collection.
 
     Each identifier is looked up on its own index and the ids are unioned, which keeps the
     search fast on a large order table where one OR across joined tables would scan.
+    A merged customer's identifiers find the orders of the customer they were merged into.
     """
     query = (query or "").strip()
     if not query:
         return Order.objects.none()
+    numbers = [query.upper()]
+    if _BARE_ORDER_NUMBER.match(query.upper()):
+        numbers.append(f"O-{query.upper()}")
     ids: set[int] = set()
-    ids.update(Order.objects.filter(number=query.upper()).values_list("pk", flat=True))
+    ids.update(Order.objects.filter(number__in=numbers).values_list("pk", flat=True))
     ids.update(Order.objects.filter(external_id=query).values_list("pk", flat=True)[:limit])
-    customer_match = Q(member_number=query)
-    if "@" in query:
-        customer_match |= Q(email=normalise_email(query))
-    if _PHONE_CHARS.match(query):
-        try:
-            customer_match |= Q(phone=normalise_phone(query))
-        except InvalidInput:
-            pass
-    customers = Customer.objects.filter(customer_match).values_list("pk", flat=True)
-    ids.update(Order.objects.filter(customer__in=list(customers)).values_list("pk", flat=True)[:limit])
+    customers = customer_ids_matching(query=query)
+    if customers:
+        ids.update(Order.objects.filter(customer__in=customers).values_list("pk", flat=True)[:limit])
     ids.update(Fulfilment.objects.filter(tracking=query).values_list("order_id", flat=True)[:limit])
     ids.update(
         Fulfilment.objects.filter(pickup_code=query, status=Fulfilment.Status.READY_FOR_PICKUP).values_list(
             "order_id", flat=True
         )[:limit]
     )
+    if not ids:
+        return Order.objects.none()
     return order_list(channel=None).select_related("customer").filter(pk__in=ids).order_by("-created_at")[:limit]
+
+
+# --- store work: the queue, pick lists and the pickup shelf --------------------------------
+
+OPEN_WORK = [
+    Fulfilment.Status.PENDING,
+    Fulfilment.Status.ACCEPTED,
+    Fulfilment.Status.PICKING,
+    Fulfilment.Status.PACKED,
+]
+# A ship-from-store parcel is due out this long after it was routed to the store; a
+# click-and-collect one is due at the ready_by time routing promised the customer.
+SHIP_FROM_STORE_SLA = timedelta(hours=4)
+# The attributes that place an item on the shop floor, in the order staff walk them.
+WALK_ATTRIBUTES = ("range", "style", "colour", "size")
+
+
+def _due_at():
+    return Coalesce("ready_by", ExpressionWrapper(F("created_at") + SHIP_FROM_STORE_SLA, output_field=DateTimeField()))
+
+
+def store_fulfilments(*, store: Location) -> QuerySet[Fulfilment]:
+    """Every fulfilment a store works on: the only way the store pages reach a fulfilment,
+    so another store's work is simply not found. The order's routing explanation, the
+    largest column, is left behind: no store page shows it."""
+    return Fulfilment.objects.filter(location=store).select_related("order", "order__customer").defer("order__routing")
+
+
+def _units():
+    """Units on the fulfilment, as a subquery: summing over a join would group every selected column."""
+    lines = FulfilmentLine.objects.filter(fulfilment=OuterRef("pk")).order_by().values("fulfilment")
+    return Subquery(lines.annotate(units=Sum("quantity")).values("units"))
+
+
+def store_work_queue(*, store: Location, now: datetime) -> QuerySet[Fulfilment]:
+    """The store's open work, soonest due first, with ``due_at``, ``overdue`` and ``units``."""
+    return (
+        store_fulfilments(store=store)
+        .filter(status__in=OPEN_WORK)
+        .annotate(due_at=_due_at(), overdue=Q(due_at__lt=now), units=_units())
+        .order_by("due_at", "pk")
+    )
+
+
+def store_work_counts(*, store: Location, now: datetime, method: str = "") -> dict[str, dict[str, int]]:
+    """Per open state (and waiting on the shelf): how many, and how many of them are overdue."""
+    work = Fulfilment.objects.filter(location=store, status__in=[*OPEN_WORK, Fulfilment.Status.READY_FOR_PICKUP])
+    if method:
+        work = work.filter(method=method)
+    rows = (
+        work.alias(due_at=_due_at())
+        .order_by()
+        .values("status")
+        .annotate(n=Count("pk"), overdue=Count("pk", filter=Q(due_at__lt=now, status__in=OPEN_WORK)))
+    )
+    found = {row["status"]: row for row in rows}
+    return {
+        status: {"n": found.get(status, {}).get("n", 0), "overdue": found.get(status, {}).get("overdue", 0)}
+        for status in [*OPEN_WORK, Fulfilment.Status.READY_FOR_PICKUP]
+    }
+
+
+@dataclass(frozen=True)
+class PickItem:
+    """One SKU to take off the shelf for a fulfilment (its lines of that SKU together)."""
+
+    sku: Sku
+    quantity: int
+    barcode: str
+
+    @property
+    def details(self) -> str:
+        """The attributes that tell it apart on the shelf, e.g. "Core, navy, M"."""
+        attributes = self.sku.attributes or {}
+        return ", ".join(str(attributes[name]) for name in WALK_ATTRIBUTES if attributes.get(name) not in (None, ""))
+
+
+@dataclass(frozen=True)
+class PickGroup:
+    category: str
+    items: list[PickItem]
+
+
+def _walk_key(sku: Sku) -> tuple:
+    attributes = sku.attributes or {}
+    return (
+        (sku.category or "").casefold(),
+        tuple(str(attributes.get(name, "")).casefold() for name in WALK_ATTRIBUTES),
+        sku.code,
+    )
+
+
+def fulfilment_pick_list(*, fulfilment: Fulfilment) -> list[PickGroup]:
+    """The fulfilment's SKUs in the order a person walks the store: by category, then range,
+    style, colour and size, then SKU code; one entry per SKU however many lines carry it."""
+    quantities: dict[int, int] = {}
+    skus: dict[int, Sku] = {}
+    lines = fulfilment.lines.select_related("sku").prefetch_related(
+        Prefetch("sku__barcodes", queryset=Barcode.objects.order_by("code"))
+    )
+    for line in lines:
+        quantities[line.sku_id] = quantities.get(line.sku_id, 0) + line.quantity
+        skus[line.sku_id] = line.sku
+    groups: list[PickGroup] = []
+    for sku in sorted(skus.values(), key=_walk_key):
+        barcodes = list(sku.barcodes.all())
+        item = PickItem(sku, quantities[sku.pk], barcodes[0].code if barcodes else "")
+        if groups and groups[-1].category == sku.category:
+            groups[-1].items.append(item)
+        else:
+            groups.append(PickGroup(sku.category, [item]))
+    return groups
+
+
+def order_locations_now(*, order: Order) -> list[str]:
+    """Codes of the locations working on the order now (its live fulfilments): where a decline sent it."""
+    codes = Fulfilment.objects.filter(order=order).exclude(status__in=Fulfilment.INACTIVE)
+    return list(dict.fromkeys(codes.values_list("location__code", flat=True)))
+
+
+def pickup_shelf(*, store: Location) -> QuerySet[Fulfilment]:
+    """Parcels waiting for collection at the store, longest waiting first, with ``units`` and ``expires_at``."""
+    expiry = timedelta(days=settings.OMS_PICKUP_EXPIRY_DAYS)
+    return (
+        store_fulfilments(store=store)
+        .filter(status=Fulfilment.Status.READY_FOR_PICKUP)
+        .annotate(units=_units(), expires_at=ExpressionWrapper(F("ready_at") + expiry, output_field=DateTimeField()))
+        .order_by("ready_at", "pk")
+    )
+
+
+def pickups_to_put_back(*, store: Location) -> QuerySet[Fulfilment]:
+    """Parcels that were on the shelf but will not be collected (expired or cancelled) and whose
+    units are not yet back on the shop floor; lines prefetched with what was picked."""
+    return (
+        store_fulfilments(store=store)
+        .filter(
+            status__in=[Fulfilment.Status.EXPIRED, Fulfilment.Status.CANCELLED],
+            ready_at__isnull=False,
+            put_back_at__isnull=True,
+        )
+        .prefetch_related(Prefetch("lines", queryset=FulfilmentLine.objects.select_related("sku")))
+        .order_by("ready_at", "pk")
+    )
+
+
+def pickups_find(*, store: Location, query: str, limit: int = 20) -> QuerySet[Fulfilment]:
+    """Parcels on the store's shelf matching an order number or reference, a pickup code,
+    a customer's phone (any format), e-mail or member number, or part of their name."""
+    query = (query or "").strip()
+    if not query:
+        return Fulfilment.objects.none()
+    numbers = [query.upper()]
+    if _BARE_ORDER_NUMBER.match(query.upper()):
+        numbers.append(f"O-{query.upper()}")
+    match = Q(order__number__in=numbers) | Q(order__external_id=query) | Q(pickup_code=query)
+    if len(query) >= 2 and not query.isdigit():
+        match |= Q(order__customer__name__icontains=query)
+    customers = customer_ids_matching(query=query)
+    if customers:
+        match |= Q(order__customer__in=customers)
+    return pickup_shelf(store=store).filter(match)[:limit]

@@ -10,6 +10,7 @@ import hmac
 import secrets
 from collections import Counter, defaultdict
 from datetime import timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
@@ -25,8 +26,9 @@ from inventory.services import (
     stock_reserve,
     stock_write_off,
 )
-from oms.models import Order, OrderLine, OutboxEvent
+from oms.models import Activity, Order, OrderLine, OutboxEvent
 from oms.transitions import transition_apply
+from oms.webhooks import outbox_kick
 
 from .models import Fulfilment, FulfilmentLine
 from .routing import RoutingRequest, route
@@ -187,7 +189,10 @@ def order_route(
             now=timezone.now(),
         )
         candidates = routing_candidates(
-            channel=order.channel, sku_ids=list(wanted), pickup_location_id=order.pickup_location_id
+            channel=order.channel,
+            sku_ids=list(wanted),
+            pickup_location_id=order.pickup_location_id,
+            near=(order.lat, order.lon),
         )
         plan = route(request, candidates, policy)
         order.routing = {"reason": reason, **plan.explanation}
@@ -438,15 +443,31 @@ def fulfilment_pick(
     if short:
         _release(fulfilment, short, reason=f"short_pick:{short_reason}", actor=actor)
         _adjust_for_reason(fulfilment, short, reason_code=short_reason, actor=actor)
-        order_route(order=fulfilment.order, actor=actor, reason=f"short pick at {fulfilment.location.code}")
+        # The shelf was short, so the rest must come from somewhere else, as after a decline.
+        order_route(
+            order=fulfilment.order,
+            actor=actor,
+            reason=f"short pick at {fulfilment.location.code}",
+            exclude=frozenset({fulfilment.source_location_id}),
+        )
     order_sync_status(order=fulfilment.order, actor=actor)
     return fulfilment
 
 
 @transaction.atomic
-def fulfilment_pack(*, fulfilment: Fulfilment, actor=None) -> Fulfilment:
+def fulfilment_pack(
+    *, fulfilment: Fulfilment, actor=None, parcels: int | None = None, weight_kg: Decimal | None = None
+) -> Fulfilment:
+    """Close the picked units into parcels; how many and their total weight are kept for the carrier."""
+    errors = {}
+    if parcels is not None and (isinstance(parcels, bool) or not isinstance(parcels, int) or not 1 <= parcels <= 99):
+        errors["parcels"] = ["Between 1 and 99."]
+    if weight_kg is not None and not (isinstance(weight_kg, Decimal) and Decimal("0") < weight_kg < Decimal("10000")):
+        errors["weight_kg"] = ["More than 0 and under 10000 kg."]
+    if errors:
+        raise InvalidInput("Check the parcels and weight.", errors=errors)
     fulfilment = _locked(fulfilment)
-    _act(fulfilment, "pack", actor=actor)
+    _act(fulfilment, "pack", actor=actor, parcels=parcels, weight_kg=weight_kg)
     return fulfilment
 
 
@@ -574,3 +595,103 @@ def pickups_expire(*, now=None) -> int:
         )
     )
     return sum(1 for fulfilment in due if fulfilment_expire(fulfilment=fulfilment) is not None)
+
+
+# --- back-office interventions ---------------------------------------------------------
+
+
+@transaction.atomic
+def order_reroute_excluding(*, order: Order, location: Location, reason: str, actor=None) -> bool:
+    """Route the order again without ``location``; True if the plan changed.
+
+    For an agent who knows a location cannot serve this order (a customer complaint, a
+    store that is short-staffed today). The exclusion holds for this re-route; a store that
+    should never get the order again declines it instead, which excludes it for good.
+    """
+    if not reason.strip():
+        raise InvalidInput("Say why the location is excluded.", errors={"reason": ["Required."]})
+    order = Order.objects.select_for_update().get(pk=order.pk)
+    routed = (Order.Status.ALLOCATED, Order.Status.BACKORDERED, Order.Status.IN_FULFILMENT)
+    if order.status not in routed:
+        raise InvalidInput(
+            f"Order {order.number} is {order.status}; only a routed order can be re-routed.",
+            errors={"order": ["Not routed, or already dispatched."]},
+        )
+    moved = order_reroute(order=order, actor=actor, reason=reason.strip(), exclude=frozenset({location.pk}))
+    if moved:
+        summary = order.routing.get("summary", "")
+        Activity.objects.create(
+            order=order,
+            subject="order",
+            action="reroute",
+            reason=f"without {location.code} ({reason.strip()}): {summary}"[:255],
+            actor=actor,
+        )
+    return moved
+
+
+@transaction.atomic
+def fulfilment_resend_pickup_code(*, fulfilment: Fulfilment, actor=None) -> Fulfilment:
+    """Ask the channel to send the customer their pickup code again (the first message got lost).
+
+    The event carries the code itself, since the channel is what reaches the customer.
+    """
+    fulfilment = _locked(fulfilment)
+    if fulfilment.status != F.READY_FOR_PICKUP:
+        raise InvalidInput(
+            f"The parcel is {fulfilment.status}; a pickup code exists only while it waits for collection.",
+            errors={"fulfilment": ["Not ready for pickup."]},
+        )
+    order = fulfilment.order
+    OutboxEvent.objects.create(
+        type="fulfilment.pickup_code_resent",
+        channel=order.channel,
+        order=order,
+        data={
+            "fulfilment": fulfilment.pk,
+            "order_number": order.number,
+            "store": fulfilment.location.code,
+            "pickup_code": fulfilment.pickup_code,
+        },
+    )
+    Activity.objects.create(
+        order=order,
+        subject=fulfilment.subject,
+        action="resend_pickup_code",
+        reason=f"collect at {fulfilment.location.code}",
+        actor=actor,
+    )
+    outbox_kick()
+    return fulfilment
+
+
+# --- store work ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def fulfilment_put_back(*, fulfilment: Fulfilment, actor=None) -> Fulfilment:
+    """Record that a parcel nobody will collect was unpacked and its units are back on the shop floor.
+
+    Expiry or cancellation already released the reservation; this closes the store's
+    to-do, so the same parcel is never listed (or put back) twice.
+    """
+    fulfilment = _locked(fulfilment)
+    if fulfilment.status not in (F.EXPIRED, F.CANCELLED) or fulfilment.ready_at is None:
+        raise InvalidInput(
+            f"The parcel is {fulfilment.status}; only an expired or cancelled pickup goes back to the shop floor.",
+            errors={"fulfilment": ["Not an uncollected pickup."]},
+        )
+    if fulfilment.put_back_at is not None:
+        raise InvalidInput("This parcel was already put back.", errors={"fulfilment": ["Already put back."]})
+    fulfilment.put_back_at = timezone.now()
+    fulfilment.save(update_fields=["put_back_at"])
+    Activity.objects.create(
+        order=fulfilment.order,
+        subject=fulfilment.subject,
+        action="put_back",
+        from_state=fulfilment.status,
+        to_state=fulfilment.status,
+        reason=f"stock put back at {fulfilment.location.code}",
+        actor=actor,
+    )
+    return fulfilment

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 from django.db.models import Prefetch
@@ -73,6 +73,7 @@ class PolicyMetrics:
     from_store: int = 0
     pickups: int = 0
     ready_now: int = 0
+    load: Counter[int] = field(default_factory=Counter)  # location id -> fulfilments it was given
 
     @staticmethod
     def _share(part: float, whole: int) -> float | None:
@@ -146,6 +147,7 @@ class _Replay:
         m.split += len(plan.groups) > 1
         for g in plan.groups:
             self.used[(g.location_id, order.placed_at.date())] += 1
+            m.load[g.location_id] += 1
             for sku, quantity in g.lines.items():
                 self.taken[(g.source_location_id, sku)] += quantity
             if g.method != CLICK_AND_COLLECT:
@@ -161,14 +163,14 @@ def _locations(plan: RoutingPlan) -> set[int]:
     return {g.source_location_id for g in plan.groups}
 
 
-def simulate_routing(
+def replay_policies(
     *,
     orders: Sequence[SimulatedOrder],
     snapshot: Mapping[int, Sequence[Candidate]],
     current: PolicyChoice,
     candidate: PolicyChoice,
-) -> dict[str, dict]:
-    """Replay ``orders`` (in placement order) under both policies; return each one's measures.
+) -> dict[str, PolicyMetrics]:
+    """Replay ``orders`` (in placement order) under both policies; return each one's tallies.
 
     ``snapshot`` maps each channel id to its routing candidates with today's ATP; it
     must include every pickup store the orders name.
@@ -177,7 +179,19 @@ def simulate_routing(
     for order in sorted(orders, key=lambda o: o.placed_at):
         for replay in replays.values():
             replay.play(order)
-    return {name: replay.metrics.as_dict() for name, replay in replays.items()}
+    return {name: replay.metrics for name, replay in replays.items()}
+
+
+def simulate_routing(
+    *,
+    orders: Sequence[SimulatedOrder],
+    snapshot: Mapping[int, Sequence[Candidate]],
+    current: PolicyChoice,
+    candidate: PolicyChoice,
+) -> dict[str, dict]:
+    """Replay ``orders`` under both policies; return each one's measures as plain numbers."""
+    results = replay_policies(orders=orders, snapshot=snapshot, current=current, candidate=candidate)
+    return {name: metrics.as_dict() for name, metrics in results.items()}
 
 
 # --- reading the period ----------------------------------------------------------------

@@ -187,7 +187,9 @@ class SkuAlias(models.Model):
 class StockLevel(models.Model):
     """On-hand and reserved units of one SKU at one location; the database guards the counters."""
 
-    sku = models.ForeignKey(Sku, on_delete=models.PROTECT, related_name="stock_levels")
+    # No index of its own: the unique (sku, location) index leads with it, and a second
+    # index on every row only slows stock feeds down and misleads the planner.
+    sku = models.ForeignKey(Sku, on_delete=models.PROTECT, related_name="stock_levels", db_index=False)
     location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="stock_levels")
     on_hand = models.IntegerField(default=0)
     reserved = models.IntegerField(default=0)

@@ -13,11 +13,12 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
-from django.db.models import F, OuterRef, Q, Subquery, Sum
-from django.db.models.functions import Coalesce, Cos, Power, Radians, Sin
+from django.db import connection
+from django.db.models import Prefetch, Q, Sum
 from django.utils import timezone
-from geopy.distance import great_circle
+from geopy.distance import EARTH_RADIUS
 
 from .models import (
     Barcode,
@@ -30,6 +31,7 @@ from .models import (
     SkuAlias,
     StockLevel,
     StockMovement,
+    Transfer,
     TransferLine,
 )
 
@@ -86,6 +88,35 @@ def channel_location_ids(*, channel: Channel) -> set[int] | None:
 # --- ATP -------------------------------------------------------------------------------
 
 
+# Stock rows with the safety stock that applies to each: the SKU's own, else the location's.
+_STOCK_WITH_SAFETY = f"""
+    FROM {StockLevel._meta.db_table} s
+    JOIN {Location._meta.db_table} l ON l.id = s.location_id
+    LEFT JOIN {SafetyStock._meta.db_table} o ON o.sku_id = s.sku_id AND o.location_id = s.location_id"""
+_SAFETY = "COALESCE(o.quantity, l.safety_stock)"
+_SELLS_FROM = Channel.sells_from.through._meta.db_table
+_ATP_SQL = f"""
+    SELECT s.sku_id, s.location_id, s.on_hand - s.reserved + COALESCE(e.total, 0) - {_SAFETY}
+    {_STOCK_WITH_SAFETY}
+    LEFT JOIN (
+        SELECT stock_level_id, SUM(quantity) AS total FROM {Reservation._meta.db_table}
+        WHERE status = %s AND expires_at < %s GROUP BY stock_level_id
+    ) e ON e.stock_level_id = s.id
+    WHERE l.active AND s.sku_id IN ({{skus}})"""
+_GUARD_SQL = f"""
+    SELECT s.id, s.sku_id, s.location_id, {_SAFETY}, EXISTS (
+        SELECT 1 FROM {Reservation._meta.db_table} r
+        WHERE r.stock_level_id = s.id AND r.status = %s AND r.expires_at < %s
+    )
+    {_STOCK_WITH_SAFETY}
+    WHERE s.sku_id IN ({{skus}}) AND s.location_id IN ({{locations}})"""
+
+
+def _in_list(values: list) -> str:
+    """Placeholders for an IN list; the values themselves travel as parameters."""
+    return ", ".join(["%s"] * len(values))
+
+
 def stock_availability(
     *,
     sku_ids: Iterable[int],
@@ -95,36 +126,59 @@ def stock_availability(
 ) -> dict[tuple[int, int], int]:
     """ATP of each (sku id, location id) that has a stock row at an active location the channel may use.
 
-    Expired holds and SKU safety overrides come from correlated subqueries, so the whole
-    basket costs one query (two with a channel's location list) however many rows it has.
+    One hand-written statement (two with a channel's location list): this is the hottest
+    read of checkout, routing and reservation, and compiling the equivalent queryset
+    cost several times what the database spends on it. Expired holds count as free and a
+    SKU's own safety stock overrides the location's.
     """
     sku_ids = list(set(sku_ids))
-    rows = StockLevel.objects.filter(sku_id__in=sku_ids, location__active=True)
     allowed = channel_location_ids(channel=channel) if channel is not None else None
     if location_ids is not None:
         location_ids = set(location_ids)
         allowed = location_ids if allowed is None else allowed & location_ids
-    if allowed is not None:
-        rows = rows.filter(location_id__in=allowed)
-    expired = (
-        Reservation.objects.filter(
-            stock_level=OuterRef("pk"), status=Reservation.Status.ACTIVE, expires_at__lt=now or timezone.now()
-        )
-        .values("stock_level")
-        .annotate(total=Sum("quantity"))
-        .values("total")
-    )
-    override = SafetyStock.objects.filter(sku=OuterRef("sku"), location=OuterRef("location")).values("quantity")
-    rows = rows.annotate(
-        expired=Coalesce(Subquery(expired), 0),
-        safety=Coalesce(Subquery(override), "location__safety_stock"),
-    )
+    if not sku_ids or (allowed is not None and not allowed):
+        return {}
+    expired_before = connection.ops.adapt_datetimefield_value(now or timezone.now())
+    sql, params = _ATP_SQL.format(skus=_in_list(sku_ids)), [Reservation.Status.ACTIVE, expired_before, *sku_ids]
+    if location_ids is None and allowed is not None:
+        # The channel's whole list: a subquery plans far faster than a thousand parameters.
+        sql += f" AND s.location_id IN (SELECT location_id FROM {_SELLS_FROM} WHERE channel_id = %s)"
+        params.append(channel.pk)
+    elif allowed is not None:
+        sql += f" AND s.location_id IN ({_in_list(list(allowed))})"
+        params += list(allowed)
     buffer = channel.buffer if channel is not None else 0
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {(sku_id, location_id): max(0, atp - buffer) for sku_id, location_id, atp in cursor.fetchall()}
+
+
+class StockGuard(NamedTuple):
+    """What a reservation needs to know of one stock row before its guarded UPDATE."""
+
+    level_id: int
+    safety: int
+    has_expired_hold: bool
+
+
+def stock_guards(*, pairs: Iterable[tuple[int, int]], now: datetime) -> dict[tuple[int, int], StockGuard]:
+    """Each existing (sku id, location id) row's id, safety stock and whether an expired hold sits on it.
+
+    One hand-written statement, like ``stock_availability``: it runs inside every reservation.
+    """
+    pairs = set(pairs)
+    if not pairs:
+        return {}
+    sku_ids, location_ids = list({s for s, _ in pairs}), list({loc for _, loc in pairs})
+    sql = _GUARD_SQL.format(skus=_in_list(sku_ids), locations=_in_list(location_ids))
+    params = [Reservation.Status.ACTIVE, connection.ops.adapt_datetimefield_value(now), *sku_ids, *location_ids]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
     return {
-        (sku_id, location_id): max(0, on_hand - reserved + expired - safety - buffer)
-        for sku_id, location_id, on_hand, reserved, expired, safety in rows.values_list(
-            "sku_id", "location_id", "on_hand", "reserved", "expired", "safety"
-        )
+        (sku_id, location_id): StockGuard(level_id, safety, bool(expired))
+        for level_id, sku_id, location_id, safety, expired in rows
+        if (sku_id, location_id) in pairs
     }
 
 
@@ -178,16 +232,22 @@ def _bounding_box(lat: float, lon: float, radius_km: float) -> Q:
     return box
 
 
-def _haversine(lat: float, lon: float):
-    """SQL for the haversine term of each location's great-circle distance to a point.
+_LOCATIONS = Location._meta.db_table
+_LOCATION_FIELDS = [f.attname for f in Location._meta.concrete_fields]
+_LOCATION_FLAGS = [i for i, f in enumerate(Location._meta.concrete_fields) if f.get_internal_type() == "BooleanField"]
+_NEAREST_SQL = (
+    f"SELECT {', '.join(f'{_LOCATIONS}.{f.column}' for f in Location._meta.concrete_fields)},"
+    f" POWER(SIN((RADIANS({_LOCATIONS}.lat) - %s) / 2), 2)"
+    f" + %s * COS(RADIANS({_LOCATIONS}.lat)) * POWER(SIN((RADIANS({_LOCATIONS}.lon) - %s) / 2), 2) AS haversine"
+    f" FROM {_LOCATIONS} WHERE {_LOCATIONS}.active AND {{where}} ORDER BY haversine, {_LOCATIONS}.id LIMIT %s"
+)
 
-    It grows with distance, so the database can rank by it without the square root and
-    arcsine; the sine of half the longitude gap also handles the antimeridian.
-    """
-    lat_r, lon_r = math.radians(lat), math.radians(lon)
-    return Power(Sin((Radians(F("lat")) - lat_r) / 2), 2) + math.cos(lat_r) * Cos(Radians(F("lat"))) * Power(
-        Sin((Radians(F("lon")) - lon_r) / 2), 2
-    )
+
+def _location_where(condition: Q) -> tuple[str, list]:
+    """The SQL and parameters of a condition on locations, as the ORM writes it."""
+    query = Location.objects.filter(condition).query
+    sql, params = query.get_compiler(connection=connection).compile(query.where)
+    return sql, list(params)
 
 
 def nearest_locations(
@@ -200,18 +260,31 @@ def nearest_locations(
 ) -> list[NearbyLocation]:
     """The ``limit`` nearest active locations to a point, by great-circle distance.
 
-    The database ranks every candidate (inside the radius's bounding box, when given) in
-    one query, and the distance is geopy's great circle, within 0.6% of the geodesic:
+    The database ranks every candidate (inside the radius's bounding box, when given) by
+    the haversine term, which grows with distance, so no square root or arcsine is
+    needed to order them; the sine of half the longitude gap handles the antimeridian.
+    The statement is written by hand because building it from expression objects cost
+    more than running it. The distance is the great circle, within 0.6% of the geodesic:
     plenty to order stores on a map; the routing engine measures the few locations it
     chooses between geodesically itself.
     """
-    rows = Location.objects.filter(active=True)
-    if filters is not None:
-        rows = rows.filter(filters)
+    condition = filters or Q()
     if radius_km is not None:
-        rows = rows.filter(_bounding_box(lat, lon, radius_km))
-    ranked = rows.annotate(haversine=_haversine(lat, lon)).order_by("haversine", "pk")[:limit]
-    nearby = [NearbyLocation(loc, great_circle((lat, lon), (loc.lat, loc.lon)).km) for loc in ranked]
+        condition &= _bounding_box(lat, lon, radius_km)
+    where, where_params = _location_where(condition) if condition else ("1 = 1", [])
+    lat_r = math.radians(lat)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _NEAREST_SQL.format(where=where), [lat_r, math.cos(lat_r), math.radians(lon), *where_params, limit]
+        )
+        rows = cursor.fetchall()
+    nearby = []
+    for row in rows:
+        values = list(row[:-1])
+        for i in _LOCATION_FLAGS:  # SQLite hands booleans back as 0 and 1
+            values[i] = bool(values[i])
+        distance = 2 * EARTH_RADIUS * math.asin(math.sqrt(min(1.0, max(0.0, row[-1]))))
+        nearby.append(NearbyLocation(Location.from_db(connection.alias, _LOCATION_FIELDS, values), distance))
     if radius_km is not None:
         nearby = [n for n in nearby if n.distance_km <= radius_km]
     return nearby
@@ -347,3 +420,63 @@ def stock_by_location(
     return [
         LocationStock(lv.location.code, lv.on_hand, lv.reserved, atp.get((sku.pk, lv.location_id), 0)) for lv in levels
     ]
+
+
+# --- store stock look-up ---------------------------------------------------------------
+
+
+def skus_search(*, query: str, limit: int = 20) -> list[Sku]:
+    """Active SKUs whose code or name contains the words typed, for when nothing was scanned."""
+    words = query.split()
+    if not words:
+        return []
+    match = Q()
+    for word in words:
+        match &= Q(code__icontains=word) | Q(name__icontains=word)
+    return list(Sku.objects.filter(match, active=True).order_by("code")[:limit])
+
+
+@dataclass(frozen=True)
+class StockPicture:
+    """One SKU as a store sees it: its own figures, the nearest stores holding it, the warehouses."""
+
+    sku: Sku
+    here: LocationStock
+    nearby_stores: list[LocationAvailability]
+    warehouses: list[LocationAvailability]
+    stores_searched: int
+
+
+def stock_picture(
+    *, sku: Sku, location: Location, channel: Channel | None = None, stores: int = 5, search: int = 20
+) -> StockPicture:
+    """What ``location`` holds of ``sku`` and where else it is: among the ``search`` nearest other
+    stores, the ``stores`` closest with something to promise; every active warehouse, nearest first."""
+    here = stock_by_location(sku=sku, channel=channel, location=location)
+    lines = {sku.pk: 1}
+    others = nearest_locations_with_stock(
+        lines=lines, lat=location.lat, lon=location.lon, channel=channel, limit=search,
+        filters=Q(kind=Location.Kind.STORE) & ~Q(pk=location.pk),
+    )  # fmt: skip
+    warehouses = nearest_locations_with_stock(
+        lines=lines, lat=location.lat, lon=location.lon, channel=channel, filters=Q(kind=Location.Kind.WAREHOUSE)
+    )
+    return StockPicture(
+        sku=sku,
+        here=here[0] if here else LocationStock(location.code, 0, 0, 0),
+        nearby_stores=[s for s in others if s.covers(lines)][:stores],
+        warehouses=warehouses,
+        stores_searched=search,
+    )
+
+
+def transfers_inbound(*, location: Location) -> list[Transfer]:
+    """Transfers still on their way to ``location``, soonest first, with their lines and source."""
+    rows = Transfer.objects.filter(destination=location, status=Transfer.Status.IN_TRANSIT)
+    lines = Prefetch("lines", queryset=TransferLine.objects.select_related("sku").order_by("sku__code"))
+    return list(rows.select_related("source").prefetch_related(lines).order_by("expected_at", "pk"))
+
+
+def store_channel() -> Channel | None:
+    """The channel of sales made in stores (endless aisle, returns desk), if one is configured."""
+    return Channel.objects.filter(kind=Channel.Kind.STORE, active=True).order_by("pk").first()

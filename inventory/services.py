@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce, Greatest
+from django.db import connection, transaction
+from django.db.models import F, Q
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from .exceptions import InsufficientStock, InvalidInput, Shortfall, StockConflict
@@ -28,14 +28,13 @@ from .models import (
     ChannelCap,
     Location,
     Reservation,
-    SafetyStock,
     Sku,
     StockLevel,
     StockMovement,
     Transfer,
     TransferLine,
 )
-from .selectors import channel_location_ids
+from .selectors import channel_location_ids, stock_guards
 
 Actor = AbstractBaseUser | None
 Kind = StockMovement.Kind
@@ -145,10 +144,17 @@ def stock_adjust(
 
 
 @transaction.atomic
-def stock_count(*, sku: Sku, location: Location, counted: int, reference: str = "", actor: Actor = None) -> StockLevel:
-    """Set on-hand to a physical count; the variance is what the ledger records."""
+def stock_count(
+    *, sku: Sku, location: Location, counted: int, reference: str = "", actor: Actor = None, reason: str = "count"
+) -> StockLevel:
+    """Set on-hand to a physical count; the variance is what the ledger records, with why it arose."""
     if not isinstance(counted, int) or counted < 0:
         raise InvalidInput("counted must be zero or more.", errors={"counted": ["Must be zero or more."]})
+    if reason != "count" and reason not in AdjustmentReason.values:
+        raise InvalidInput(
+            f"Unknown count reason {reason!r}.",
+            errors={"reason": [f"Use count or one of {', '.join(AdjustmentReason.values)}."]},
+        )
     level = _stock_level(sku=sku, location=location)
     level = stock_levels_for_update(ids=[level.pk])[level.pk]
     if counted < level.reserved:
@@ -157,7 +163,7 @@ def stock_count(*, sku: Sku, location: Location, counted: int, reference: str = 
             "release or re-route those orders first.",
             errors={"counted": [f"Below the {level.reserved} units reserved."]},
         )
-    _move(level, kind=Kind.COUNT, on_hand=counted - level.on_hand, reference=reference, actor=actor, reason="count")
+    _move(level, kind=Kind.COUNT, on_hand=counted - level.on_hand, reference=reference, actor=actor, reason=reason)
     return _refreshed(level)
 
 
@@ -258,9 +264,7 @@ def _move_caps(deltas: dict[tuple[int, int], int]) -> list[tuple[int, int]]:
     """Move channel-cap usage by (channel, sku); return the keys whose cap would be exceeded."""
     if not deltas:
         return []
-    caps = ChannelCap.objects.filter(
-        Q(*[Q(channel_id=c, sku_id=s) for c, s in deltas], _connector=Q.OR)
-    ).order_by("pk")
+    caps = ChannelCap.objects.filter(Q(*[Q(channel_id=c, sku_id=s) for c, s in deltas], _connector=Q.OR)).order_by("pk")
     refused = []
     for cap in caps:
         delta = deltas[(cap.channel_id, cap.sku_id)]
@@ -292,6 +296,22 @@ def _cap_deltas(reservations: Iterable[Reservation], sign: int) -> dict[tuple[in
         if r.channel_id:
             deltas[(r.channel_id, r.stock_level.sku_id)] += sign * r.quantity
     return deltas
+
+
+_RESERVE_SQL = (
+    f"UPDATE {StockLevel._meta.db_table} SET reserved = reserved + %s WHERE id = %s AND on_hand >= reserved + %s + %s"
+)
+
+
+def _move_reserved(level_id: int, delta: int, held_back: int = 0) -> bool:
+    """Move one row's reserved count by ``delta`` if ``held_back`` units stay unreserved after it.
+
+    Written by hand because it is the hottest write there is: every reservation and
+    release runs it once per stock row, and the ORM's compiling cost more than the UPDATE.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(_RESERVE_SQL, [delta, level_id, delta, held_back])
+        return cursor.rowcount == 1
 
 
 @transaction.atomic
@@ -332,43 +352,22 @@ def stock_reserve(
     # One read fetches the rows with their safety stock and whether an expired hold sits
     # on them; only then are those holds locked, so the common case costs no extra query.
     now = timezone.now()
-    existing = {
-        (lv.sku_id, lv.location_id): lv
-        for lv in StockLevel.objects.filter(sku_id__in=skus, location_id__in=locations).annotate(
-            safety=Coalesce(
-                Subquery(
-                    SafetyStock.objects.filter(sku=OuterRef("sku"), location=OuterRef("location")).values("quantity")
-                ),
-                "location__safety_stock",
-            ),
-            has_expired_hold=Exists(
-                Reservation.objects.filter(
-                    stock_level=OuterRef("pk"), status=Reservation.Status.ACTIVE, expires_at__lt=now
-                )
-            ),
-        )
-        if (lv.sku_id, lv.location_id) in wanted
-    }
-    for key in [k for k in wanted if k not in existing]:
+    guards = stock_guards(pairs=wanted, now=now)
+    for key in [k for k in wanted if k not in guards]:
         shortfalls.append(Shortfall(skus[key[0]].code, locations[key[1]].code, wanted.pop(key), 0))
 
-    with_holds = [lv.pk for lv in existing.values() if lv.has_expired_hold]
+    with_holds = [g.level_id for g in guards.values() if g.has_expired_hold]
     expired = _lock_expired_holds(with_holds, now) if with_holds else []
     freed: Counter[int] = Counter()
     for hold in expired:
         freed[hold.stock_level_id] += hold.quantity
     buffer = channel.buffer if channel is not None else 0
 
-    for level in sorted(existing.values(), key=lambda lv: lv.pk):
-        key = (level.sku_id, level.location_id)
-        quantity, guard = wanted[key], level.safety + buffer
-        net = quantity - freed[level.pk]
-        updated = StockLevel.objects.filter(pk=level.pk, on_hand__gte=F("reserved") + net + guard).update(
-            reserved=F("reserved") + net
-        )
-        if not updated:
-            level = _refreshed(level)
-            available = max(0, level.on_hand - level.reserved + freed[level.pk] - guard)
+    for key, guard in sorted(guards.items(), key=lambda item: item[1].level_id):
+        quantity, held_back = wanted[key], guard.safety + buffer
+        if not _move_reserved(guard.level_id, quantity - freed[guard.level_id], held_back):
+            on_hand, reserved = StockLevel.objects.values_list("on_hand", "reserved").get(pk=guard.level_id)
+            available = max(0, on_hand - reserved + freed[guard.level_id] - held_back)
             shortfalls.append(Shortfall(skus[key[0]].code, locations[key[1]].code, quantity, available))
 
     cap_refused = []
@@ -389,10 +388,14 @@ def stock_reserve(
 
     if expired:
         _close(expired, Reservation.Status.RELEASED, now)
+    levels = {
+        key: StockLevel.from_db(connection.alias, ["id", "sku_id", "location_id"], [g.level_id, *key])
+        for key, g in guards.items()
+    }
     reservations = Reservation.objects.bulk_create(
         Reservation(
             owner_ref=owner_ref,
-            stock_level=existing[key],
+            stock_level=levels[key],
             channel=channel,
             quantity=quantity,
             expires_at=expires_at,
@@ -403,7 +406,7 @@ def stock_reserve(
         _release_movements(expired, reason="hold_expired", actor=None)
         + [
             StockMovement(
-                stock_level=existing[key],
+                stock_level_id=guards[key].level_id,
                 kind=Kind.RESERVATION,
                 reserved_delta=quantity,
                 reference=owner_ref,
@@ -466,7 +469,7 @@ def reservations_release(
     for r in closing:
         released[r.stock_level_id] += r.quantity
     for level_id in sorted(released):
-        StockLevel.objects.filter(pk=level_id).update(reserved=F("reserved") - released[level_id])
+        _move_reserved(level_id, -released[level_id])
     _move_caps(_cap_deltas(closing, -1))
     _close(closing, Reservation.Status.RELEASED, timezone.now())
     StockMovement.objects.bulk_create(_release_movements(closing, reason=reason, actor=actor))

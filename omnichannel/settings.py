@@ -196,6 +196,7 @@ CELERY_BEAT_SCHEDULE = {
         "release-due-holds": "oms.tasks.release_due_holds",
         "expire-idempotency-keys": "oms.tasks.expire_idempotency_keys",
         "deliver-webhooks": "oms.tasks.deliver_webhooks",
+        "rollup-analytics": "omnichannel.analytics.tasks.rollup_analytics",
         "publish-availability": "oms.tasks.publish_availability",
     }.items()
 }
@@ -216,6 +217,7 @@ OMS_PICKUP_EXPIRY_DAYS = float(os.environ.get("OMS_PICKUP_EXPIRY_DAYS", "7"))
 OMS_UNPAID_EXPIRY_HOURS = float(os.environ.get("OMS_UNPAID_EXPIRY_HOURS", "24"))
 OMS_ADDRESS_CHANGE_WINDOW_HOURS = float(os.environ.get("OMS_ADDRESS_CHANGE_WINDOW_HOURS", "24"))
 OMS_RETURN_WINDOW_DAYS = int(os.environ.get("OMS_RETURN_WINDOW_DAYS", "30"))
+OMS_STORE_QUEUE_POLL_SECONDS = int(os.environ.get("OMS_STORE_QUEUE_POLL_SECONDS", "15"))
 # Refunds above this amount (in the order currency) need a supervisor; agents issue smaller ones.
 OMS_REFUND_APPROVAL_LIMIT = Decimal(os.environ.get("OMS_REFUND_APPROVAL_LIMIT", "100.00"))
 

@@ -6,8 +6,10 @@ the URL with ``store_for``, so another store's URL is a 404 and nothing runs.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from functools import wraps
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
@@ -18,6 +20,7 @@ from .models import StaffProfile
 
 Role = StaffProfile.Role
 BACK_OFFICE_ROLES = (Role.AGENT, Role.SUPERVISOR, Role.ADMIN)
+SUPERVISOR_ROLES = (Role.SUPERVISOR, Role.ADMIN)
 
 
 def role_of(user) -> str | None:
@@ -60,3 +63,25 @@ def role_required(*roles: str):
         return wrapped
 
     return decorator
+
+
+def is_supervisor(user) -> bool:
+    """Supervisors and admins approve what an agent may not do alone (large refunds, customer merges)."""
+    return role_of(user) in SUPERVISOR_ROLES
+
+
+def refund_refusal(user, amount: Decimal) -> str | None:
+    """Why ``user`` may not refund ``amount``, or None when they may.
+
+    Agents refund up to ``OMS_REFUND_APPROVAL_LIMIT``; anything larger needs a supervisor,
+    so one person cannot pay out a large sum unchecked.
+    """
+    role = role_of(user)
+    if role in SUPERVISOR_ROLES:
+        return None
+    limit = settings.OMS_REFUND_APPROVAL_LIMIT
+    if role == Role.AGENT and amount <= limit:
+        return None
+    if role == Role.AGENT:
+        return f"Refunds above {limit:.2f} need a supervisor: this one is {amount:.2f}."
+    return "Your role cannot issue refunds."

@@ -157,6 +157,13 @@ def customers_merge(*, keep: Customer, merge: Customer, actor=None) -> Customer:
     """Fold ``merge`` into ``keep``: its orders move over and its identifiers fill gaps."""
     if keep.pk == merge.pk:
         raise InvalidInput("A customer cannot be merged into themselves.", errors={"merge": ["Same customer."]})
+    if keep.merged_into_id or merge.merged_into_id:
+        raise InvalidInput("Only live customers can be merged.", errors={"merge": ["Already merged."]})
+    moved = list(Order.objects.filter(customer=merge).values_list("pk", flat=True))
+    Activity.objects.bulk_create(
+        Activity(order_id=pk, subject="order", action="customer_merge", reason=f"#{merge.pk} → #{keep.pk}", actor=actor)
+        for pk in moved
+    )
     Order.objects.filter(customer=merge).update(customer=keep)
     gaps = {
         k: getattr(merge, k) for k in ("email", "phone", "member_number") if getattr(merge, k) and not getattr(keep, k)
@@ -419,7 +426,10 @@ def order_change_address(*, order: Order, address: dict, actor=None) -> Order:
         order=order, subject="order", action="change_address", reason=order.address.get("postcode", ""), actor=actor
     )
     if order.status not in (Order.Status.ON_HOLD, Order.Status.PLACED):
-        order_router().reroute(order=order, actor=actor, reason="delivery address changed")
+        if order_router().reroute(order=order, actor=actor, reason="delivery address changed"):
+            # The audit trail says where the order went and why, not only that it moved.
+            reason = order.routing.get("summary", "delivery address changed")[:255]
+            Activity.objects.create(order=order, subject="order", action="reroute", reason=reason, actor=actor)
     return order
 
 

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+
 from django.db.models import Prefetch, Q, QuerySet
 
+from fulfilment.selectors import orders_search
 from inventory.models import Channel
+from oms.models import Order, OrderLine
 
 from .models import Return, ReturnLine
+from .services import returnable_quantities
 
 
 def return_list(*, channel: Channel | None) -> QuerySet[Return]:
@@ -19,3 +25,63 @@ def return_list(*, channel: Channel | None) -> QuerySet[Return]:
 
 def return_get(*, pk: int, channel: Channel | None) -> Return:
     return return_list(channel=channel).get(pk=pk)
+
+
+# --- the returns desk ------------------------------------------------------------------
+
+RETURN_REFERENCE = re.compile(r"^R-[A-Z0-9]{8}$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class DeskSearch:
+    """What the code at the counter found: a return by its reference, or orders of any channel."""
+
+    ret: Return | None
+    orders: list[Order]
+
+
+def desk_search(*, query: str, limit: int = 20) -> DeskSearch:
+    """Find by return reference (R-XXXXXXXX) first, then by anything an order can be found by."""
+    query = query.strip()
+    if RETURN_REFERENCE.match(query):
+        ret = Return.objects.filter(reference=query.upper()).first()
+        if ret is not None:
+            return DeskSearch(ret, [])
+    return DeskSearch(None, list(orders_search(query=query, limit=limit)))
+
+
+@dataclass(frozen=True)
+class ReturnableLine:
+    order_line: OrderLine
+    returnable: int
+
+
+@dataclass(frozen=True)
+class DeskOrder:
+    order: Order
+    lines: list[ReturnableLine]
+    returns: list[Return]
+
+    @property
+    def anything_returnable(self) -> bool:
+        return any(line.returnable for line in self.lines)
+
+
+def desk_order(*, pk: int) -> DeskOrder:
+    """An order of any channel with what each line may still return and its returns so far."""
+    order = Order.objects.select_related("channel", "customer").get(pk=pk)
+    returnable = returnable_quantities(order=order)
+    lines = [ReturnableLine(ol, returnable.get(ol.pk, 0)) for ol in order.lines.select_related("sku").order_by("pk")]
+    return DeskOrder(order, lines, list(order.returns.select_related("received_location").order_by("-created_at")))
+
+
+def desk_return(*, reference: str) -> Return:
+    """One return with everything its desk page and receipt show."""
+    lines = ReturnLine.objects.select_related("sku", "reason", "order_line").order_by("pk")
+    return (
+        Return.objects.select_related(
+            "order", "order__customer", "channel", "received_location", "exchange_order", "refund_record"
+        )
+        .prefetch_related(Prefetch("lines", queryset=lines), "exceptions")
+        .get(reference=reference.upper())
+    )

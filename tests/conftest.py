@@ -36,6 +36,21 @@ def pytest_runtest_setup(item):
         pytest.skip("needs Redis on 127.0.0.1:6379")
 
 
+def store_staff_client(store, username: str = "sam"):
+    """A test client signed in as store staff of ``store`` only."""
+    from django.test import Client
+
+    from oms.models import StaffProfile
+    from oms.services import staff_create
+
+    user = staff_create(
+        username=username, password="pw-123456789", role=StaffProfile.Role.STORE_STAFF, store_codes=[store.code]
+    ).user
+    client = Client()
+    client.force_login(user)
+    return client
+
+
 @pytest.fixture
 def sku(db):
     return SkuFactory()

@@ -2,6 +2,7 @@
 
 from django.shortcuts import redirect, render
 
+from inventory.exceptions import DomainError
 from oms.access import Role, role_required, store_for, stores_of
 
 STORE_ROLES = (Role.STORE_STAFF,)
@@ -28,3 +29,12 @@ def store_page(view):
     wrapped.__name__ = view.__name__
     wrapped.__doc__ = view.__doc__
     return wrapped
+
+
+def refusal_message(error: DomainError) -> str:
+    """Say why a service refused an action, in one message a person at the counter can act on."""
+    details = []
+    for field, texts in error.errors.items():
+        name = field.rsplit(".", 1)[-1].replace("_", " ")
+        details += [f"{name}: {text.split(': ', 1)[-1]}" for text in texts if text not in error.message]
+    return " ".join([error.message, *details])

@@ -5,5 +5,6 @@ from . import views
 app_name = "analytics"
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path("export/<slug:slug>.csv", views.export, name="export"),
     path("routing-lab/", views.lab, name="lab"),
 ]

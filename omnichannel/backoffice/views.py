@@ -1,8 +1,231 @@
-from django.shortcuts import render
+"""Thin back-office pages: parse, call a selector or a service, render. Every POST is one service call."""
 
-from oms.access import BACK_OFFICE_ROLES, role_required
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from fulfilment.selectors import orders_search
+from fulfilment.services import fulfilment_resend_pickup_code, order_reroute_excluding
+from inventory.exceptions import DomainError
+from oms.access import BACK_OFFICE_ROLES, Role, is_supervisor, refund_refusal, role_required
+from oms.models import Customer, Order
+from oms.selectors import customer_ids_matching, customers_search
+from oms.services import (
+    OrderLineInput,
+    customers_merge,
+    note_add,
+    order_cancel,
+    order_change_address,
+    order_hold,
+    order_release,
+)
+from returns.services import (
+    ReturnLineInput,
+    return_exchange,
+    return_refund,
+    return_request,
+    return_value,
+    returnable_quantities,
+)
+
+from . import forms
+from .selectors import customer_page, order_page
+
+back_office = role_required(*BACK_OFFICE_ROLES)
 
 
-@role_required(*BACK_OFFICE_ROLES)
-def home(request):
-    return render(request, "backoffice/base.html")
+@back_office
+def search(request):
+    """One box for every identifier: customers first (the usual goal), then their orders."""
+    form = forms.SearchForm(request.GET or None)
+    query = form.cleaned_data["q"].strip() if form.is_valid() else ""
+    context = {"form": form, "query": query, "search_page": True}
+    if query:
+        context["customers"] = list(customers_search(query=query))
+        context["orders"] = list(orders_search(query=query))
+    return render(request, "backoffice/search.html", context)
+
+
+@back_office
+def customer(request, pk: int):
+    record = get_object_or_404(Customer, pk=pk)
+    if record.merged_into_id:
+        return redirect("backoffice:customer", pk=record.merged_into_id)
+    return render(
+        request,
+        "backoffice/customer.html",
+        {
+            **customer_page(customer=record),
+            "merge_form": forms.MergeForm(),
+            "user_is_supervisor": is_supervisor(request.user),
+        },
+    )
+
+
+@require_POST
+@role_required(Role.SUPERVISOR)
+def customer_merge(request, pk: int):
+    """Fold a duplicate record into this customer; a supervisor's call, since it cannot be undone here."""
+    keep = get_object_or_404(Customer, pk=pk, merged_into__isnull=True)
+    form = forms.MergeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Name the duplicate by e-mail, phone or member number.")
+        return redirect("backoffice:customer", pk=keep.pk)
+    named = form.cleaned_data["other"]
+    others = customer_ids_matching(query=named) - {keep.pk}
+    if len(others) != 1:
+        messages.error(request, f"{len(others) or 'No'} other customers match {named!r}; name exactly one.")
+        return redirect("backoffice:customer", pk=keep.pk)
+    try:
+        customers_merge(keep=keep, merge=Customer.objects.get(pk=others.pop()), actor=request.user)
+    except DomainError as exc:
+        messages.error(request, _describe(exc))
+    else:
+        messages.success(request, "Customers merged: their orders and identifiers are now on this record.")
+    return redirect("backoffice:customer", pk=keep.pk)
+
+
+@back_office
+def order(request, pk: int):
+    page = order_page(pk=pk)
+    if page is None:
+        raise Http404("No such order.")
+    for ret in page["can"]["refund"]:
+        ret.refusal = refund_refusal(request.user, ret.refund_amount)
+    return render(request, "backoffice/order.html", page)
+
+
+# --- order actions -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OrderAction:
+    """One button on the order page: the form that parses it and the service call that does it."""
+
+    form: type[forms.OrderForm]
+    run: Callable[..., str]  # (request, order, cleaned data) -> what happened, for the agent
+
+
+def _hold(request, order, data) -> str:
+    order_hold(order=order, reason=data["reason"], note=data["note"], actor=request.user)
+    return "The order is on hold."
+
+
+def _release(request, order, data) -> str:
+    order = order_release(order=order, note=data["note"], actor=request.user)
+    return f"Hold released; the order is {order.get_status_display().lower()}."
+
+
+def _cancel(request, order, data) -> str:
+    order_cancel(order=order, reason=data["reason"], actor=request.user)
+    return "The order is cancelled and its stock released."
+
+
+def _cancel_lines(request, order, data) -> str:
+    order_cancel(order=order, reason=data["reason"], lines=data["lines"], actor=request.user)
+    units = sum(data["lines"].values())
+    return f"{units} unit(s) cancelled and their stock released."
+
+
+def _change_address(request, order, data) -> str:
+    address = {key: data[key] for key in ("line1", "line2", "city", "postcode", "country") if data[key]}
+    order = order_change_address(order=order, address=address, actor=request.user)
+    return f"Address changed. Routing: {order.routing.get('summary', 'not routed yet')}"
+
+
+def _reroute(request, order, data) -> str:
+    location = data["location"]
+    if order_reroute_excluding(order=order, location=location, reason=data["reason"], actor=request.user):
+        order.refresh_from_db(fields=["routing"])
+        return f"Re-routed without {location.code}: {order.routing.get('summary', '')}"
+    return f"The plan did not change: no better place than the current one without {location.code}."
+
+
+def _resend_pickup_code(request, order, data) -> str:
+    fulfilment = fulfilment_resend_pickup_code(fulfilment=data["fulfilment"], actor=request.user)
+    return f"The pickup code for {fulfilment.location.code} is being sent to the customer again."
+
+
+def _create_return(request, order, data) -> str:
+    reason = data["reason"].code if data["reason"] else ""
+    lines = [ReturnLineInput(sku=code, quantity=quantity, reason=reason) for code, quantity in data["lines"]]
+    ret = return_request(order=order, lines=lines, actor=request.user)
+    return f"Return {ret.reference} is {ret.status}."
+
+
+def _refund(request, order, data) -> str:
+    ret = data["ret"]
+    refusal = refund_refusal(request.user, return_value(ret))
+    if refusal:
+        raise PermissionDenied(refusal)
+    refund = return_refund(ret=ret, method=data["method"], actor=request.user)
+    return f"Refunded {refund.amount} {refund.currency} for {ret.reference}."
+
+
+def _exchange(request, order, data) -> str:
+    ret = data["ret"]
+    price = ret.lines.select_related("order_line").first().order_line.unit_price  # like for like
+    ret = return_exchange(
+        ret=ret, lines=[OrderLineInput(data["sku"].strip(), data["quantity"], price)], actor=request.user
+    )
+    return f"Replacement order {ret.exchange_order.number} placed for {ret.reference}."
+
+
+def _note(request, order, data) -> str:
+    note_add(order=order, text=data["text"], author=request.user)
+    return "Note added; stores and channels see it on the order."
+
+
+ORDER_ACTIONS = {
+    "hold": OrderAction(forms.HoldForm, _hold),
+    "release": OrderAction(forms.ReleaseForm, _release),
+    "cancel": OrderAction(forms.CancelForm, _cancel),
+    "cancel-lines": OrderAction(forms.CancelLinesForm, _cancel_lines),
+    "address": OrderAction(forms.AddressForm, _change_address),
+    "reroute": OrderAction(forms.RerouteForm, _reroute),
+    "pickup-code": OrderAction(forms.FulfilmentChoiceForm, _resend_pickup_code),
+    "return": OrderAction(forms.ReturnForm, _create_return),
+    "refund": OrderAction(forms.RefundForm, _refund),
+    "exchange": OrderAction(forms.ExchangeForm, _exchange),
+    "note": OrderAction(forms.NoteForm, _note),
+}
+
+
+def _describe(exc: DomainError) -> str:
+    """The refusal and the field messages that say what to change."""
+    details = [message for field_messages in exc.errors.values() for message in field_messages]
+    return " ".join([exc.message, *details])
+
+
+def _form_errors(form) -> str:
+    return " ".join(
+        f"{form.fields[name].label}: {' '.join(errs)}" if name in form.fields else " ".join(errs)
+        for name, errs in form.errors.items()
+    )
+
+
+@require_POST
+@back_office
+def order_action(request, pk: int, action: str):
+    """Run one order action; the agent comes back to the order page with what happened or why not."""
+    spec = ORDER_ACTIONS.get(action)
+    if spec is None:
+        raise Http404("No such action.")
+    target = get_object_or_404(Order.objects.prefetch_related("lines__sku", "fulfilments__location"), pk=pk)
+    extra = {"returnable": returnable_quantities(order=target)} if spec.form is forms.ReturnForm else {}
+    form = spec.form(request.POST, order=target, **extra)
+    if not form.is_valid():
+        messages.error(request, f"Nothing was changed. {_form_errors(form)}")
+    else:
+        try:
+            messages.success(request, spec.run(request, target, form.cleaned_data))
+        except DomainError as exc:
+            messages.error(request, f"Nothing was changed. {_describe(exc)}")
+    return redirect("backoffice:order", pk=pk)

@@ -7,6 +7,7 @@ screenshot in artifacts/screenshots/<test>.png, pass or fail, for a person to lo
 
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
 from pathlib import Path
@@ -39,6 +40,14 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if "tests/browser/" in str(item.fspath).replace(os.sep, "/"):
             item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(autouse=True)
+def seeded_reference_data(transactional_db):
+    """Put back the rows data migrations seed (return reasons): a live-server test flushes tables after itself."""
+    from django.apps import apps
+
+    importlib.import_module("returns.migrations.0002_default_return_reasons").add_reasons(apps, None)
 
 
 @pytest.fixture(scope="session")

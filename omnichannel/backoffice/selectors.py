@@ -1,0 +1,124 @@
+"""What the back-office pages show, read in a fixed number of queries whatever the order's size.
+
+These compose the apps' own selectors; they live here because a page spans orders,
+fulfilments and returns, which no single app may see together.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db.models import Prefetch
+from django_fsm import can_proceed
+
+from fulfilment.models import Fulfilment, FulfilmentLine
+from inventory.models import Location
+from oms.models import Customer, Note, Order, OrderLine
+from oms.selectors import customer_merged_records, customer_summary, order_timeline
+from returns.models import Return, ReturnLine
+from returns.services import returnable_quantities
+
+from . import forms
+
+REROUTABLE = (Fulfilment.Status.PENDING, Fulfilment.Status.ACCEPTED)
+REFUNDABLE = (Return.Status.RECEIVED, Return.Status.INSPECTED)
+
+
+def _returns():
+    return Return.objects.select_related(
+        "order", "channel", "received_location", "refund_record", "exchange_order"
+    ).prefetch_related(Prefetch("lines", queryset=ReturnLine.objects.select_related("sku", "order_line")))
+
+
+def _received_value(ret: Return) -> Decimal:
+    """What a refund of this return pays out, from the prefetched lines (the service recomputes it)."""
+    return sum((rl.order_line.unit_price * rl.received_quantity for rl in ret.lines.all()), Decimal(0))
+
+
+def customer_page(*, customer: Customer) -> dict:
+    """Identity, every order and return of every channel, lifetime value, preferred store and notes."""
+    orders = list(
+        Order.objects.filter(customer=customer)
+        .select_related("channel", "pickup_location")
+        .prefetch_related(Prefetch("fulfilments", queryset=Fulfilment.objects.select_related("location")))
+    )
+    returns = list(_returns().filter(order__customer=customer))
+    summary = customer_summary(customer=customer)
+    refunded: dict[str, Decimal] = {}
+    for ret in returns:
+        refund = getattr(ret, "refund_record", None)
+        if refund is not None:
+            refunded[refund.currency] = refunded.get(refund.currency, Decimal(0)) + refund.amount
+    lifetime = {currency: amount - refunded.get(currency, 0) for currency, amount in summary.spent.items()}
+    return {
+        "customer": customer,
+        "merged": customer_merged_records(customer=customer),
+        "orders": orders,
+        "returns": returns,
+        "summary": summary,
+        "lifetime_value": lifetime,
+        "channels": sorted({o.channel.name for o in orders}),
+        "notes": list(Note.objects.filter(order__customer=customer).select_related("order", "author")),
+    }
+
+
+def order_page(*, pk: int) -> dict | None:
+    """The order with its lines, fulfilments, routing explanation, returns, timeline and the actions open now."""
+    order = (
+        Order.objects.select_related("channel", "customer", "pickup_location")
+        .prefetch_related(
+            Prefetch("lines", queryset=OrderLine.objects.select_related("sku")),
+            Prefetch(
+                "fulfilments",
+                queryset=Fulfilment.objects.select_related("location", "source_location").prefetch_related(
+                    Prefetch("lines", queryset=FulfilmentLine.objects.select_related("sku"))
+                ),
+            ),
+        )
+        .filter(pk=pk)
+        .first()
+    )
+    if order is None:
+        return None
+    fulfilments = list(order.fulfilments.all())
+    live = [f for f in fulfilments if f.status not in Fulfilment.INACTIVE]
+    returns = list(_returns().filter(order=order))
+    for ret in returns:
+        ret.refund_amount = _received_value(ret)
+    returnable = returnable_quantities(order=order)
+    routing = order.routing or {}
+    excluded_ids = (routing.get("request") or {}).get("excluded") or []
+    routed = order.status in (Order.Status.ALLOCATED, Order.Status.BACKORDERED, Order.Status.IN_FULFILMENT)
+    address = order.address or {}
+    return {
+        "order": order,
+        "lines": list(order.lines.all()),
+        "fulfilments": fulfilments,
+        "routing": routing,
+        "excluded": list(Location.objects.filter(pk__in=excluded_ids).values_list("code", flat=True))
+        if excluded_ids
+        else [],
+        "returns": returns,
+        "timeline": order_timeline(order=order, deliveries=True),
+        "can": {
+            "hold": can_proceed(order.hold),
+            "release": can_proceed(order.release),
+            "cancel": order.status in Order.BEFORE_DISPATCH,
+            "address": order.method == Order.Method.DELIVERY and order.status in Order.BEFORE_DISPATCH,
+            "reroute": routed and bool(live) and all(f.status in REROUTABLE for f in live),
+            "pickup_code": any(f.status == Fulfilment.Status.READY_FOR_PICKUP for f in fulfilments),
+            "return": any(returnable.values()),
+            "refund": [r for r in returns if r.status in REFUNDABLE],
+        },
+        "forms": {
+            "hold": forms.HoldForm(order=order),
+            "release": forms.ReleaseForm(order=order),
+            "cancel": forms.CancelForm(order=order),
+            "cancel_lines": forms.CancelLinesForm(order=order),
+            "address": forms.AddressForm(order=order, initial=address),
+            "reroute": forms.RerouteForm(order=order),
+            "pickup_code": forms.FulfilmentChoiceForm(order=order),
+            "return": forms.ReturnForm(order=order, returnable=returnable),
+            "note": forms.NoteForm(order=order),
+        },
+    }
