@@ -12,6 +12,7 @@ from functools import wraps
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
 from inventory.models import Location
@@ -33,19 +34,19 @@ def role_of(user) -> str | None:
     return Role.ADMIN if user.is_superuser else None
 
 
-def stores_of(user) -> list[Location]:
-    """The stores a person may work in: their own for store staff, every active one for admins."""
+def stores_of(user) -> QuerySet[Location]:
+    """The active stores a person may work in: their own for store staff, every one for admins."""
     role = role_of(user)
     if role == Role.ADMIN:
-        return list(Location.objects.filter(active=True))
+        return Location.objects.filter(active=True)
     if role == Role.STORE_STAFF:
-        return list(user.staff_profile.stores.filter(active=True))
-    return []
+        return user.staff_profile.stores.filter(active=True)
+    return Location.objects.none()
 
 
 def store_for(user, code: str) -> Location:
     """The store named in a URL, if the user works there; any other store is a 404."""
-    return get_object_or_404(Location, pk__in=[s.pk for s in stores_of(user)], code=code)
+    return get_object_or_404(stores_of(user), code=code)
 
 
 def role_required(*roles: str):

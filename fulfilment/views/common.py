@@ -24,6 +24,7 @@ def store_page(view):
     def wrapped(request, code, *args, **kwargs):
         store = store_for(request.user, code)
         request.store = store
+        request.stores = stores_of(request.user)  # for the switcher; read only if the page shows it
         return view(request, store, *args, **kwargs)
 
     wrapped.__name__ = view.__name__
