@@ -16,7 +16,10 @@ and measures, in the same run:
 * ``availability``: ``POST /api/v1/availability`` for a 3-SKU basket from random UK points,
   one request at a time; target: p95 <= 15 ms.
 
-The API's rate limit is lifted for the server it starts. Prints one JSON object.
+The API's rate limit is lifted for the server it starts. Both paths queue their webhook
+delivery runs on a real broker, as in production: Redis (``--broker``, or CELERY_BROKER_URL),
+whose bench queue is emptied afterwards; no worker consumes it during the run. Prints one
+JSON object.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from common import ROOT, emit, latency_summary, setup_django, uk_point
 
 TARGET_HTTP_SHARE = 0.5
 TARGET_AVAILABILITY_P95_MS = 15.0
+BROKER_URL = "redis://127.0.0.1:6379/14"  # a database of its own: the tests use 15
 ADDRESS = {"line1": "1 High Street", "city": "Anytown", "postcode": "AB1 2CD", "country": "GB"}
 
 
@@ -128,13 +132,18 @@ def main() -> None:
     parser.add_argument("--skus", type=int, default=300)
     parser.add_argument("--lookups", type=int, default=500)
     parser.add_argument("--seed", type=int, default=20261122)
+    parser.add_argument("--broker", default=BROKER_URL, help="Celery broker of both paths (CELERY_BROKER_URL wins)")
     args = parser.parse_args()
 
-    os.environ.setdefault("CELERY_BROKER_URL", "memory://")
+    broker_url = os.environ.setdefault("CELERY_BROKER_URL", args.broker)  # inherited by gunicorn and the clients
     setup_django()
     from django.db import connection
 
+    from omnichannel.celery import app as celery_app
     from oms.services import api_token_issue
+
+    with celery_app.connection_for_write() as broker:
+        broker.ensure_connection(max_retries=1)  # a broker that is down would make both figures meaningless
 
     rng = random.Random(args.seed)
     net = load(stores=args.stores, routing_stores=0, skus=args.skus, rng=rng)
@@ -158,12 +167,15 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(timeout=30)
+        with celery_app.connection_for_write() as broker:
+            broker.default_channel.queue_purge(celery_app.conf.task_default_queue)
     share = http["orders_per_second"] / service["orders_per_second"]
     emit(
         "http_api",
         {
             "clients": args.clients,
             "gunicorn_workers": args.workers,
+            "broker": broker_url.split("://", 1)[0],
             "stores": args.stores,
             "lines_per_order": 3,
             "service": service,

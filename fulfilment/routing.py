@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from datetime import datetime, timedelta
 
 from geopy.distance import geodesic
@@ -184,6 +184,49 @@ def route(request: RoutingRequest, candidates: Sequence[Candidate], policy: Rout
     return RoutingPlan(status, planned, unfilled, explanation, policy.version)
 
 
+def pickup_ready_by(
+    request: RoutingRequest, candidates: Sequence[Candidate], stores: Sequence[Candidate], policy: RoutingPolicy
+) -> dict[int, datetime | None]:
+    """When a pickup of ``request.lines`` could be ready at each of ``stores`` (by location id; None: no plan).
+
+    The answer of routing the pickup at each store over ``candidates`` and the store
+    itself, without routing over every candidate once per store. Routing picks the
+    fewest sources, then the soonest ready, and how soon a source's goods reach the
+    store depends only on its kind (the store's own stock aside); sources that are
+    ruled out or fill no line in full are never in a routed plan. So one usable source
+    per (lines filled, lead time) stands for all of them, and stores whose own stock
+    fills the same lines, beside the same kinds of source, share one routing.
+    """
+
+    def fills(c: Candidate) -> frozenset[int]:
+        if _ruled_out(c, request, policy):
+            return frozenset()
+        return frozenset(sku for sku, qty in request.lines.items() if c.stock.get(sku, 0) >= qty)
+
+    sources: dict[tuple[frozenset[int], int], list[Candidate]] = defaultdict(list)
+    for c in candidates:
+        lines = fills(c)
+        if not lines:
+            continue
+        same = sources[(lines, _lead_minutes(c, None, policy))]
+        if len(same) < 2:  # two, so one is left when the other is the pickup store itself
+            same.append(c)
+    ready_by: dict[tuple, datetime | None] = {}
+    found: dict[int, datetime | None] = {}
+    for store in stores:
+        others = {}
+        for key, same in sources.items():
+            stand_in = next((c for c in same if c.location_id != store.location_id), None)
+            if stand_in is not None:
+                others[key] = stand_in
+        signature = (fills(store), frozenset(others))
+        if signature not in ready_by:
+            plan = route(replace(request, pickup_location_id=store.location_id), [*others.values(), store], policy)
+            ready_by[signature] = max(g.ready_by for g in plan.groups) if plan.status == ROUTED else None
+        found[store.location_id] = ready_by[signature]
+    return found
+
+
 def _checked_lines(request: RoutingRequest) -> list[tuple[int, int]]:
     problems = []
     if request.method not in (DELIVERY, PICKUP):
@@ -262,7 +305,7 @@ def _ruled_out(c: Candidate, request: RoutingRequest, policy: RoutingPolicy) -> 
     return None
 
 
-def _lead_minutes(c: Candidate, pickup_location_id: int, policy: RoutingPolicy) -> int:
+def _lead_minutes(c: Candidate, pickup_location_id: int | None, policy: RoutingPolicy) -> int:
     if c.location_id == pickup_location_id:
         return policy.pickup_prep_minutes
     if c.kind == WAREHOUSE:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import (
     Count,
     DateTimeField,
@@ -26,13 +27,19 @@ from django.utils import timezone
 
 from inventory.exceptions import InvalidInput, Shortfall
 from inventory.models import Barcode, Channel, Location, Sku, TransferLine
-from inventory.selectors import nearest_locations_with_stock, network_atp, skus_resolve, stock_availability
+from inventory.selectors import (
+    nearest_locations_with_stock,
+    network_atp,
+    skus_resolve,
+    stock_availability,
+    stock_near,
+)
 from oms.geo import coordinates_for
 from oms.models import Order, OrderLine
 from oms.selectors import customer_ids_matching
 
 from .models import Fulfilment, FulfilmentLine, RoutingPolicyVersion
-from .routing import DELIVERY, PICKUP, ROUTED, Candidate, RoutingPolicy, RoutingRequest, route
+from .routing import DELIVERY, PICKUP, ROUTED, Candidate, RoutingPolicy, RoutingRequest, pickup_ready_by, route
 
 
 def routing_policy_for(*, channel: Channel) -> RoutingPolicy:
@@ -47,18 +54,53 @@ def routing_policy_for(*, channel: Channel) -> RoutingPolicy:
     return RoutingPolicy.from_dict({**row.data, "version": row.version})
 
 
-def fulfilments_created_today(*, location_ids) -> dict[int, int]:
-    start = timezone.make_aware(datetime.combine(timezone.localdate(), time.min))
-    rows = (
-        Fulfilment.objects.filter(location_id__in=list(location_ids), created_at__gte=start)
-        .exclude(status=Fulfilment.Status.CANCELLED)
-        .values_list("location_id")
-        .annotate(n=Count("pk"))
-    )
-    return dict(rows)
-
+# The locations routing may use, with the fulfilments each took today when it has a daily capacity.
+_CANDIDATES_SQL = f"""
+    SELECT l.id, l.code, l.kind, l.lat, l.lon, l.ships, l.pickup, l.priority, l.daily_capacity,
+        CASE WHEN l.daily_capacity IS NULL THEN 0 ELSE (
+            SELECT COUNT(*) FROM {Fulfilment._meta.db_table} f
+            WHERE f.location_id = l.id AND f.created_at >= %s AND f.status <> %s
+        ) END
+    FROM {Location._meta.db_table} l WHERE l.active AND l.id IN ({{ids}}) ORDER BY l.id"""
 
 ROUTING_CANDIDATES_NEAR = 100
+
+
+def _candidates(*, stock: Mapping[tuple[int, int], int], pickup_location_id: int | None) -> list[Candidate]:
+    """Routing's view of the pickup store and of the active locations with ATP in ``stock`` (sku, location → ATP).
+
+    One hand-written statement, today's fulfilment counts included: it runs for every order.
+    """
+    by_location: dict[int, dict[int, int]] = {}
+    for (sku_id, location_id), available in stock.items():
+        if available > 0:
+            by_location.setdefault(location_id, {})[sku_id] = available
+    ids = set(by_location)
+    if pickup_location_id is not None:
+        ids.add(pickup_location_id)
+    if not ids:
+        return []
+    start = timezone.make_aware(datetime.combine(timezone.localdate(), time.min))
+    params = [connection.ops.adapt_datetimefield_value(start), Fulfilment.Status.CANCELLED, *sorted(ids)]
+    with connection.cursor() as cursor:
+        cursor.execute(_CANDIDATES_SQL.format(ids=", ".join(["%s"] * len(ids))), params)
+        rows = cursor.fetchall()
+    return [
+        Candidate(
+            location_id=pk,
+            code=code,
+            kind=kind,
+            lat=lat,
+            lon=lon,
+            ships=bool(ships),  # SQLite hands booleans back as 0 and 1
+            pickup=bool(pickup),
+            priority=priority,
+            capacity_left=None if daily is None else max(0, daily - used),
+            stock=by_location.get(pk, {}),
+            daily_capacity=daily,
+        )
+        for pk, code, kind, lat, lon, ships, pickup, priority, daily, used in rows
+    ]
 
 
 def routing_candidates(
@@ -74,48 +116,14 @@ def routing_candidates(
     With ``near`` (the destination) only the ``limit`` best-placed are kept: those that
     stock the most wanted SKUs, nearest first. Routing wants the fewest shipments, then
     the shortest distance, so the winners are among them; over a thousand stores this
-    keeps loading and routing an order to a few milliseconds.
+    keeps loading and routing an order to a few milliseconds. Two statements either way:
+    the stock (ranked and cut by the database), then the locations.
     """
-    atp = stock_availability(sku_ids=sku_ids, channel=channel)
-    stock: dict[int, dict[int, int]] = {}
-    for (sku_id, location_id), available in atp.items():
-        if available > 0:
-            stock.setdefault(location_id, {})[sku_id] = available
-    # Plain tuples of every active location (no IN list of a thousand ids to compile), not model instances.
-    rows = Location.objects.filter(active=True).values_list(
-        "id", "code", "kind", "lat", "lon", "ships", "pickup", "priority", "daily_capacity"
-    )
-    locations = [row for row in rows if row[0] in stock or row[0] == pickup_location_id]
-    if near is not None and len(locations) > limit:
-        lat0, lon0 = math.radians(near[0]), math.radians(near[1])
-
-        def rank(row) -> tuple[int, float]:
-            lat, lon = math.radians(row[3]), math.radians(row[4])
-            # The haversine term grows with distance: enough to rank by.
-            h = math.sin((lat - lat0) / 2) ** 2 + math.cos(lat0) * math.cos(lat) * math.sin((lon - lon0) / 2) ** 2
-            return -len(stock.get(row[0], ())), h
-
-        locations.sort(key=rank)
-        kept = locations[:limit]
-        kept += [row for row in locations[limit:] if row[0] == pickup_location_id]
-        locations = kept
-    used = fulfilments_created_today(location_ids=[loc[0] for loc in locations if loc[-1] is not None])
-    return [
-        Candidate(
-            location_id=pk,
-            code=code,
-            kind=kind,
-            lat=lat,
-            lon=lon,
-            ships=ships,
-            pickup=pickup,
-            priority=priority,
-            capacity_left=None if daily is None else max(0, daily - used.get(pk, 0)),
-            stock=stock.get(pk, {}),
-            daily_capacity=daily,
-        )
-        for pk, code, kind, lat, lon, ships, pickup, priority, daily in locations
-    ]
+    if near is None:
+        stock = stock_availability(sku_ids=sku_ids, channel=channel)
+    else:
+        stock = stock_near(sku_ids=sku_ids, channel=channel, near=near, limit=limit).available
+    return _candidates(stock=stock, pickup_location_id=pickup_location_id)
 
 
 def order_shortfall_alternatives(*, order: Order, unfilled: dict[int, int]) -> list[Shortfall]:
@@ -248,9 +256,10 @@ def availability_for(
     for code, quantity in lines:
         wanted[skus[code].pk] = wanted.get(skus[code].pk, 0) + quantity
     point = _destination_point(lat=lat, lon=lon, postcode=postcode, country=country)
-    atp = network_atp(sku_ids=list(wanted), channel=channel)
+    # The delivery candidates' read also gives each SKU's network ATP: one scan of the stock for both.
+    found = stock_near(sku_ids=wanted, channel=channel, near=point, limit=ROUTING_CANDIDATES_NEAR)
     policy = routing_policy_for(channel=channel)
-    candidates = routing_candidates(channel=channel, sku_ids=list(wanted), near=point)
+    candidates = _candidates(stock=found.available, pickup_location_id=None)
     now = timezone.now()
     plan = route(RoutingRequest(lines=wanted, method=DELIVERY, destination=point, now=now), candidates, policy)
     delivery = DeliveryAvailability(
@@ -259,32 +268,34 @@ def availability_for(
         summary=plan.explanation["summary"],
     )
     by_id = {c.location_id: c for c in candidates}
-    stores = []
-    for nearby in nearest_locations_with_stock(
+    nearby = nearest_locations_with_stock(
         lines=wanted, lat=point[0], lon=point[1], channel=channel, limit=store_limit,
         radius_km=pickup_radius_km, filters=Q(pickup=True),
-    ):  # fmt: skip
-        store = nearby.location
-        in_stock = {sku_id: n for sku_id, n in nearby.available.items() if n > 0}
-        own = by_id.get(store.pk) or Candidate(
-            store.pk,
-            store.code,
-            store.kind,
-            store.lat,
-            store.lon,
-            store.ships,
-            store.pickup,
-            store.priority,
+    )  # fmt: skip
+    owns = [
+        by_id.get(n.location.pk)
+        or Candidate(
+            n.location.pk,
+            n.location.code,
+            n.location.kind,
+            n.location.lat,
+            n.location.lon,
+            n.location.ships,
+            n.location.pickup,
+            n.location.priority,
             None,
-            in_stock,
+            {sku_id: units for sku_id, units in n.available.items() if units > 0},
         )
-        others = [c for c in candidates if c.location_id != store.pk]
-        request = RoutingRequest(lines=wanted, method=PICKUP, destination=None, now=now, pickup_location_id=store.pk)
-        pickup = route(request, [*others, own], policy)
-        ready_by = max(g.ready_by for g in pickup.groups) if pickup.status == ROUTED else None
-        stores.append(PickupStore(store.code, store.name, nearby.distance_km, nearby.covers(wanted), ready_by))
+        for n in nearby
+    ]
+    collect = RoutingRequest(lines=wanted, method=PICKUP, destination=None, now=now)
+    ready_by = pickup_ready_by(collect, candidates, owns, policy)
+    stores = [
+        PickupStore(n.location.code, n.location.name, n.distance_km, n.covers(wanted), ready_by[n.location.pk])
+        for n in nearby
+    ]
     return Availability(
-        lines=[LineAvailability(code, quantity, atp.get(skus[code].pk, 0)) for code, quantity in lines],
+        lines=[LineAvailability(code, quantity, found.network[skus[code].pk]) for code, quantity in lines],
         delivery=delivery,
         pickup_stores=stores,
     )

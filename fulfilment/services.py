@@ -13,11 +13,12 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Prefetch, prefetch_related_objects
 from django.utils import timezone
 
 from inventory.exceptions import InsufficientStock, InvalidInput
-from inventory.models import AdjustmentReason, Location, Reservation, Sku
+from inventory.models import AdjustmentReason, Channel, Location, Reservation, Sku
 from inventory.services import (
     StockRequest,
     reservations_commit,
@@ -31,7 +32,7 @@ from oms.transitions import transition_apply
 from oms.webhooks import outbox_kick
 
 from .models import Fulfilment, FulfilmentLine
-from .routing import RoutingRequest, route
+from .routing import Candidate, RoutingRequest, route
 from .selectors import order_shortfall_alternatives, routing_candidates, routing_policy_for
 
 F = Fulfilment.Status
@@ -102,8 +103,28 @@ def _excluded_locations(order: Order) -> frozenset[int]:
     return frozenset(order.fulfilments.filter(status=F.DECLINED).values_list("location_id", flat=True))
 
 
+_CANDIDATE_FIELDS = ["id", "code", "kind", "lat", "lon", "ships", "pickup", "priority", "daily_capacity"]
+
+
+def _source_locations(plan, candidates: list[Candidate]) -> dict[int, Location]:
+    """The plan's stock locations built from the candidates routing read, not read again.
+
+    Fields routing does not load stay deferred, so nothing downstream sees a made-up default.
+    """
+    sources = {g.source_location_id for g in plan.groups}
+    return {
+        c.location_id: Location.from_db(
+            connection.alias,
+            _CANDIDATE_FIELDS,
+            [c.location_id, c.code, c.kind, c.lat, c.lon, c.ships, c.pickup, c.priority, c.daily_capacity],
+        )
+        for c in candidates
+        if c.location_id in sources
+    }
+
+
 def _create_fulfilments(
-    order: Order, plan, open_lines: dict[int, int], lines_by_id: dict[int, OrderLine]
+    order: Order, plan, candidates: list[Candidate], open_lines: dict[int, int], lines_by_id: dict[int, OrderLine]
 ) -> list[Fulfilment]:
     """Reserve the plan's stock, then write its fulfilments.
 
@@ -111,12 +132,10 @@ def _create_fulfilments(
     it) is rolled back by the reservation's own savepoint before anything else exists.
     """
     skus = {line.sku_id: line.sku for line in lines_by_id.values()}
-    locations = Location.objects.in_bulk(
-        {g.location_id for g in plan.groups} | {g.source_location_id for g in plan.groups}
-    )
+    sources = _source_locations(plan, candidates)
     stock_reserve(
         requests=[
-            StockRequest(skus[sku_id], locations[g.source_location_id], quantity)
+            StockRequest(skus[sku_id], sources[g.source_location_id], quantity)
             for g in plan.groups
             for sku_id, quantity in g.lines.items()
         ],
@@ -126,8 +145,8 @@ def _create_fulfilments(
     fulfilments = Fulfilment.objects.bulk_create(
         Fulfilment(
             order=order,
-            location=locations[g.location_id],
-            source_location=locations[g.source_location_id],
+            location_id=g.location_id,
+            source_location_id=g.source_location_id,
             method=g.method,
             ready_by=g.ready_by,
         )
@@ -152,6 +171,17 @@ def _create_fulfilments(
     return fulfilments
 
 
+def _routing_policy(channel: Channel):
+    """The channel's routing policy, read once per Channel instance like its location list.
+
+    Code placing many orders for one channel instance reads it once; a request or task
+    loads a fresh Channel, so a new policy version applies from the next one on.
+    """
+    if not hasattr(channel, "_routing_policy"):
+        channel._routing_policy = routing_policy_for(channel=channel)
+    return channel._routing_policy
+
+
 def order_route(
     *,
     order: Order,
@@ -168,7 +198,9 @@ def order_route(
     placement (reject raises InsufficientStock); a later re-route backorders instead.
     At placement the order has no fulfilments yet, which saves their look-ups.
     """
-    lines = list(order.lines.select_related("sku"))
+    # At placement the order carries the lines just written (oms.services primes them); else read them.
+    prefetch_related_objects([order], Prefetch("lines", queryset=OrderLine.objects.select_related("sku")))
+    lines = list(order.lines.all())
     open_lines = _open_quantities(order, lines, fresh=at_placement)
     if not open_lines:
         return order
@@ -176,7 +208,7 @@ def order_route(
     wanted = Counter()
     for line_id, quantity in open_lines.items():
         wanted[lines_by_id[line_id].sku_id] += quantity
-    policy = routing_policy_for(channel=order.channel)
+    policy = _routing_policy(order.channel)
     excluded = exclude if at_placement else _excluded_locations(order) | exclude
     created: list[Fulfilment] = []
     for attempt in range(MAX_ROUTING_ATTEMPTS):
@@ -200,7 +232,7 @@ def order_route(
         if plan.status != "routed":
             break
         try:
-            created = _create_fulfilments(order, plan, open_lines, lines_by_id)
+            created = _create_fulfilments(order, plan, candidates, open_lines, lines_by_id)
             break
         except InsufficientStock:
             if attempt == MAX_ROUTING_ATTEMPTS - 1:

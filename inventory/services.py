@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, transaction
+from django.db.backends.utils import CursorWrapper
 from django.db.models import F, Q
 from django.db.models.functions import Greatest
 from django.utils import timezone
@@ -34,7 +35,7 @@ from .models import (
     Transfer,
     TransferLine,
 )
-from .selectors import channel_location_ids, stock_guards
+from .selectors import _in_list, channel_location_ids, stock_guards
 
 Actor = AbstractBaseUser | None
 Kind = StockMovement.Kind
@@ -256,38 +257,73 @@ def _lock_expired_holds(level_ids: Iterable[int], now: datetime) -> list[Reserva
     )
 
 
-def _close(reservations: Sequence[Reservation], status: str, now: datetime) -> None:
-    Reservation.objects.filter(pk__in=[r.pk for r in reservations]).update(status=status, closed_at=now)
+def _close(cursor: CursorWrapper, reservations: Sequence[Reservation], status: str, now: datetime) -> None:
+    """Close the reservations in one UPDATE and say so on the instances the caller gets back."""
+    ids = [r.pk for r in reservations]
+    cursor.execute(
+        f"UPDATE {Reservation._meta.db_table} SET status = %s, closed_at = %s WHERE id IN ({_in_list(ids)})",
+        [status, cursor.db.ops.adapt_datetimefield_value(now), *ids],
+    )
+    for r in reservations:
+        r.status, r.closed_at = status, now
 
 
-def _move_caps(deltas: dict[tuple[int, int], int]) -> list[tuple[int, int]]:
-    """Move channel-cap usage by (channel, sku); return the keys whose cap would be exceeded."""
+_CAPS_SQL = (
+    f"SELECT id, channel_id, sku_id FROM {ChannelCap._meta.db_table} "
+    "WHERE channel_id IN ({channels}) AND sku_id IN ({skus}) ORDER BY id"
+)
+
+
+def _move_caps(cursor: CursorWrapper, deltas: dict[tuple[int, int], int]) -> list[tuple[int, int]]:
+    """Move channel-cap usage by (channel, sku); return the keys whose cap would be exceeded.
+
+    The caps are read by hand: every reservation through a channel reads them and most
+    find none, and compiling the OR of (channel, sku) pairs cost eight times the query.
+    """
     if not deltas:
         return []
-    caps = ChannelCap.objects.filter(Q(*[Q(channel_id=c, sku_id=s) for c, s in deltas], _connector=Q.OR)).order_by("pk")
+    channel_ids, sku_ids = list({c for c, _ in deltas}), list({s for _, s in deltas})
+    cursor.execute(_CAPS_SQL.format(channels=_in_list(channel_ids), skus=_in_list(sku_ids)), [*channel_ids, *sku_ids])
     refused = []
-    for cap in caps:
-        delta = deltas[(cap.channel_id, cap.sku_id)]
+    for pk, channel_id, sku_id in cursor.fetchall():
+        key = (channel_id, sku_id)
+        delta = deltas.get(key, 0)
         if delta > 0:
-            if not ChannelCap.objects.filter(pk=cap.pk, used__lte=F("quantity") - delta).update(used=F("used") + delta):
-                refused.append((cap.channel_id, cap.sku_id))
+            if not ChannelCap.objects.filter(pk=pk, used__lte=F("quantity") - delta).update(used=F("used") + delta):
+                refused.append(key)
         elif delta < 0:
-            ChannelCap.objects.filter(pk=cap.pk).update(used=Greatest(F("used") + delta, 0))
+            ChannelCap.objects.filter(pk=pk).update(used=Greatest(F("used") + delta, 0))
     return refused
 
 
-def _release_movements(reservations: Sequence[Reservation], *, reason: str, actor: Actor) -> list[StockMovement]:
-    return [
-        StockMovement(
-            stock_level_id=r.stock_level_id,
-            kind=Kind.RELEASE,
-            reserved_delta=-r.quantity,
-            reason=reason,
-            reference=r.owner_ref,
-            actor=actor,
+_LEDGER_SQL = (
+    f"INSERT INTO {StockMovement._meta.db_table} "
+    "(stock_level_id, kind, on_hand_delta, reserved_delta, reason, reference, actor_id, created_at) VALUES "
+)
+
+
+def _log(cursor: CursorWrapper, entries: Sequence[tuple], now: datetime) -> None:
+    """Append ledger rows ``(stock level id, kind, on-hand delta, reserved delta, reason, reference, actor id)``.
+
+    One hand-written INSERT: reservations and releases write a row per line, and
+    bulk_create's model instances and compiling cost more than the INSERT itself. Only
+    a database with a parameter limit (SQLite) gets several, for the expiry job's batches.
+    """
+    if not entries:
+        return
+    created_at = cursor.db.ops.adapt_datetimefield_value(now)
+    size = (cursor.db.features.max_query_params or 8 * len(entries)) // 8
+    for start in range(0, len(entries), size):
+        batch = entries[start : start + size]
+        cursor.execute(
+            _LEDGER_SQL + ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s)"] * len(batch)),
+            [value for entry in batch for value in (*entry, created_at)],
         )
-        for r in reservations
-    ]
+
+
+def _release_entries(reservations: Sequence[Reservation], *, reason: str, actor: Actor) -> list[tuple]:
+    actor_id = actor.pk if actor is not None else None
+    return [(r.stock_level_id, Kind.RELEASE, 0, -r.quantity, reason, r.owner_ref, actor_id) for r in reservations]
 
 
 def _cap_deltas(reservations: Iterable[Reservation], sign: int) -> dict[tuple[int, int], int]:
@@ -303,15 +339,14 @@ _RESERVE_SQL = (
 )
 
 
-def _move_reserved(level_id: int, delta: int, held_back: int = 0) -> bool:
+def _move_reserved(cursor: CursorWrapper, level_id: int, delta: int, held_back: int = 0) -> bool:
     """Move one row's reserved count by ``delta`` if ``held_back`` units stay unreserved after it.
 
     Written by hand because it is the hottest write there is: every reservation and
     release runs it once per stock row, and the ORM's compiling cost more than the UPDATE.
     """
-    with connection.cursor() as cursor:
-        cursor.execute(_RESERVE_SQL, [delta, level_id, delta, held_back])
-        return cursor.rowcount == 1
+    cursor.execute(_RESERVE_SQL, [delta, level_id, delta, held_back])
+    return cursor.rowcount == 1
 
 
 @transaction.atomic
@@ -363,68 +398,135 @@ def stock_reserve(
         freed[hold.stock_level_id] += hold.quantity
     buffer = channel.buffer if channel is not None else 0
 
-    for key, guard in sorted(guards.items(), key=lambda item: item[1].level_id):
-        quantity, held_back = wanted[key], guard.safety + buffer
-        if not _move_reserved(guard.level_id, quantity - freed[guard.level_id], held_back):
-            on_hand, reserved = StockLevel.objects.values_list("on_hand", "reserved").get(pk=guard.level_id)
-            available = max(0, on_hand - reserved + freed[guard.level_id] - held_back)
-            shortfalls.append(Shortfall(skus[key[0]].code, locations[key[1]].code, quantity, available))
+    with connection.cursor() as cursor:
+        for key, guard in sorted(guards.items(), key=lambda item: item[1].level_id):
+            quantity, held_back = wanted[key], guard.safety + buffer
+            if not _move_reserved(cursor, guard.level_id, quantity - freed[guard.level_id], held_back):
+                on_hand, reserved = StockLevel.objects.values_list("on_hand", "reserved").get(pk=guard.level_id)
+                available = max(0, on_hand - reserved + freed[guard.level_id] - held_back)
+                shortfalls.append(Shortfall(skus[key[0]].code, locations[key[1]].code, quantity, available))
 
-    cap_refused = []
-    if channel is not None and not shortfalls:
-        deltas: dict[tuple[int, int], int] = defaultdict(int)
-        for (sku_id, _), quantity in wanted.items():
-            deltas[(channel.pk, sku_id)] += quantity
-        for hold in expired:
-            if hold.channel_id:
-                deltas[(hold.channel_id, hold.stock_level.sku_id)] -= hold.quantity
-        cap_refused = _move_caps(deltas)
-    for _, sku_id in cap_refused:
-        cap = ChannelCap.objects.get(channel=channel, sku_id=sku_id)
-        requested = sum(q for (s, _), q in wanted.items() if s == sku_id)
-        shortfalls.append(Shortfall(skus[sku_id].code, None, requested, max(0, cap.quantity - cap.used), "channel_cap"))
-    if shortfalls:
-        raise InsufficientStock(shortfalls)
-
-    if expired:
-        _close(expired, Reservation.Status.RELEASED, now)
-    levels = {
-        key: StockLevel.from_db(connection.alias, ["id", "sku_id", "location_id"], [g.level_id, *key])
-        for key, g in guards.items()
-    }
-    reservations = Reservation.objects.bulk_create(
-        Reservation(
-            owner_ref=owner_ref,
-            stock_level=levels[key],
-            channel=channel,
-            quantity=quantity,
-            expires_at=expires_at,
-        )
-        for key, quantity in wanted.items()
-    )
-    StockMovement.objects.bulk_create(
-        _release_movements(expired, reason="hold_expired", actor=None)
-        + [
-            StockMovement(
-                stock_level_id=guards[key].level_id,
-                kind=Kind.RESERVATION,
-                reserved_delta=quantity,
-                reference=owner_ref,
-                actor=actor,
+        cap_refused = []
+        if channel is not None and not shortfalls:
+            deltas: dict[tuple[int, int], int] = defaultdict(int)
+            for (sku_id, _), quantity in wanted.items():
+                deltas[(channel.pk, sku_id)] += quantity
+            for hold in expired:
+                if hold.channel_id:
+                    deltas[(hold.channel_id, hold.stock_level.sku_id)] -= hold.quantity
+            cap_refused = _move_caps(cursor, deltas)
+        for _, sku_id in cap_refused:
+            cap = ChannelCap.objects.get(channel=channel, sku_id=sku_id)
+            requested = sum(q for (s, _), q in wanted.items() if s == sku_id)
+            shortfalls.append(
+                Shortfall(skus[sku_id].code, None, requested, max(0, cap.quantity - cap.used), "channel_cap")
             )
-            for key, quantity in wanted.items()
-        ]
-    )
+        if shortfalls:
+            raise InsufficientStock(shortfalls)
+
+        if expired:
+            _close(cursor, expired, Reservation.Status.RELEASED, now)
+        reservations = _insert_reservations(
+            cursor,
+            [(guards[key].level_id, *key, quantity) for key, quantity in wanted.items()],
+            owner_ref=owner_ref,
+            channel=channel,
+            expires_at=expires_at,
+            now=now,
+        )
+        actor_id = actor.pk if actor is not None else None
+        _log(
+            cursor,
+            _release_entries(expired, reason="hold_expired", actor=None)
+            + [(r.stock_level_id, Kind.RESERVATION, 0, r.quantity, "", owner_ref, actor_id) for r in reservations],
+            now,
+        )
     return reservations
 
 
-def _lock_active(reservations: Iterable[Reservation]) -> list[Reservation]:
-    return list(
-        Reservation.objects.select_for_update(of=("self",))
-        .filter(pk__in=[r.pk for r in reservations], status=Reservation.Status.ACTIVE)
-        .select_related("stock_level")
-        .order_by("pk")
+# Every concrete field in model order, so ``from_db`` defers nothing.
+_RESERVATION_FIELDS = [
+    "id",
+    "owner_ref",
+    "stock_level_id",
+    "channel_id",
+    "quantity",
+    "status",
+    "expires_at",
+    "created_at",
+    "closed_at",
+]
+_INSERT_RESERVATIONS_SQL = (
+    f"INSERT INTO {Reservation._meta.db_table} ({', '.join(_RESERVATION_FIELDS[1:-1])}) VALUES {{rows}} RETURNING id"
+)
+_LEVEL_FIELDS = ["id", "sku_id", "location_id"]
+
+
+def _insert_reservations(
+    cursor: CursorWrapper,
+    lines: Sequence[tuple[int, int, int, int]],
+    *,
+    owner_ref: str,
+    channel: Channel | None,
+    expires_at: datetime | None,
+    now: datetime,
+) -> list[Reservation]:
+    """Insert active reservations for ``(stock level id, sku id, location id, quantity)`` lines, in that order.
+
+    One hand-written INSERT … RETURNING id; the instances are built from the values
+    written, with their stock rows (on-hand and reserved deferred) and channel attached.
+    """
+    channel_id = channel.pk if channel is not None else None
+    db, status = cursor.db, Reservation.Status.ACTIVE
+    expires, created = db.ops.adapt_datetimefield_value(expires_at), db.ops.adapt_datetimefield_value(now)
+    cursor.execute(
+        _INSERT_RESERVATIONS_SQL.format(rows=", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(lines))),
+        [
+            value
+            for level_id, _, _, quantity in lines
+            for value in (owner_ref, level_id, channel_id, quantity, status, expires, created)
+        ],
     )
+    reservations = []
+    for (pk,), (level_id, sku_id, location_id, quantity) in zip(cursor.fetchall(), lines, strict=True):
+        r = Reservation.from_db(
+            db.alias,
+            _RESERVATION_FIELDS,
+            [pk, owner_ref, level_id, channel_id, quantity, status, expires_at, now, None],
+        )
+        r.stock_level = StockLevel.from_db(db.alias, _LEVEL_FIELDS, [level_id, sku_id, location_id])
+        if channel is not None:
+            r.channel = channel
+        reservations.append(r)
+    return reservations
+
+
+_LOCK_ACTIVE_SQL = f"""
+    SELECT r.id, r.owner_ref, r.stock_level_id, r.channel_id, r.quantity, s.sku_id, s.location_id
+    FROM {Reservation._meta.db_table} r JOIN {StockLevel._meta.db_table} s ON s.id = r.stock_level_id
+    WHERE r.status = %s AND r.id IN ({{ids}}) ORDER BY r.id{{lock}}"""
+
+
+def _lock_active(cursor: CursorWrapper, reservations: Iterable[Reservation]) -> list[Reservation]:
+    """Lock the ones still active, in primary-key order, with their stock rows' SKU and location.
+
+    Hand-written like ``_move_reserved``: every release and dispatch starts here. The
+    instances hold what closing them needs; their dates stay deferred.
+    """
+    ids = [r.pk for r in reservations]
+    if not ids:
+        return []
+    db, status = cursor.db, Reservation.Status.ACTIVE
+    lock = " FOR UPDATE OF r" if db.features.has_select_for_update_of else ""
+    cursor.execute(_LOCK_ACTIVE_SQL.format(ids=_in_list(ids), lock=lock), [status, *ids])
+    active = []
+    for pk, owner_ref, level_id, channel_id, quantity, sku_id, location_id in cursor.fetchall():
+        r = Reservation.from_db(
+            db.alias, _RESERVATION_FIELDS[:6], [pk, owner_ref, level_id, channel_id, quantity, status]
+        )
+        r.stock_level = StockLevel.from_db(db.alias, _LEVEL_FIELDS, [level_id, sku_id, location_id])
+        active.append(r)
+    return active
 
 
 def _split(reservations: list[Reservation], quantities: dict[int, int] | None) -> list[Reservation]:
@@ -462,17 +564,19 @@ def reservations_release(
     ``quantities`` (reservation id → units) releases part of a reservation; reservations
     already closed are skipped, so running this twice is harmless.
     """
-    closing = _split(_lock_active(reservations), quantities)
-    if not closing:
-        return []
-    released = Counter()
-    for r in closing:
-        released[r.stock_level_id] += r.quantity
-    for level_id in sorted(released):
-        _move_reserved(level_id, -released[level_id])
-    _move_caps(_cap_deltas(closing, -1))
-    _close(closing, Reservation.Status.RELEASED, timezone.now())
-    StockMovement.objects.bulk_create(_release_movements(closing, reason=reason, actor=actor))
+    with connection.cursor() as cursor:
+        closing = _split(_lock_active(cursor, reservations), quantities)
+        if not closing:
+            return []
+        released = Counter()
+        for r in closing:
+            released[r.stock_level_id] += r.quantity
+        for level_id in sorted(released):
+            _move_reserved(cursor, level_id, -released[level_id])
+        _move_caps(cursor, _cap_deltas(closing, -1))
+        now = timezone.now()
+        _close(cursor, closing, Reservation.Status.RELEASED, now)
+        _log(cursor, _release_entries(closing, reason=reason, actor=actor), now)
     return closing
 
 
@@ -485,25 +589,23 @@ def reservations_commit(
     quantities: dict[int, int] | None = None,
 ) -> list[Reservation]:
     """Dispatch reserved units: on-hand and reserved both drop, the cap stays used."""
-    closing = _split(_lock_active(reservations), quantities)
-    dispatched = Counter()
-    for r in closing:
-        dispatched[r.stock_level_id] += r.quantity
-    for level_id in sorted(dispatched):
-        q = dispatched[level_id]
-        StockLevel.objects.filter(pk=level_id).update(on_hand=F("on_hand") - q, reserved=F("reserved") - q)
-    _close(closing, Reservation.Status.COMMITTED, timezone.now())
-    StockMovement.objects.bulk_create(
-        StockMovement(
-            stock_level_id=r.stock_level_id,
-            kind=Kind.DISPATCH,
-            on_hand_delta=-r.quantity,
-            reserved_delta=-r.quantity,
-            reference=reference,
-            actor=actor,
+    with connection.cursor() as cursor:
+        closing = _split(_lock_active(cursor, reservations), quantities)
+        if not closing:
+            return []
+        dispatched = Counter()
+        for r in closing:
+            dispatched[r.stock_level_id] += r.quantity
+        for level_id in sorted(dispatched):
+            q = dispatched[level_id]
+            StockLevel.objects.filter(pk=level_id).update(on_hand=F("on_hand") - q, reserved=F("reserved") - q)
+        now, actor_id = timezone.now(), actor.pk if actor is not None else None
+        _close(cursor, closing, Reservation.Status.COMMITTED, now)
+        _log(
+            cursor,
+            [(r.stock_level_id, Kind.DISPATCH, -r.quantity, -r.quantity, "", reference, actor_id) for r in closing],
+            now,
         )
-        for r in closing
-    )
     return closing
 
 

@@ -14,6 +14,8 @@ import hashlib
 import hmac
 import json
 import logging
+import os
+import threading
 import time
 from datetime import datetime, timedelta
 from http.client import HTTPException
@@ -43,19 +45,62 @@ class _NoRedirect(HTTPRedirectHandler):
 _opener = build_opener(_NoRedirect)
 
 
-def _queue_delivery_run() -> None:
-    from .tasks import deliver_webhooks  # the tasks module imports the services, which import this one
+class _DeliveryRunSender:
+    """Sends delivery runs to the broker from a daemon thread, so no request or service call waits on it.
 
-    deliver_webhooks.delay()
+    Kicks that arrive while a send is under way fold into one more send. A broker that is
+    slow or down costs this thread its connection attempts, never a request; what it fails
+    to queue, beat runs a few seconds later.
+    """
+
+    def __init__(self) -> None:
+        self._start_over()
+        os.register_at_fork(after_in_child=self._start_over)  # a forked process inherits no threads
+
+    def _start_over(self) -> None:
+        self._wanted = threading.Event()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def kick(self) -> None:
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._send_forever, name="webhook-kicks", daemon=True)
+                self._thread.start()
+        self._wanted.set()
+
+    def _send_forever(self) -> None:
+        from .tasks import deliver_webhooks  # the tasks module imports the services, which import this one
+
+        while True:
+            self._wanted.wait()
+            self._wanted.clear()
+            try:
+                deliver_webhooks.delay()
+            except Exception:
+                logger.warning("could not queue a webhook delivery run; beat will run it", exc_info=True)
+
+
+_sender = _DeliveryRunSender()
+
+
+def _queue_delivery_run() -> None:
+    if settings.CELERY_TASK_ALWAYS_EAGER:  # tests and eager set-ups deliver here and now, on this connection
+        from .tasks import deliver_webhooks  # the tasks module imports the services, which import this one
+
+        deliver_webhooks.delay()
+    else:
+        _sender.kick()
 
 
 def outbox_kick() -> None:
     """Queue one delivery run for when the current transaction commits.
 
     A transaction that writes many events (a re-route, the demo's history) queues one run,
-    not one per event: the callback is added only if it is not pending already. Beat runs
-    the same task every few seconds, so a kick lost to a crash or a broker outage only
-    delays delivery; ``robust`` keeps a broker error from failing a committed change.
+    not one per event: the callback is added only if it is not pending already. The send
+    itself happens on a background thread (``_DeliveryRunSender``). Beat runs the same task
+    every few seconds, so a kick lost to a crash or a broker outage only delays delivery;
+    ``robust`` keeps an eager run's error from failing a committed change.
     """
     pending = transaction.get_connection().run_on_commit
     if not any(callback is _queue_delivery_run for _, callback, _ in pending):

@@ -50,10 +50,7 @@ def idempotent(post):
         if len(key) > MAX_KEY_LENGTH or not key.isprintable():
             raise ValidationError({HEADER: [f"Use at most {MAX_KEY_LENGTH} printable characters."]})
         fingerprint = request_hash(request)
-        stored = IdempotencyKey.objects.filter(channel=channel, key=key).first()
-        if stored is not None:
-            return _replay(stored, fingerprint)
-        try:
+        try:  # insert first: a new key, the usual case, then costs no look-up
             with transaction.atomic():
                 row = IdempotencyKey.objects.create(channel=channel, key=key, request_hash=fingerprint)
                 response = post(view, request, *args, **kwargs)
@@ -65,7 +62,7 @@ def idempotent(post):
                 row.save(update_fields=["status_code", "body"])
                 return response
         except IntegrityError:
-            # A concurrent request with the same key committed first: answer as it did.
+            # The key was used before, or by a concurrent request that committed first: answer as it did.
             stored = IdempotencyKey.objects.filter(channel=channel, key=key).first()
             if stored is None or stored.status_code is None:
                 raise

@@ -1,5 +1,6 @@
-from inventory.models import StockLevel
+from inventory.models import ChannelCap, StockLevel
 from tests.api.conftest import assert_problem
+from tests.factories import LocationFactory
 
 URL = "/api/v1/availability"
 TRAFALGAR = {"lat": 51.508, "lon": -0.128}
@@ -54,3 +55,33 @@ def test_availability_too_much_cannot_be_delivered(api, network):
 
 def test_staff_without_a_channel_is_refused_availability(staff_api, network):
     assert_problem(staff_api.post(URL, {}, format="json"), 403)
+
+
+def test_availability_honours_the_channels_cap_and_a_full_stores_capacity(api, network):
+    sku = network.skus[0]
+    network.stock(network.soho, sku, 5)
+    network.stock(network.camden, sku, 5)
+    ChannelCap.objects.create(channel=network.web, sku=sku, quantity=4, used=1)
+    network.soho.daily_capacity = 0
+    network.soho.save()
+    data = api.post(URL, {"lines": [{"sku": sku.code, "quantity": 1}], "destination": TRAFALGAR}, format="json").json()
+    assert data["lines"][0]["available"] == 3
+    assert "ST-CAMDEN" in data["delivery"]["summary"]
+    soho, camden = data["pickup_stores"]
+    assert soho["all_available"] is True and soho["ready_by"] > camden["ready_by"]  # it cannot take more work today
+
+
+def test_availability_costs_a_fixed_number_of_queries_however_many_stores(api, network, django_assert_num_queries):
+    a, b = network.skus[:2]
+    stores = LocationFactory.create_batch(12, lat=51.52, lon=-0.13)
+    for store in [network.soho, network.camden, network.warehouse, *stores]:
+        network.stock(store, a, 3)
+    network.stock(stores[0], b, 1)
+    body = {"lines": [{"sku": a.code, "quantity": 1}, {"sku": b.code, "quantity": 1}], "destination": TRAFALGAR}
+    assert api.post(URL, body, format="json").status_code == 200  # the token's first use is recorded once
+    # Token, SKUs, the channel's locations, ranked stock with network totals, routing policy,
+    # candidate locations, the nearest pickup stores and their stock.
+    with django_assert_num_queries(8):
+        data = api.post(URL, body, format="json").json()
+    assert len(data["pickup_stores"]) == 14
+    assert data["delivery"]["shipments"] == 1

@@ -1,8 +1,11 @@
+import threading
+
 from django.urls import reverse
 
 from fulfilment.services import fulfilment_accept, fulfilment_pack, fulfilment_pick, fulfilment_ship
 from inventory.models import Reservation
 from oms.models import Order
+from oms.tasks import deliver_webhooks
 from tests.api.conftest import ADDRESS, assert_problem, order_body
 
 ORDERS = "/api/v1/orders"
@@ -24,6 +27,31 @@ def test_place_order_answers_201_with_fulfilments_then_200_for_the_same_external
     again = api.post(ORDERS, body, format="json")
     assert again.status_code == 200 and again.json()["id"] == order["id"]
     assert Order.objects.count() == 1
+
+
+def test_the_webhook_kick_leaves_the_request_to_a_background_sender(
+    api, network, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    """A broker that hangs must not hold up the order's answer: the send happens on another thread."""
+    sku = network.skus[0]
+    network.stock(network.soho, sku, 5)
+    sent, release, senders = threading.Event(), threading.Event(), []
+
+    def hanging_delay():
+        senders.append(threading.current_thread().name)
+        sent.set()
+        release.wait(10)
+
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    monkeypatch.setattr(deliver_webhooks, "delay", hanging_delay)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            response = api.post(ORDERS, order_body(network, [(sku, 1)]), format="json")
+        assert response.status_code == 201, response.content
+        assert sent.wait(10)
+    finally:
+        release.set()
+    assert senders == ["webhook-kicks"]
 
 
 def test_pickup_order_has_a_ready_by(api, network):

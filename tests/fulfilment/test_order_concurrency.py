@@ -10,7 +10,7 @@ from django.db.models import F, Sum
 
 from inventory.exceptions import InsufficientStock
 from inventory.models import ChannelCap, Reservation, StockLevel
-from oms.models import Order
+from oms.models import Customer, Order
 from tests.orders_support import place
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -109,4 +109,33 @@ def test_two_line_orders_in_opposite_line_order_neither_deadlock_nor_oversell(ne
     assert outcomes == {"placed": 40, "insufficient_stock": 160}
     assert reserved(a) == reserved(b) == 40
     assert set(ChannelCap.objects.values_list("used", flat=True)) == {40}
+    assert_nothing_oversold()
+
+
+def test_a_new_customer_ordering_from_many_devices_at_once_is_created_once(network):
+    sku = network.skus[0]
+    network.stock(network.warehouse, sku, 100)
+    calls = [
+        lambda i=i: place(network, [(sku, 1)], external_id=f"WEB-{i}", customer={"email": "new@example.com"})
+        for i in range(20)
+    ]
+
+    results = place_concurrently(calls)
+
+    assert Counter(outcome(r) for r in results) == {"placed": 20}
+    assert Customer.objects.count() == 1
+    assert {r.customer_id for r in results} == {Customer.objects.get().pk}
+
+
+def test_the_same_order_sent_many_times_at_once_is_placed_once(network):
+    sku = network.skus[0]
+    network.stock(network.warehouse, sku, 100)
+    calls = [lambda: place(network, [(sku, 1)], external_id="WEB-1") for _ in range(20)]
+
+    results = place_concurrently(calls)
+
+    assert Counter(outcome(r) for r in results) == {"placed": 20}
+    assert {r.pk for r in results} == set(Order.objects.values_list("pk", flat=True))
+    assert Order.objects.count() == 1
+    assert reserved(sku) == 1
     assert_nothing_oversold()

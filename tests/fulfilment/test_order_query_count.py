@@ -9,12 +9,14 @@ from tests.orders_support import place
 pytestmark = pytest.mark.django_db
 
 # Statements for one 3-line delivery order from a returning customer, from the idempotency
-# check to the outbox row: resolve SKUs and customer, write the order and its lines, read
-# candidates, route, write the fulfilment and its lines, reserve each line (one guarded
-# UPDATE per stock row), write reservations, ledger, audit and outbox rows, and the
-# savepoints that let a lost stock race re-route. Two of the 27 are the test's own outer
-# savepoint (SAVEPOINT/RELEASE around order_place), which a request does not pay: 25 there.
-QUERIES_PER_3_LINE_ORDER = 27
+# check to the outbox row: resolve SKUs and customer, write the order, its lines and its
+# created event, read candidates (ATP, then locations), reserve inside the reservation's
+# savepoint (row guards, one guarded UPDATE per stock row, channel caps, reservations,
+# ledger), write the fulfilment and its lines, and the allocate transition with its audit
+# and outbox rows. The channel's routing policy and locations are read once per Channel
+# instance (here by the customer's first order). Two of the 24 are the test's own outer
+# savepoint (SAVEPOINT/RELEASE around order_place); a request has BEGIN/COMMIT instead.
+QUERIES_PER_3_LINE_ORDER = 24
 
 
 def test_placing_a_3_line_order_takes_a_fixed_number_of_queries(network, django_assert_num_queries):
@@ -30,3 +32,16 @@ def test_placing_a_3_line_order_takes_a_fixed_number_of_queries(network, django_
 
     assert order.status == Order.Status.ALLOCATED
     assert order.fulfilments.get().location == network.soho
+
+
+def test_a_first_time_customer_costs_only_their_insert(network, django_assert_num_queries):
+    a, b, c = network.skus
+    for sku in (a, b, c):
+        network.stock(network.soho, sku, 5)
+    place(network, [(a, 1)], external_id="WEB-0")  # the channel's policy and locations are read here
+
+    with django_assert_num_queries(QUERIES_PER_3_LINE_ORDER + 1):  # no savepoint around the INSERT
+        order = place(network, [(a, 1), (b, 1), (c, 1)], external_id="WEB-1", customer={"email": "new@example.com"})
+
+    assert order.customer.email == "new@example.com"
+    assert order.status == Order.Status.ALLOCATED

@@ -154,3 +154,26 @@ def test_address_change_keeps_the_plan_when_nothing_better_exists(network):
     )
     assert list(order.fulfilments.all()) == [first]
     assert order.fulfilments.get().status == "pending"
+
+
+def test_candidates_are_read_in_two_statements_with_todays_load_and_the_pickup_store(
+    network, django_assert_num_queries
+):
+    from fulfilment.selectors import routing_candidates
+    from inventory.selectors import channel_location_ids
+
+    a = network.skus[0]
+    for location in (network.soho, network.camden, network.warehouse):
+        network.stock(location, a, 5)
+    network.soho.daily_capacity = 2
+    network.soho.save()
+    place(network, [(a, 1)])  # Soho takes one of its two for today
+    channel_location_ids(channel=network.web)  # read once per Channel instance
+    with django_assert_num_queries(2):  # the ranked stock, then the locations with today's counts
+        candidates = routing_candidates(
+            channel=network.web, sku_ids=[a.pk], pickup_location_id=network.leeds.pk, near=(51.508, -0.128)
+        )
+    by_code = {c.code: c for c in candidates}
+    assert set(by_code) == {"ST-SOHO", "ST-CAMDEN", "WH-MID", "ST-LEEDS"}
+    assert (by_code["ST-SOHO"].capacity_left, by_code["WH-MID"].capacity_left) == (1, None)
+    assert by_code["ST-SOHO"].stock == {a.pk: 4} and by_code["ST-LEEDS"].stock == {}

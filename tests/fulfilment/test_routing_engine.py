@@ -2,6 +2,7 @@
 
 import json
 import random
+from dataclasses import replace
 from datetime import datetime, timedelta
 from itertools import combinations
 
@@ -15,6 +16,7 @@ from fulfilment.routing import (
     RoutingError,
     RoutingPolicy,
     RoutingRequest,
+    pickup_ready_by,
     route,
 )
 
@@ -460,3 +462,23 @@ def test_a_routed_plan_is_the_best_plan_of_its_size(network):
     lead, total = plan_rank(request, candidates, [by_id[g.source_location_id] for g in plan.groups], policy)
     assert lead == best_lead
     assert total == pytest.approx(best_total, abs=1e-6)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(networks(), st.data())
+def test_pickup_ready_times_are_those_of_routing_at_each_store(network, data):
+    request, candidates, policy = network
+    # Twins of some locations (same stock and kind elsewhere), so several sources share lines and lead time.
+    twins = data.draw(st.lists(st.sampled_from(candidates), max_size=4))
+    candidates = [*candidates, *(replace(c, location_id=100 + i, code=f"T{i}") for i, c in enumerate(twins))]
+    leads = data.draw(st.sampled_from([(48, 24), (24, 48), (0, 0)]))
+    policy = replace(policy, transfer_lead_hours_warehouse=leads[0], transfer_lead_hours_store=leads[1])
+    collect = replace(request, method="pickup", destination=None, pickup_location_id=None)
+    stores = [c for c in candidates if c.pickup]
+
+    ready_by = pickup_ready_by(collect, candidates, stores, policy)
+
+    for store in stores:
+        plan = route(replace(collect, pickup_location_id=store.location_id), candidates, policy)
+        expected = max(g.ready_by for g in plan.groups) if plan.status == "routed" else None
+        assert ready_by[store.location_id] == expected

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from inventory.models import Barcode, Reservation, SafetyStock, SkuAlias
 from inventory.selectors import nearest_locations_with_stock, network_atp, skus_resolve, stock_availability
-from inventory.services import StockRequest, hold_place, stock_receive, stock_reserve
+from inventory.services import StockRequest, hold_place, reservations_release, stock_receive, stock_reserve
 from tests.factories import ChannelFactory, LocationFactory, SkuFactory, gtin13
 
 pytestmark = pytest.mark.django_db
@@ -86,3 +86,18 @@ def test_reserving_three_lines_costs_a_fixed_set_of_queries_plus_one_update_per_
     # channel's locations were already read through the same Channel instance.
     with django_assert_num_queries(7):
         stock_reserve(requests=lines[:1], owner_ref="order:2", channel=channel)
+
+
+def test_releasing_costs_a_fixed_set_of_queries_plus_one_update_per_stock_row(network, django_assert_num_queries):
+    skus, stores, channel = network
+    reservations = stock_reserve(
+        requests=[StockRequest(skus[i], stores[i], 1) for i in range(3)], owner_ref="order:1", channel=channel
+    )
+    # savepoint, locking the reservations, 3 UPDATEs, channel caps, closing them, ledger INSERT, release savepoint
+    with django_assert_num_queries(9):
+        released = reservations_release(reservations=reservations, reason="cancelled")
+    assert [r.pk for r in released] == sorted(r.pk for r in reservations)
+    assert {r.status for r in released} == {Reservation.Status.RELEASED}
+    assert Reservation.objects.filter(owner_ref="order:1", status=Reservation.Status.RELEASED).count() == 3
+    with django_assert_num_queries(3):  # already closed: savepoint, the lock finds nothing, release savepoint
+        assert reservations_release(reservations=reservations, reason="again") == []
