@@ -3,7 +3,8 @@
 Creates 1,000 SKUs at 1,000 locations, writes a snapshot file (location,sku,on_hand) for
 every pair, imports it once into empty stock (every row creates a stock level and a
 ledger entry), then imports a second snapshot in which about half of the counts changed.
-Prints one JSON object with rows per second for both runs.
+Prints one JSON object with rows per second for both runs and the one-minute load average
+before the first import and after each (``load``).
 
     .venv/bin/python bench/bench_import.py [--skus 1000] [--locations 1000]
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import os
 import random
 import tempfile
 import time
@@ -51,6 +53,11 @@ def timed_import(path: Path) -> float:
     return time.perf_counter() - started
 
 
+def load() -> float:
+    """The one-minute load average: other work on the machine inflates the figures."""
+    return round(os.getloadavg()[0], 2)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skus", type=int, default=1000)
@@ -69,11 +76,14 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "snapshot.csv"
         rows = write_snapshot(path, sku_codes, location_codes, counts)
+        loads = [load()]
         runs["initial"] = timed_import(path)
+        loads.append(load())
         for key in rng.sample(sorted(counts), len(counts) // 2):
             counts[key] += rng.choice([-1, 1]) if counts[key] else 1
         write_snapshot(path, sku_codes, location_codes, counts)
         runs["update"] = timed_import(path)
+        loads.append(load())
     emit(
         "stock_import",
         {
@@ -82,6 +92,7 @@ def main() -> None:
             "stock_levels": StockLevel.objects.count(),
             **{f"{name}_seconds": round(s, 2) for name, s in runs.items()},
             **{f"{name}_rows_per_s": round(rows / s) for name, s in runs.items()},
+            "load": loads,
             "ledger_consistent": inventory_discrepancies() == [],
         },
     )

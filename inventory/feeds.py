@@ -12,14 +12,18 @@ from __future__ import annotations
 import csv
 import io
 import math
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from itertools import islice
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.utils import timezone
+from psycopg2.errors import UniqueViolation
 
 from .exceptions import InvalidInput
 from .models import Barcode, Channel, Location, Sku, SkuAlias, StockLevel, StockMovement, validate_gtin
@@ -30,7 +34,7 @@ LOCATION_COLUMNS = (
 )  # fmt: skip
 SKU_COLUMNS = ("sku", "name", "barcodes", "aliases")
 STOCK_COLUMNS = {"snapshot": ("location", "sku", "on_hand"), "delta": ("location", "sku", "delta")}
-STOCK_CHUNK_ROWS = 25_000
+STOCK_CHUNK_ROWS = 50_000
 
 
 @dataclass(frozen=True)
@@ -270,6 +274,10 @@ def _quantity(value) -> int | None:
     return value if type(value) is int else None
 
 
+class _LevelsAppeared(Exception):
+    """Another writer created a stock level this chunk meant to create; the chunk is redone."""
+
+
 class _OrmStock:
     """Stock levels through the ORM, for SQLite: its one writer at a time makes locks unnecessary."""
 
@@ -304,29 +312,42 @@ class _OrmStock:
         )
 
 
-class _PostgresStock:
-    """Stock levels through COPY into temporary tables and set-based statements.
+def _copy_field(value) -> str:
+    """``value`` as one field of COPY's text format."""
+    if value is None:
+        return r"\N"
+    return str(value).replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
 
-    Existing levels are locked in primary-key order before they are read, like every
-    other stock writer, so a reservation arriving mid-chunk waits for the chunk and the
-    decisions taken on the values read stay true until commit.
+
+class _PostgresStock:
+    """Stock levels and ledger rows written with COPY, existing levels changed by one set-based UPDATE.
+
+    COPY straight into the tables inserts rows a page at a time, which is what makes a
+    million-row feed fast; the temporary tables carry only what a join needs. Existing
+    levels are locked in primary-key order before they are read, like every other stock
+    writer, so a reservation arriving mid-chunk waits for the chunk and the decisions
+    taken on the values read stay true until commit.
     """
 
     levels = StockLevel._meta.db_table
     movements = StockMovement._meta.db_table
 
     @staticmethod
-    def _copy(cursor, table: str, columns: str, rows: Iterable[Sequence]) -> None:
+    def _copy(cursor, table: str, columns: str, lines: Iterable[str]) -> None:
+        cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN", io.StringIO("".join(lines)))
+
+    def _scratch(self, cursor, table: str, columns: str, lines: Iterable[str]) -> None:
+        """Fill this connection's temporary ``table`` with ``lines``."""
         cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {table} ({columns}) ON COMMIT DELETE ROWS")
         # Rows outlive the chunk when an outer transaction is open (as in tests).
         cursor.execute(f"TRUNCATE {table}")
-        data = io.StringIO("".join("\t".join(map(str, r)) + "\n" for r in rows))
-        names = ", ".join(c.split()[0] for c in columns.split(","))
-        cursor.copy_expert(f"COPY {table} ({names}) FROM STDIN", data)
+        self._copy(cursor, table, ", ".join(c.split()[0] for c in columns.split(",")), lines)
 
     def existing(self, pairs):
         with connection.cursor() as cursor:
-            self._copy(cursor, "stock_feed_pairs", "sku_id bigint, location_id bigint", pairs)
+            self._scratch(
+                cursor, "stock_feed_pairs", "sku_id bigint, location_id bigint", (f"{s}\t{loc}\n" for s, loc in pairs)
+            )
             cursor.execute(
                 f"SELECT s.id, s.sku_id, s.location_id, s.on_hand, s.reserved FROM {self.levels} s"
                 " JOIN stock_feed_pairs p ON p.sku_id = s.sku_id AND p.location_id = s.location_id"
@@ -335,36 +356,51 @@ class _PostgresStock:
             return {(s, loc): [pk, on_hand, reserved] for pk, s, loc, on_hand, reserved in cursor.fetchall()}
 
     def create(self, on_hand):
-        """Create the levels no one else created meanwhile; those others did are absent from the result."""
+        """Create the levels; raise _LevelsAppeared when another writer created one of them first.
+
+        Levels are inserted in (sku, location) order, as every writer creates them, so two
+        writers creating the same levels wait for each other instead of deadlocking.
+        """
+        pairs = sorted(on_hand)
         with connection.cursor() as cursor:
-            self._copy(
-                cursor,
-                "stock_feed_new",
-                "sku_id bigint, location_id bigint, on_hand integer",
-                ((s, loc, q) for (s, loc), q in on_hand.items()),
-            )
             cursor.execute(
-                f"INSERT INTO {self.levels} (sku_id, location_id, on_hand, reserved)"
-                " SELECT sku_id, location_id, on_hand, 0 FROM stock_feed_new ORDER BY sku_id, location_id"
-                " ON CONFLICT (sku_id, location_id) DO NOTHING RETURNING id, sku_id, location_id"
+                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                [self.levels, len(pairs)],
             )
-            return {(s, loc): pk for pk, s, loc in cursor.fetchall()}
+            ids = {pair: pk for pair, (pk,) in zip(pairs, cursor.fetchall(), strict=True)}
+            try:
+                self._copy(
+                    cursor,
+                    self.levels,
+                    "id, sku_id, location_id, on_hand, reserved",
+                    (f"{ids[p]}\t{p[0]}\t{p[1]}\t{on_hand[p]}\t0\n" for p in pairs),
+                )
+            except UniqueViolation as exc:
+                raise _LevelsAppeared from exc
+        return ids
 
     def write(self, on_hand, changes, movement):
         with connection.cursor() as cursor:
-            self._copy(cursor, "stock_feed_levels", "id bigint, on_hand integer", on_hand.items())
-            cursor.execute(f"UPDATE {self.levels} s SET on_hand = n.on_hand FROM stock_feed_levels n WHERE s.id = n.id")
+            if on_hand:
+                self._scratch(
+                    cursor,
+                    "stock_feed_levels",
+                    "id bigint, on_hand integer",
+                    (f"{pk}\t{q}\n" for pk, q in on_hand.items()),
+                )
+                # The id list lets the planner fetch the rows through the primary key instead of
+                # hashing the whole table to join a few thousand of them.
+                cursor.execute(
+                    f"UPDATE {self.levels} s SET on_hand = n.on_hand FROM stock_feed_levels n"
+                    " WHERE s.id = n.id AND s.id = ANY(ARRAY(SELECT id FROM stock_feed_levels))"
+                )
+            constants = (movement["kind"], 0, movement["reason"], movement["reference"], movement["actor_id"])
+            tail = "\t".join(map(_copy_field, (*constants, timezone.now())))
             self._copy(
                 cursor,
-                "stock_feed_changes",
-                "seq integer, level_id bigint, delta integer",
-                ((i, pk, d) for i, (pk, d) in enumerate(changes)),
-            )
-            cursor.execute(
-                f"INSERT INTO {self.movements}"
-                " (stock_level_id, kind, on_hand_delta, reserved_delta, reason, reference, actor_id, created_at)"
-                " SELECT level_id, %s, delta, 0, %s, %s, %s, %s FROM stock_feed_changes ORDER BY seq",
-                [movement["kind"], movement["reason"], movement["reference"], movement["actor_id"], timezone.now()],
+                self.movements,
+                "stock_level_id, on_hand_delta, kind, reserved_delta, reason, reference, actor_id, created_at",
+                (f"{pk}\t{delta}\t{tail}\n" for pk, delta in changes),
             )
 
 
@@ -402,10 +438,6 @@ def _valid_stock_rows(
         else:
             valid.append((row, (sku_id, location_id), quantity))
     return valid
-
-
-class _LevelsAppeared(Exception):
-    """Another writer created a stock level this chunk meant to create; the chunk is redone."""
 
 
 @dataclass
@@ -452,16 +484,67 @@ def _apply_chunk(store: _OrmStock | _PostgresStock, rows: list[tuple[int, Pair, 
     outcome = _decide(rows, levels | fresh, mode, name)
     touched = {pair for pair, _ in outcome.changes}
     wanted = {pair: level[1] for pair, level in fresh.items() if pair in touched}
-    created = store.create(wanted) if wanted else {}
-    if len(created) < len(wanted):
-        raise _LevelsAppeared
-    ids = {pair: level[0] for pair, level in levels.items()} | created
+    ids = {pair: level[0] for pair, level in levels.items()} | (store.create(wanted) if wanted else {})
     store.write(
         {levels[pair][0]: levels[pair][1] for pair in touched - fresh.keys()},
         [(ids[pair], delta) for pair, delta in outcome.changes],
         movement,
     )
     return outcome
+
+
+def _apply_chunk_alone(store, rows, mode, name, movement) -> _ChunkOutcome:
+    """Apply one chunk as a transaction of its own, redone when another writer created one of its levels."""
+    while True:
+        try:
+            with transaction.atomic():
+                return _apply_chunk(store, rows, mode, name, movement)
+        except _LevelsAppeared:
+            continue
+
+
+class _Lanes:
+    """Run chunk tasks in this thread, or over ``count`` threads with a database connection each.
+
+    A lane is one thread and runs its tasks in the order given, so rows sent to the same
+    lane keep their order. At most two tasks a lane wait or run at a time: the caller
+    reads ahead while the database writes, without holding the whole file in memory.
+    ``done`` receives each task's result in the order the tasks were given.
+    """
+
+    def __init__(self, count: int, done: Callable[[_ChunkOutcome, int], None]):
+        self.done = done
+        self.pools = [ThreadPoolExecutor(1, f"stock-feed-{lane}") for lane in range(count)] if count > 1 else []
+        self.queued: deque[tuple[Future, int]] = deque()
+
+    def __len__(self) -> int:
+        return max(len(self.pools), 1)
+
+    def submit(self, lane: int, task: Callable[[], _ChunkOutcome], rows: int) -> None:
+        if not self.pools:
+            self.done(task(), rows)
+            return
+        self.queued.append((self.pools[lane].submit(task), rows))
+        while self.queued and (len(self.queued) > 2 * len(self.pools) or self.queued[0][0].done()):
+            self._finish_oldest()
+
+    def _finish_oldest(self) -> None:
+        future, rows = self.queued.popleft()
+        self.done(future.result(), rows)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        try:
+            while self.queued and exc_type is None:
+                self._finish_oldest()
+        finally:
+            for future, _ in self.queued:
+                future.cancel()
+            for pool in self.pools:
+                pool.submit(connections.close_all)
+                pool.shutdown()
 
 
 def stock_feed_apply(
@@ -473,6 +556,7 @@ def stock_feed_apply(
     first_row: int = 2,
     chunk_rows: int = STOCK_CHUNK_ROWS,
     progress: Callable[[int], None] | None = None,
+    writers: int = 1,
 ) -> ImportResult:
     """Set (``snapshot``) or change (``delta``) on-hand from rows of (location, sku, quantity).
 
@@ -481,6 +565,10 @@ def stock_feed_apply(
     below what is reserved or below zero: such a row is rejected and the reservations
     stay. Each chunk of rows is one transaction, so a million-row file holds its row
     locks for a moment at a time rather than for the whole import.
+
+    With ``writers`` above one on PostgreSQL, outside any transaction, chunks are written
+    over that many connections at once; every row of one location goes through the same
+    connection, so the rows for one stock level still apply in file order.
     """
     if mode not in STOCK_COLUMNS:
         raise InvalidInput(f"Unknown feed mode {mode!r}.", errors={"mode": ["Use snapshot or delta."]})
@@ -493,21 +581,26 @@ def stock_feed_apply(
         "reference": reference[: StockMovement._meta.get_field("reference").max_length],
         "actor_id": actor.pk if actor is not None else None,
     }
-    for chunk in _batches(((row, r) for row, r in enumerate(rows, first_row) if r), chunk_rows):
-        valid = _valid_stock_rows(chunk, mode, codes, result)
-        name = _namer(codes)
-        while True:
-            try:
-                with transaction.atomic():
-                    outcome = _apply_chunk(store, valid, mode, name, movement)
-                break
-            except _LevelsAppeared:
-                continue
+
+    def done(outcome: _ChunkOutcome, rows: int) -> None:
         result.applied += len(outcome.changes)
         result.unchanged += outcome.unchanged
         result.rejected += outcome.rejected
         if progress is not None:
-            progress(len(chunk))
+            progress(rows)
+
+    parallel = writers > 1 and connection.vendor == "postgresql" and not connection.in_atomic_block
+    with _Lanes(writers if parallel else 1, done) as lanes:
+        for chunk in _batches(((row, r) for row, r in enumerate(rows, first_row) if r), chunk_rows):
+            valid = _valid_stock_rows(chunk, mode, codes, result)
+            name = _namer(codes)
+            parts = [[] for _ in range(len(lanes))]
+            for item in valid:
+                parts[item[1][1] % len(parts)].append(item)
+            done(_ChunkOutcome(), len(chunk) - len(valid))
+            for lane, part in enumerate(parts):
+                if part:
+                    lanes.submit(lane, partial(_apply_chunk_alone, store, part, mode, name, movement), len(part))
     result.rejected.sort(key=lambda r: r.row)
     return result
 

@@ -302,14 +302,21 @@ class StockMovement(models.Model):
     on_hand_delta = models.IntegerField(default=0)
     reserved_delta = models.IntegerField(default=0)
     reason = models.CharField(max_length=64, blank=True)
-    reference = models.CharField(max_length=64, blank=True, db_index=True)
+    reference = models.CharField(max_length=64, blank=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
         ordering = ["-id"]
+        # Every stock change writes a row, so each index here is paid millions of times by feeds:
+        # exact look-ups by reference (an order number) need no prefix-pattern index, and feed
+        # rows, which have no actor, stay out of the actor index.
+        indexes = [
+            models.Index(fields=["reference"], name="inventory_movement_reference"),
+            models.Index(fields=["actor"], condition=models.Q(actor__isnull=False), name="inventory_movement_actor"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.on_hand_delta:+d}/{self.reserved_delta:+d} {self.reference}"

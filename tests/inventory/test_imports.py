@@ -305,3 +305,66 @@ def test_check_inventory_is_clean_after_imports(tmp_path, sku, store):
     call_command("check_inventory", stdout=out)
     assert "Inventory is consistent" in out.getvalue()
     assert on_hand(sku, store) == 7
+
+
+def test_the_ledger_keeps_a_reference_with_tabs_and_backslashes(feed_path, sku, store):
+    reference = "feed:C:\\feeds\\stock\tcopy\n2.csv"
+    feeds.stock_feed_apply(rows=[[store.code, sku.code, 3]], mode="snapshot", reference=reference)
+    assert StockMovement.objects.get(kind="feed").reference == reference
+
+
+def _feed_outcome(result, locations, skus):
+    """A result, the levels and the ledger of ``locations``, with locations and SKUs by position."""
+    where = {loc.pk: i for i, loc in enumerate(locations)}
+    what = {s.pk: i for i, s in enumerate(skus)}
+    levels = StockLevel.objects.filter(location__in=locations)
+    movements = {}
+    for level_id, delta in (
+        StockMovement.objects.filter(stock_level__in=levels)
+        .order_by("id")
+        .values_list("stock_level_id", "on_hand_delta")
+    ):
+        movements.setdefault(level_id, []).append(delta)
+    return (
+        (result.applied, result.unchanged, [(r.row, r.field) for r in result.rejected]),
+        sorted(
+            (what[lv.sku_id], where[lv.location_id], lv.on_hand, lv.reserved, movements.get(lv.pk, [])) for lv in levels
+        ),
+    )
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("mode", ["snapshot", "delta"])
+def test_several_writers_give_what_one_writer_gives(mode):
+    skus = [SkuFactory() for _ in range(3)]
+    outcomes = []
+    for writers in (1, 3):
+        locations = [LocationFactory() for _ in range(4)]
+        stock_receive(sku=skus[0], location=locations[1], quantity=5)
+        stock_reserve(requests=[StockRequest(skus[0], locations[1], 4)], owner_ref=f"order:{writers}")
+        quantities = [3, 0, 9, 2, -6, 1, 7, 0, 4, -2, 5, 8]
+        rows = [
+            [locations[(i + n) % 4].code, skus[i % 3].code, q if mode == "delta" else abs(q)]
+            for n in range(3)
+            for i, q in enumerate(quantities)
+        ]
+        result = feeds.stock_feed_apply(rows=rows, mode=mode, reference="writers", chunk_rows=5, writers=writers)
+        outcomes.append(_feed_outcome(result, locations, skus))
+    assert outcomes[0] == outcomes[1]
+    assert outcomes[0][0][2]  # some rows were rejected: below zero or below what is reserved
+    assert inventory_discrepancies() == []
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_command_writes_over_several_connections(tmp_path):
+    skus = [SkuFactory() for _ in range(2)]
+    locations = [LocationFactory() for _ in range(3)]
+    rows = "".join(
+        f"{loc.code},{s.code},{n + 1}\n" for n, (loc, s) in enumerate((a, b) for a in locations for b in skus)
+    )
+    out, _, error = run("import_stock", tmp_path, f"location,sku,on_hand\n{rows}", "--writers", "2")
+    assert error is None and "6 applied" in out
+    assert sorted(StockLevel.objects.values_list("on_hand", flat=True)) == [1, 2, 3, 4, 5, 6]
+    assert inventory_discrepancies() == []
