@@ -19,6 +19,7 @@ from rest_framework.throttling import SimpleRateThrottle
 
 from inventory.models import Channel
 from oms.models import ApiToken, hash_token
+from oms.selectors import api_token_live
 
 # last_used_at is for operators spotting idle tokens; a minute's precision saves a statement per request.
 LAST_USED_PRECISION = timedelta(minutes=1)
@@ -39,11 +40,7 @@ class ChannelTokenAuthentication(BaseAuthentication):
             raw = parts[1].decode("ascii")
         except UnicodeDecodeError as exc:
             raise AuthenticationFailed("The token is not valid.") from exc
-        token = (
-            ApiToken.objects.select_related("channel")
-            .filter(digest=hash_token(raw), revoked_at__isnull=True, channel__active=True)
-            .first()
-        )
+        token = api_token_live(digest=hash_token(raw))
         if token is None:
             raise AuthenticationFailed("The token is not valid or was revoked.")
         now = timezone.now()

@@ -58,6 +58,9 @@ class AvailabilityOutput(serializers.Serializer):
     pickup_stores = PickupStoreOutput(many=True)
 
 
+_OUTPUT = AvailabilityOutput()  # stateless: one instance saves copying its declared fields per request
+
+
 class AvailabilityView(ApiView):
     permission_classes = [IsChannelOrStaff, ChannelRequired]
 
@@ -76,4 +79,4 @@ class AvailabilityView(ApiView):
             country=destination["country"],
             pickup_radius_km=data.validated_data["pickup_radius_km"],
         )
-        return Response(AvailabilityOutput(availability).data)
+        return Response(_OUTPUT.to_representation(availability))

@@ -11,9 +11,9 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
 from fulfilment.models import Fulfilment
-from fulfilment.selectors import order_get, order_list
+from fulfilment.selectors import order_detail, order_get, order_list
 from oms.models import Order
-from oms.selectors import order_line_quantities, order_timeline
+from oms.selectors import order_line_quantities
 from oms.services import OrderInput, OrderLineInput, order_cancel, order_change_address, order_place
 
 from .auth import ChannelRequired, IsChannelOrStaff, caller_actor, caller_channel
@@ -147,7 +147,7 @@ class OrderDetailOutput(OrderOutput):
 
     @extend_schema_field(TimelineEntryOutput(many=True))
     def get_timeline(self, order) -> list[dict]:
-        return _TIMELINE.to_representation(order_timeline(order=order))
+        return _TIMELINE.to_representation(order.timeline)
 
 
 _DETAIL = OrderDetailOutput()
@@ -155,7 +155,7 @@ _DETAIL = OrderDetailOutput()
 
 def order_response(request, order_id: int, status_code: int = status.HTTP_200_OK) -> Response:
     """Answer with the order as the caller sees it now (fresh, with fulfilments and timeline)."""
-    order = order_get(pk=order_id, channel=caller_channel(request))
+    order = order_detail(pk=order_id, channel=caller_channel(request))
     return Response(_DETAIL.to_representation(order), status=status_code)
 
 

@@ -18,7 +18,15 @@ def test_without_or_with_a_wrong_or_revoked_token_is_401(api, token, network):
     wrong.credentials(HTTP_AUTHORIZATION="Token oms_not-a-real-token")
     assert_problem(wrong.get("/api/v1/orders"), 401)
     assert APIClient().get("/api/v1/orders").headers["WWW-Authenticate"].startswith("Token")
+    assert api.get("/api/v1/orders").status_code == 200
     ApiToken.objects.update(revoked_at=timezone.now())
+    assert_problem(api.get("/api/v1/orders"), 401)  # at once: nothing about a token is kept between requests
+
+
+def test_a_deactivated_channels_token_is_401(api, network):
+    assert api.get("/api/v1/orders").status_code == 200
+    network.web.active = False
+    network.web.save()
     assert_problem(api.get("/api/v1/orders"), 401)
 
 

@@ -1,10 +1,12 @@
 import threading
 
+from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from fulfilment.services import fulfilment_accept, fulfilment_pack, fulfilment_pick, fulfilment_ship
 from inventory.models import Reservation
 from oms.models import Order
+from oms.services import note_add
 from oms.tasks import deliver_webhooks
 from tests.api.conftest import ADDRESS, assert_problem, order_body
 
@@ -120,6 +122,40 @@ def test_read_order_with_routing_and_timeline(api, network):
     body = api.get(f"{ORDERS}/{order_id}").json()
     assert body["routing"]["candidates"][0]["code"] == "ST-SOHO"
     assert [e["to_state"] for e in body["timeline"] if e["kind"] == "transition"] == ["allocated"]
+
+
+def test_timeline_has_transitions_notes_and_events_oldest_first_with_their_actors(api, staff_api, network):
+    sku = network.skus[0]
+    network.stock(network.soho, sku, 5)
+    order_id = api.post(ORDERS, order_body(network, [(sku, 1)]), format="json").json()["id"]
+    order = Order.objects.get()
+    note_add(order=order, text="Leave with the neighbour.", author=get_user_model().objects.create_user("agent"))
+    note_add(order=order, text="Called the customer.")
+    assert staff_api.post(f"{ORDERS}/{order_id}/cancel", {"reason": "customer asked"}, format="json").status_code == 200
+    timeline = api.get(f"{ORDERS}/{order_id}").json()["timeline"]
+    fulfilment = f"fulfilment:{order.fulfilments.get().pk}"
+    assert [(e["kind"], e["subject"], e["text"], e["actor"]) for e in timeline] == [
+        ("event", "order", "order.created", None),
+        ("transition", "order", "allocate: " + order.routing["summary"], None),
+        ("note", "order", "Leave with the neighbour.", "agent"),
+        ("note", "order", "Called the customer.", None),
+        ("transition", fulfilment, "cancel: customer asked", "desk"),
+        ("transition", "order", "cancel: customer asked", "desk"),
+    ]
+    assert [e["at"] for e in timeline] == sorted(e["at"] for e in timeline)
+
+
+def test_reading_an_order_costs_the_token_and_three_statements(api, network, django_assert_num_queries):
+    a, b = network.skus[:2]
+    network.stock(network.soho, a, 5)
+    network.stock(network.camden, b, 5)
+    order_id = api.post(ORDERS, order_body(network, [(a, 1), (b, 2)]), format="json").json()["id"]
+    # The token, then the order with its lines, the fulfilments with theirs, and the timeline.
+    with django_assert_num_queries(4):
+        body = api.get(f"{ORDERS}/{order_id}").json()
+    assert [line["quantity"] for line in body["lines"]] == [1, 2]
+    assert sorted(f["location"] for f in body["fulfilments"]) == ["ST-CAMDEN", "ST-SOHO"]
+    assert all(len(f["lines"]) == 1 for f in body["fulfilments"])
 
 
 def test_another_channels_order_is_not_found(api, other_api, network):
