@@ -70,15 +70,20 @@ ORDER_ACTION_FOR = {
 }
 
 
-def order_sync_status(*, order: Order, actor=None, reason: str = "", live: list[Fulfilment] | None = None) -> bool:
+def order_sync_status(
+    *, order: Order, actor=None, reason: str = "", live: list[Fulfilment] | None = None, fields: tuple[str, ...] = ()
+) -> bool:
     """Move the order to the status its fulfilments imply, by its own transitions; True if it moved.
 
-    ``live`` spares the read when the caller has just created every fulfilment the order has.
+    ``live`` spares the read when the caller has just created every fulfilment the order has;
+    ``fields`` the caller changed on the order are saved with the move.
     """
     target = _order_target_status(live if live is not None else list(order.fulfilments.all()))
     if target is None or target == order.status:
         return False
-    transition_apply(order, ORDER_ACTION_FOR[target], order=order, subject="order", actor=actor, reason=reason)
+    transition_apply(
+        order, ORDER_ACTION_FOR[target], order=order, subject="order", actor=actor, reason=reason, fields=fields
+    )
     return True
 
 
@@ -237,12 +242,14 @@ def order_route(
         except InsufficientStock:
             if attempt == MAX_ROUTING_ATTEMPTS - 1:
                 raise
+    routing_fields = ("routing", "routing_policy_version")
     if plan.status == "routed":
         live = created if at_placement else None
-        if not order_sync_status(order=order, actor=actor, reason=plan.explanation.get("summary", reason), live=live):
-            order.save(update_fields=["routing", "routing_policy_version"])
+        summary = plan.explanation.get("summary", reason)
+        if not order_sync_status(order=order, actor=actor, reason=summary, live=live, fields=routing_fields):
+            order.save(update_fields=routing_fields)
         return order
-    order.save(update_fields=["routing", "routing_policy_version"])
+    order.save(update_fields=routing_fields)
     fallback = plan.status if at_placement else "backorder"
     if fallback == "reject":
         raise InsufficientStock(order_shortfall_alternatives(order=order, unfilled=plan.unfilled))

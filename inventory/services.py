@@ -269,30 +269,33 @@ def _close(cursor: CursorWrapper, reservations: Sequence[Reservation], status: s
 
 
 _CAPS_SQL = (
-    f"SELECT id, channel_id, sku_id FROM {ChannelCap._meta.db_table} "
-    "WHERE channel_id IN ({channels}) AND sku_id IN ({skus}) ORDER BY id"
+    f"SELECT id, channel_id, sku_id, quantity - used FROM {ChannelCap._meta.db_table} "
+    "WHERE channel_id IN ({channels}) AND sku_id IN ({skus}) ORDER BY id{lock}"
 )
 
 
-def _move_caps(cursor: CursorWrapper, deltas: dict[tuple[int, int], int]) -> list[tuple[int, int]]:
-    """Move channel-cap usage by (channel, sku); return the keys whose cap would be exceeded.
+def _move_caps(cursor: CursorWrapper, deltas: dict[tuple[int, int], int]) -> dict[tuple[int, int], int]:
+    """Move channel-cap usage by (channel, sku) unless a cap would be exceeded; return the
+    refused keys with the units each cap has left.
 
-    The caps are read by hand: every reservation through a channel reads them and most
-    find none, and compiling the OR of (channel, sku) pairs cost eight times the query.
+    The caps are read and locked first (in primary-key order, after the stock rows), so a
+    refusal moves none of them and a caller has nothing to take back. Read by hand: every
+    reservation through a channel reads them and most find none, and compiling the OR of
+    (channel, sku) pairs cost eight times the query.
     """
     if not deltas:
-        return []
+        return {}
     channel_ids, sku_ids = list({c for c, _ in deltas}), list({s for _, s in deltas})
-    cursor.execute(_CAPS_SQL.format(channels=_in_list(channel_ids), skus=_in_list(sku_ids)), [*channel_ids, *sku_ids])
-    refused = []
-    for pk, channel_id, sku_id in cursor.fetchall():
-        key = (channel_id, sku_id)
-        delta = deltas.get(key, 0)
-        if delta > 0:
-            if not ChannelCap.objects.filter(pk=pk, used__lte=F("quantity") - delta).update(used=F("used") + delta):
-                refused.append(key)
-        elif delta < 0:
-            ChannelCap.objects.filter(pk=pk).update(used=Greatest(F("used") + delta, 0))
+    lock = " FOR UPDATE" if cursor.db.features.has_select_for_update else ""
+    cursor.execute(
+        _CAPS_SQL.format(channels=_in_list(channel_ids), skus=_in_list(sku_ids), lock=lock), [*channel_ids, *sku_ids]
+    )
+    caps = [(pk, (channel_id, sku_id), left) for pk, channel_id, sku_id, left in cursor.fetchall()]
+    refused = {key: left for _, key, left in caps if deltas.get(key, 0) > left}
+    if not refused:
+        for pk, key, _ in caps:
+            if deltas.get(key, 0):
+                ChannelCap.objects.filter(pk=pk).update(used=Greatest(F("used") + deltas[key], 0))
     return refused
 
 
@@ -349,7 +352,6 @@ def _move_reserved(cursor: CursorWrapper, level_id: int, delta: int, held_back: 
     return cursor.rowcount == 1
 
 
-@transaction.atomic
 def stock_reserve(
     *,
     requests: Sequence[StockRequest],
@@ -363,6 +365,10 @@ def stock_reserve(
     Each stock row gets one conditional UPDATE in primary-key order; the guard keeps
     safety stock and the channel's buffer out of reach. Expired checkout holds on the
     same rows are released in the same statement, because ATP already ignores them.
+
+    No savepoint of its own: a shortfall takes back the rows it moved before raising,
+    so a caller's transaction stays usable (order placement routes again when another
+    order took the stock first) without two more statements on every reservation.
     """
     if not requests:
         raise InvalidInput("Nothing to reserve.", errors={"lines": ["At least one line is needed."]})
@@ -374,7 +380,27 @@ def stock_reserve(
         wanted[(req.sku.pk, req.location.pk)] += req.quantity
         skus[req.sku.pk] = req.sku
         locations[req.location.pk] = req.location
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        reservations, shortfalls = _reserve(
+            cursor, wanted, skus, locations, owner_ref=owner_ref, channel=channel, expires_at=expires_at, actor=actor
+        )
+    if shortfalls:
+        raise InsufficientStock(shortfalls)
+    return reservations
 
+
+def _reserve(
+    cursor: CursorWrapper,
+    wanted: Counter[tuple[int, int]],
+    skus: dict[int, Sku],
+    locations: dict[int, Location],
+    *,
+    owner_ref: str,
+    channel: Channel | None,
+    expires_at: datetime | None,
+    actor: Actor,
+) -> tuple[list[Reservation], list[Shortfall]]:
+    """``stock_reserve``'s writes: the reservations, or the shortfalls with nothing left changed."""
     shortfalls: list[Shortfall] = []
     allowed = channel_location_ids(channel=channel) if channel is not None else None
     if allowed is not None:
@@ -398,50 +424,49 @@ def stock_reserve(
         freed[hold.stock_level_id] += hold.quantity
     buffer = channel.buffer if channel is not None else 0
 
-    with connection.cursor() as cursor:
-        for key, guard in sorted(guards.items(), key=lambda item: item[1].level_id):
-            quantity, held_back = wanted[key], guard.safety + buffer
-            if not _move_reserved(cursor, guard.level_id, quantity - freed[guard.level_id], held_back):
-                on_hand, reserved = StockLevel.objects.values_list("on_hand", "reserved").get(pk=guard.level_id)
-                available = max(0, on_hand - reserved + freed[guard.level_id] - held_back)
-                shortfalls.append(Shortfall(skus[key[0]].code, locations[key[1]].code, quantity, available))
+    moved: dict[int, int] = {}  # stock level id -> units moved, taken back on any shortfall
+    for key, guard in sorted(guards.items(), key=lambda item: item[1].level_id):
+        quantity, held_back, delta = wanted[key], guard.safety + buffer, wanted[key] - freed[guard.level_id]
+        if _move_reserved(cursor, guard.level_id, delta, held_back):
+            moved[guard.level_id] = delta
+        else:
+            on_hand, reserved = StockLevel.objects.values_list("on_hand", "reserved").get(pk=guard.level_id)
+            available = max(0, on_hand - reserved + freed[guard.level_id] - held_back)
+            shortfalls.append(Shortfall(skus[key[0]].code, locations[key[1]].code, quantity, available))
 
-        cap_refused = []
-        if channel is not None and not shortfalls:
-            deltas: dict[tuple[int, int], int] = defaultdict(int)
-            for (sku_id, _), quantity in wanted.items():
-                deltas[(channel.pk, sku_id)] += quantity
-            for hold in expired:
-                if hold.channel_id:
-                    deltas[(hold.channel_id, hold.stock_level.sku_id)] -= hold.quantity
-            cap_refused = _move_caps(cursor, deltas)
-        for _, sku_id in cap_refused:
-            cap = ChannelCap.objects.get(channel=channel, sku_id=sku_id)
+    if channel is not None and not shortfalls:
+        deltas: dict[tuple[int, int], int] = defaultdict(int)
+        for (sku_id, _), quantity in wanted.items():
+            deltas[(channel.pk, sku_id)] += quantity
+        for hold in expired:
+            if hold.channel_id:
+                deltas[(hold.channel_id, hold.stock_level.sku_id)] -= hold.quantity
+        for (_, sku_id), left in _move_caps(cursor, deltas).items():
             requested = sum(q for (s, _), q in wanted.items() if s == sku_id)
-            shortfalls.append(
-                Shortfall(skus[sku_id].code, None, requested, max(0, cap.quantity - cap.used), "channel_cap")
-            )
-        if shortfalls:
-            raise InsufficientStock(shortfalls)
+            shortfalls.append(Shortfall(skus[sku_id].code, None, requested, left, "channel_cap"))
+    if shortfalls:
+        for level_id, delta in moved.items():
+            _move_reserved(cursor, level_id, -delta)
+        return [], shortfalls
 
-        if expired:
-            _close(cursor, expired, Reservation.Status.RELEASED, now)
-        reservations = _insert_reservations(
-            cursor,
-            [(guards[key].level_id, *key, quantity) for key, quantity in wanted.items()],
-            owner_ref=owner_ref,
-            channel=channel,
-            expires_at=expires_at,
-            now=now,
-        )
-        actor_id = actor.pk if actor is not None else None
-        _log(
-            cursor,
-            _release_entries(expired, reason="hold_expired", actor=None)
-            + [(r.stock_level_id, Kind.RESERVATION, 0, r.quantity, "", owner_ref, actor_id) for r in reservations],
-            now,
-        )
-    return reservations
+    if expired:
+        _close(cursor, expired, Reservation.Status.RELEASED, now)
+    reservations = _insert_reservations(
+        cursor,
+        [(guards[key].level_id, *key, quantity) for key, quantity in wanted.items()],
+        owner_ref=owner_ref,
+        channel=channel,
+        expires_at=expires_at,
+        now=now,
+    )
+    actor_id = actor.pk if actor is not None else None
+    _log(
+        cursor,
+        _release_entries(expired, reason="hold_expired", actor=None)
+        + [(r.stock_level_id, Kind.RESERVATION, 0, r.quantity, "", owner_ref, actor_id) for r in reservations],
+        now,
+    )
+    return reservations, shortfalls
 
 
 # Every concrete field in model order, so ``from_db`` defers nothing.

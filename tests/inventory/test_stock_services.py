@@ -124,6 +124,27 @@ def test_channel_cap_limits_a_flash_sale(sku, store, warehouse, channel):
     assert network_atp(sku_ids=[sku.pk], channel=channel) == {sku.pk: 3}
 
 
+def test_a_refused_reservation_takes_back_what_it_moved_and_the_transaction_goes_on(store, channel):
+    """Without a savepoint of its own, a refusal after some rows moved must leave them as they were."""
+    a, b = SkuFactory(), SkuFactory()
+    for sku in (a, b):
+        stock_receive(sku=sku, location=store, quantity=10)
+        ChannelCap.objects.create(channel=channel, sku=sku, quantity=3)
+    both = [StockRequest(a, store, 2), StockRequest(b, store, 4)]
+    with pytest.raises(InsufficientStock) as exc:  # stock is there; b's cap refuses
+        stock_reserve(requests=both, owner_ref="o1", channel=channel)
+    assert [(s.sku, s.reason, s.available) for s in exc.value.shortfalls] == [(b.code, "channel_cap", 3)]
+    assert [level(sku, store).reserved for sku in (a, b)] == [0, 0]
+    assert list(ChannelCap.objects.order_by("sku_id").values_list("used", flat=True)) == [0, 0]
+    with pytest.raises(InsufficientStock):  # a's stock row moves, b's is short
+        stock_reserve(requests=[StockRequest(a, store, 2), StockRequest(b, store, 11)], owner_ref="o2")
+    assert level(a, store).reserved == 0
+    stock_reserve(requests=[StockRequest(a, store, 2), StockRequest(b, store, 3)], owner_ref="o3", channel=channel)
+    assert [level(sku, store).reserved for sku in (a, b)] == [2, 3]
+    assert list(ChannelCap.objects.order_by("sku_id").values_list("used", flat=True)) == [2, 3]
+    assert inventory_discrepancies() == []
+
+
 def test_commit_drops_on_hand_and_reserved(sku, store):
     stock_receive(sku=sku, location=store, quantity=5)
     reservations = stock_reserve(requests=[StockRequest(sku, store, 3)], owner_ref="order:9")
