@@ -457,22 +457,26 @@ def fulfilment_pick(
 ) -> Fulfilment:
     """Record the units picked per SKU code; what is short is released, corrected and re-routed."""
     fulfilment = _locked(fulfilment)
-    lines = list(fulfilment.lines.select_related("sku"))
-    by_code = {fl.sku.code: fl for fl in lines}
+    lines = list(fulfilment.lines.select_related("sku").order_by("pk"))
+    wanted = Counter()
+    for fl in lines:
+        wanted[fl.sku.code] += fl.quantity
     errors = {}
     for code, quantity in picked.items():
-        fl = by_code.get(code)
-        if fl is None:
+        if code not in wanted:
             errors[f"lines.{code}"] = ["Not on this fulfilment."]
-        elif not isinstance(quantity, int) or isinstance(quantity, bool) or not 0 <= quantity <= fl.quantity:
-            errors[f"lines.{code}"] = [f"Pick between 0 and {fl.quantity}."]
+        elif not isinstance(quantity, int) or isinstance(quantity, bool) or not 0 <= quantity <= wanted[code]:
+            errors[f"lines.{code}"] = [f"Pick between 0 and {wanted[code]}."]
     if errors:
         raise InvalidInput("The pick does not match the fulfilment.", errors=errors)
-    if not any(picked.get(fl.sku.code, fl.quantity) for fl in lines):
+    # Units are counted per SKU; lines carrying the same SKU are filled in line order.
+    left = Counter({code: picked.get(code, quantity) for code, quantity in wanted.items()})
+    if not any(left.values()):
         return fulfilment_decline(fulfilment=fulfilment, reason_code=short_reason, actor=actor, note="nothing picked")
     short = Counter()
     for fl in lines:
-        got = picked.get(fl.sku.code, fl.quantity)
+        got = min(fl.quantity, left[fl.sku.code])
+        left[fl.sku.code] -= got
         if got < fl.quantity:
             short[fl.sku_id] += fl.quantity - got
             fl.quantity = got

@@ -85,6 +85,23 @@ def test_short_pick_reroutes_the_rest(network):
     assert inventory_discrepancies() == []
 
 
+def test_a_pick_counts_units_per_sku_across_lines_that_carry_the_same_sku(network):
+    a = network.skus[0]
+    network.stock(network.soho, a, 4)
+    network.stock(network.camden, a, 4)
+    order = place(network, [(a, 2), (a, 2)])
+    f = order.fulfilments.get()
+    fulfilment_accept(fulfilment=f)
+    with pytest.raises(InvalidInput, match="does not match"):
+        fulfilment_pick(fulfilment=f, picked={a.code: 5})
+    fulfilment_pick(fulfilment=f, picked={a.code: 3})
+    f.refresh_from_db()
+    assert sorted(f.lines.values_list("quantity", "picked_quantity")) == [(1, 1), (2, 2)]
+    rest = order.fulfilments.exclude(pk=f.pk).get()
+    assert (rest.location, sum(rest.lines.values_list("quantity", flat=True))) == (network.camden, 1)
+    assert inventory_discrepancies() == []
+
+
 def test_pickup_ready_then_collect_with_the_code(network):
     a = network.skus[0]
     network.stock(network.camden, a, 2)
