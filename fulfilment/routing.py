@@ -190,41 +190,60 @@ def pickup_ready_by(
     """When a pickup of ``request.lines`` could be ready at each of ``stores`` (by location id; None: no plan).
 
     The answer of routing the pickup at each store over ``candidates`` and the store
-    itself, without routing over every candidate once per store. Routing picks the
-    fewest sources, then the soonest ready, and how soon a source's goods reach the
-    store depends only on its kind (the store's own stock aside); sources that are
-    ruled out or fill no line in full are never in a routed plan. So one usable source
-    per (lines filled, lead time) stands for all of them, and stores whose own stock
-    fills the same lines, beside the same kinds of source, share one routing.
+    itself, without routing once per store. Routing picks the fewest sources, then the
+    soonest ready, and scores only choose between plans that are ready as soon: so the
+    ready time depends only on which lines each usable source fills in full and how long
+    its goods take to reach the store (the store's own after preparation, others' after a
+    transfer). Stores seeing the same such pairs share one answer.
     """
+    if not stores:
+        return {}
+    lines = _checked_lines(replace(request, pickup_location_id=stores[0].location_id))
+    bits = [(1 << bit, sku, qty) for bit, (sku, qty) in enumerate(lines)]
 
-    def fills(c: Candidate) -> frozenset[int]:
+    def fills(c: Candidate) -> int:
         if _ruled_out(c, request, policy):
-            return frozenset()
-        return frozenset(sku for sku, qty in request.lines.items() if c.stock.get(sku, 0) >= qty)
+            return 0
+        return sum(bit for bit, sku, qty in bits if c.stock.get(sku, 0) >= qty)
 
-    sources: dict[tuple[frozenset[int], int], list[Candidate]] = defaultdict(list)
+    sources: dict[tuple[int, int], list[int]] = defaultdict(list)  # (lines filled, lead) -> location ids
     for c in candidates:
-        lines = fills(c)
-        if not lines:
-            continue
-        same = sources[(lines, _lead_minutes(c, None, policy))]
-        if len(same) < 2:  # two, so one is left when the other is the pickup store itself
-            same.append(c)
-    ready_by: dict[tuple, datetime | None] = {}
+        mask = fills(c)
+        same = sources[(mask, _lead_minutes(c, None, policy))] if mask else None
+        if same is not None and len(same) < 2:  # two, so one is left when the other is the pickup store itself
+            same.append(c.location_id)
+    ready_by: dict[frozenset[tuple[int, int]], datetime | None] = {}
     found: dict[int, datetime | None] = {}
     for store in stores:
-        others = {}
-        for key, same in sources.items():
-            stand_in = next((c for c in same if c.location_id != store.location_id), None)
-            if stand_in is not None:
-                others[key] = stand_in
-        signature = (fills(store), frozenset(others))
+        if not store.pickup:
+            raise RoutingError(f"Cannot route: {store.code} has no pickup; customers cannot collect there.")
+        usable = {key for key, ids in sources.items() if ids != [store.location_id]}
+        own = fills(store)
+        if own:
+            usable.add((own, policy.pickup_prep_minutes))
+        signature = frozenset(usable)
         if signature not in ready_by:
-            plan = route(replace(request, pickup_location_id=store.location_id), [*others.values(), store], policy)
-            ready_by[signature] = max(g.ready_by for g in plan.groups) if plan.status == ROUTED else None
+            ready_by[signature] = _soonest(signature, (1 << len(lines)) - 1, policy, request.now)
         found[store.location_id] = ready_by[signature]
     return found
+
+
+def _soonest(sources: frozenset[tuple[int, int]], full: int, policy: RoutingPolicy, now: datetime) -> datetime | None:
+    """When the plan ``route`` picks from these (lines filled, lead) sources has every line ready, or None.
+
+    A source beaten by another (a superset of its lines, ready as soon) cannot make a plan
+    smaller or sooner, so only the unbeaten are searched.
+    """
+    kept = [
+        _Group(mask, lead, [], 0.0, 0.0)
+        for mask, lead in sources
+        if not any((m, t) != (mask, lead) and mask & ~m == 0 and t <= lead for m, t in sources)
+    ]
+    for size in range(1, policy.max_splits + 1):
+        covers = _covers(kept, full, size)
+        if covers:
+            return now + timedelta(minutes=min(max(g.lead for g in cover) for cover in covers))
+    return None
 
 
 def _checked_lines(request: RoutingRequest) -> list[tuple[int, int]]:

@@ -29,11 +29,13 @@ from django.utils import timezone
 from inventory.exceptions import InvalidInput, Shortfall
 from inventory.models import Barcode, Channel, Location, Sku, TransferLine
 from inventory.selectors import (
+    nearest_locations,
     nearest_locations_with_stock,
     network_atp,
     skus_resolve,
     stock_availability,
     stock_near,
+    with_stock,
 )
 from oms.geo import coordinates_for
 from oms.models import Order, OrderLine
@@ -42,17 +44,26 @@ from oms.selectors import TimelineEntry, column_reader, customer_ids_matching, o
 from .models import Fulfilment, FulfilmentLine, RoutingPolicyVersion
 from .routing import DELIVERY, PICKUP, ROUTED, Candidate, RoutingPolicy, RoutingRequest, pickup_ready_by, route
 
+_POLICY_SQL = f"""
+    SELECT version, data FROM {RoutingPolicyVersion._meta.db_table}
+    WHERE active AND (channel_id = %s OR channel_id IS NULL)
+    ORDER BY channel_id IS NULL, version DESC LIMIT 1"""
+
 
 def routing_policy_for(*, channel: Channel) -> RoutingPolicy:
-    """The channel's newest active policy version, else the default one, else built-in defaults."""
-    row = (
-        RoutingPolicyVersion.objects.filter(Q(channel=channel) | Q(channel__isnull=True), active=True)
-        .order_by("channel_id", "-version")  # a channel's own policy sorts before the default (NULL last)
-        .first()
-    )
+    """The channel's newest active policy version, else the default one, else built-in defaults.
+
+    One hand-written statement: every availability request and every order reads it.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(_POLICY_SQL, [channel.pk])
+        row = cursor.fetchone()
     if row is None:
         return RoutingPolicy(version=0)
-    return RoutingPolicy.from_dict({**row.data, "version": row.version})
+    version, data = row
+    return RoutingPolicy.from_dict(
+        {**column_reader(RoutingPolicyVersion._meta.get_field("data"))(data), "version": version}
+    )
 
 
 # The locations routing may use, with the fulfilments each took today when it has a daily capacity.
@@ -375,8 +386,13 @@ def availability_for(
     for code, quantity in lines:
         wanted[skus[code].pk] = wanted.get(skus[code].pk, 0) + quantity
     point = _destination_point(lat=lat, lon=lon, postcode=postcode, country=country)
-    # The delivery candidates' read also gives each SKU's network ATP: one scan of the stock for both.
-    found = stock_near(sku_ids=wanted, channel=channel, near=point, limit=ROUTING_CANDIDATES_NEAR)
+    nearest = nearest_locations(
+        lat=point[0], lon=point[1], limit=store_limit, radius_km=pickup_radius_km, filters=Q(pickup=True)
+    )
+    # One scan of the stock gives the delivery candidates, each SKU's network ATP and the pickup stores' ATP.
+    found = stock_near(
+        sku_ids=wanted, channel=channel, near=point, limit=ROUTING_CANDIDATES_NEAR, at=[n.location.pk for n in nearest]
+    )
     policy = routing_policy_for(channel=channel)
     candidates = _candidates(stock=found.available, pickup_location_id=None)
     now = timezone.now()
@@ -387,10 +403,7 @@ def availability_for(
         summary=plan.explanation["summary"],
     )
     by_id = {c.location_id: c for c in candidates}
-    nearby = nearest_locations_with_stock(
-        lines=wanted, lat=point[0], lon=point[1], channel=channel, limit=store_limit,
-        radius_km=pickup_radius_km, filters=Q(pickup=True),
-    )  # fmt: skip
+    nearby = with_stock(nearest, lines=wanted, atp=found.at)
     owns = [
         by_id.get(n.location.pk)
         or Candidate(

@@ -349,6 +349,13 @@ def nearest_locations_with_stock(
     """The nearest locations with their ATP for each SKU in ``lines`` (sku id → quantity)."""
     nearby = nearest_locations(lat=lat, lon=lon, limit=limit, radius_km=radius_km, filters=filters)
     atp = stock_availability(sku_ids=lines, location_ids=[n.location.pk for n in nearby], channel=channel)
+    return with_stock(nearby, lines=lines, atp=atp)
+
+
+def with_stock(
+    nearby: Iterable[NearbyLocation], *, lines: Mapping[int, int], atp: Mapping[tuple[int, int], int]
+) -> list[LocationAvailability]:
+    """``nearby`` with the ATP of each SKU in ``lines`` from ``atp`` ((sku id, location id) → units; absent: none)."""
     return [
         LocationAvailability(
             n.location, round(n.distance_km, 2), {sku_id: atp.get((sku_id, n.location.pk), 0) for sku_id in lines}
@@ -358,51 +365,79 @@ def nearest_locations_with_stock(
 
 
 class StockNear(NamedTuple):
-    """A basket's ATP at the best-placed locations, and over the channel's whole network."""
+    """A basket's ATP at the best-placed locations, over the channel's whole network, and at locations asked for."""
 
-    available: dict[tuple[int, int], int]  # (sku id, location id) -> ATP, positive only
+    available: dict[tuple[int, int], int]  # (sku id, location id) -> ATP at the kept locations, positive only
     network: dict[int, int]  # sku id -> network ATP, as ``network_atp``
+    at: dict[tuple[int, int], int]  # (sku id, location id) -> ATP at the ``at`` locations, positive only
 
 
-# Positive ATP after the buffer: the kept locations' rows, then per SKU its total and what
-# is left of the channel's cap on it.
+# The channel's locations, every one when it names none, without reading its list first.
+_CHANNEL_LOCATIONS = f"""
+    AND (s.location_id IN (SELECT location_id FROM {_SELLS_FROM} WHERE channel_id = %s)
+        OR NOT EXISTS (SELECT 1 FROM {_SELLS_FROM} WHERE channel_id = %s))"""
+# Positive ATP after the buffer: the rows of the kept locations (flagged) and of those asked
+# for, then per SKU its total and what is left of the channel's cap on it.
 _STOCK_NEAR_SQL = f"""
     WITH a AS (SELECT sku_id, location_id, atp - %s AS atp, lat, lon FROM ({{atp}}) atp_rows WHERE atp > %s)
-    SELECT a.sku_id, a.location_id, a.atp, NULL FROM a JOIN (
+    SELECT a.sku_id, a.location_id, a.atp, best.location_id IS NOT NULL, NULL FROM a LEFT JOIN (
         SELECT location_id FROM a GROUP BY location_id, lat, lon
         ORDER BY COUNT(*) DESC, {_haversine("lat", "lon")}, location_id LIMIT %s
     ) best ON best.location_id = a.location_id
+    WHERE best.location_id IS NOT NULL{{at}}
     UNION ALL
-    SELECT a.sku_id, NULL, SUM(a.atp), MIN(c.quantity - c.used) FROM a
+    SELECT a.sku_id, NULL, SUM(a.atp), NULL, MIN(c.quantity - c.used) FROM a
     LEFT JOIN {ChannelCap._meta.db_table} c ON c.channel_id = %s AND c.sku_id = a.sku_id
     GROUP BY a.sku_id"""
 
 
 def stock_near(
-    *, sku_ids: Iterable[int], channel: Channel, near: tuple[float, float], limit: int, now: datetime | None = None
+    *,
+    sku_ids: Iterable[int],
+    channel: Channel,
+    near: tuple[float, float],
+    limit: int,
+    at: Iterable[int] = (),
+    now: datetime | None = None,
 ) -> StockNear:
     """The ATP at the ``limit`` locations holding the most of ``sku_ids`` for the channel, nearest
-    to ``near`` first, and each SKU's network ATP within the channel's caps.
+    to ``near`` first, each SKU's network ATP within the channel's caps, and the ATP at ``at``.
 
-    One statement: over a thousand stores the database ranks and sums the stock rows far
-    faster than shipping them all to Python, and returns only the kept locations' rows.
+    One statement, the channel's locations included: over a thousand stores the database
+    ranks and sums the stock rows far faster than shipping them all to Python, and
+    returns only the rows asked for.
     """
-    sku_ids = list(set(sku_ids))
-    found = StockNear({}, dict.fromkeys(sku_ids, 0))
-    statement = _atp_statement(sku_ids=sku_ids, location_ids=None, channel=channel, now=now, columns=", l.lat, l.lon")
-    if statement is None:
+    sku_ids, at = list(set(sku_ids)), set(at)
+    found = StockNear({}, dict.fromkeys(sku_ids, 0), {})
+    if not sku_ids:
         return found
-    atp_sql, atp_params = statement
+    atp_sql, atp_params = _atp_statement(
+        sku_ids=sku_ids, location_ids=None, channel=None, now=now, columns=", l.lat, l.lon"
+    )
+    at_sql = f" OR a.location_id IN ({_in_list(at)})" if at else ""
     with connection.cursor() as cursor:
         cursor.execute(
-            _STOCK_NEAR_SQL.format(atp=atp_sql),
-            [channel.buffer, *atp_params, channel.buffer, *_point(*near), limit, channel.pk],
+            _STOCK_NEAR_SQL.format(atp=atp_sql + _CHANNEL_LOCATIONS, at=at_sql),
+            [
+                channel.buffer,
+                *atp_params,
+                channel.pk,
+                channel.pk,
+                channel.buffer,
+                *_point(*near),
+                limit,
+                *at,
+                channel.pk,
+            ],
         )
-        for sku_id, location_id, atp, cap_left in cursor.fetchall():
-            if location_id is not None:
-                found.available[(sku_id, location_id)] = atp
-            else:  # int(): PostgreSQL sums bigints as numeric
+        for sku_id, location_id, atp, kept, cap_left in cursor.fetchall():
+            if location_id is None:  # int(): PostgreSQL sums bigints as numeric
                 found.network[sku_id] = int(atp) if cap_left is None else min(int(atp), max(0, cap_left))
+                continue
+            if kept:
+                found.available[(sku_id, location_id)] = atp
+            if location_id in at:
+                found.at[(sku_id, location_id)] = atp
     return found
 
 

@@ -1,6 +1,9 @@
+from dataclasses import replace
+
 import pytest
 
 from fulfilment.models import Fulfilment
+from fulfilment.routing import RoutingPolicy
 from inventory.exceptions import InsufficientStock
 from inventory.models import Reservation
 from inventory.selectors import inventory_discrepancies
@@ -177,3 +180,20 @@ def test_candidates_are_read_in_two_statements_with_todays_load_and_the_pickup_s
     assert set(by_code) == {"ST-SOHO", "ST-CAMDEN", "WH-MID", "ST-LEEDS"}
     assert (by_code["ST-SOHO"].capacity_left, by_code["WH-MID"].capacity_left) == (1, None)
     assert by_code["ST-SOHO"].stock == {a.pk: 4} and by_code["ST-LEEDS"].stock == {}
+
+
+def test_the_channels_newest_active_policy_wins_over_the_default(network, django_assert_num_queries):
+    from fulfilment.models import RoutingPolicyVersion
+    from fulfilment.selectors import routing_policy_for
+    from tests.factories import ChannelFactory
+
+    assert routing_policy_for(channel=network.web).version == 0  # none stored: the built-in defaults
+    RoutingPolicyVersion.objects.create(channel=None, version=7, data={"max_splits": 1})
+    assert routing_policy_for(channel=network.web) == replace(RoutingPolicy(), version=7, max_splits=1)
+    RoutingPolicyVersion.objects.create(channel=network.web, version=1, data={"fallback": "hold"})
+    RoutingPolicyVersion.objects.create(channel=network.web, version=2, data={"fallback": "backorder"})
+    RoutingPolicyVersion.objects.create(channel=network.web, version=3, data={"max_splits": 2}, active=False)
+    RoutingPolicyVersion.objects.create(channel=ChannelFactory(), version=9, data={"max_splits": 2})
+    with django_assert_num_queries(1):
+        policy = routing_policy_for(channel=network.web)
+    assert policy == replace(RoutingPolicy(), version=2, fallback="backorder")

@@ -75,11 +75,33 @@ def test_without_a_limit_in_reach_it_is_the_channels_positive_atp(network):
     assert found.available == {k: v for k, v in stock_availability(sku_ids=sku_ids, channel=channel).items() if v}
 
 
-def test_one_statement_beside_the_channels_location_list(network, django_assert_num_queries):
-    skus, _, channel = network
-    with django_assert_num_queries(2):
-        stock_near(sku_ids=[s.pk for s in skus], channel=channel, near=LONDON, limit=3)
+def test_the_locations_asked_for_get_their_atp_whether_kept_or_not(network):
+    skus, stores, channel = network
+    sku_ids = [s.pk for s in skus]
+    asked = [stores[0].pk, stores[3].pk, stores[7].pk]  # not kept, kept, not the channel's
+
+    found = stock_near(sku_ids=sku_ids, channel=channel, near=LONDON, limit=3, at=asked)
+
+    assert {location for _, location in found.available} == {stores[3].pk, stores[5].pk, stores[1].pk}
+    everywhere = stock_availability(sku_ids=sku_ids, location_ids=asked, channel=channel)
+    assert found.at == {key: atp for key, atp in everywhere.items() if atp}
+    assert {location for _, location in found.at} == {stores[0].pk, stores[3].pk}
+
+
+def test_a_channel_naming_no_locations_sells_from_every_one(network):
+    skus, stores, _ = network
+    sku_ids = [s.pk for s in skus]
+    everywhere = ChannelFactory(buffer=1)
+
+    found = stock_near(sku_ids=sku_ids, channel=everywhere, near=LONDON, limit=100, at=[stores[7].pk])
+
+    assert found.available == {k: v for k, v in stock_availability(sku_ids=sku_ids, channel=everywhere).items() if v}
+    assert {location for _, location in found.at} == {stores[7].pk}
+
+
+def test_one_statement_the_channels_locations_included(network, django_assert_num_queries):
+    skus, stores, channel = network
     with django_assert_num_queries(1):
-        stock_near(sku_ids=[s.pk for s in skus], channel=channel, near=LONDON, limit=3)
+        stock_near(sku_ids=[s.pk for s in skus], channel=channel, near=LONDON, limit=3, at=[stores[0].pk])
     with django_assert_num_queries(0):
-        assert stock_near(sku_ids=[], channel=channel, near=LONDON, limit=3) == ({}, {})
+        assert stock_near(sku_ids=[], channel=channel, near=LONDON, limit=3) == ({}, {}, {})
