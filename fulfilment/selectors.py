@@ -50,13 +50,15 @@ _POLICY_SQL = f"""
     ORDER BY channel_id IS NULL, version DESC LIMIT 1"""
 
 
-def routing_policy_for(*, channel: Channel) -> RoutingPolicy:
+def routing_policy_for(*, channel: Channel | None) -> RoutingPolicy:
     """The channel's newest active policy version, else the default one, else built-in defaults.
+
+    ``channel=None`` asks for the default policy (the routing lab's "all channels").
 
     One hand-written statement: every availability request and every order reads it.
     """
     with connection.cursor() as cursor:
-        cursor.execute(_POLICY_SQL, [channel.pk])
+        cursor.execute(_POLICY_SQL, [channel.pk if channel is not None else None])
         row = cursor.fetchone()
     if row is None:
         return RoutingPolicy(version=0)
