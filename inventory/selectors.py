@@ -106,17 +106,20 @@ _ATP_SQL = f"""
     ) e ON e.stock_level_id = s.id
     WHERE l.active AND s.sku_id IN ({{skus}})"""
 # The same safety rule as ``_STOCK_WITH_SAFETY``, as scalar subqueries: PostgreSQL plans
-# them in half the time of the joins, and every reservation runs this statement. The
-# expired holds come from the partial live-hold index once, not per row from every
-# active reservation of the row.
-_GUARD_SQL = f"""
-    SELECT s.id, s.sku_id, s.location_id, COALESCE(
+# them in half the time of the joins, and every reservation runs them. Whether an expired
+# hold sits on the row comes from the partial live-hold index once, not per row from every
+# active reservation of the row. Both are fragments over a stock row ``s``: a reservation
+# of one line puts them in its UPDATE instead of reading them first.
+_GUARD_SAFETY_SQL = f"""COALESCE(
         (SELECT o.quantity FROM {SafetyStock._meta.db_table} o
          WHERE o.sku_id = s.sku_id AND o.location_id = s.location_id),
         (SELECT l.safety_stock FROM {Location._meta.db_table} l WHERE l.id = s.location_id)
-    ), s.id IN (
-        SELECT r.stock_level_id FROM {Reservation._meta.db_table} r WHERE r.status = %s AND r.expires_at < %s
-    )
+    )"""
+_GUARD_EXPIRED_HOLD_SQL = (
+    f"s.id IN (SELECT r.stock_level_id FROM {Reservation._meta.db_table} r WHERE r.status = %s AND r.expires_at < %s)"
+)
+_GUARD_SQL = f"""
+    SELECT s.id, s.sku_id, s.location_id, {_GUARD_SAFETY_SQL}, {_GUARD_EXPIRED_HOLD_SQL}
     FROM {StockLevel._meta.db_table} s
     WHERE s.sku_id IN ({{skus}}) AND s.location_id IN ({{locations}})"""
 

@@ -35,7 +35,7 @@ from .models import (
     Transfer,
     TransferLine,
 )
-from .selectors import _in_list, channel_location_ids, stock_guards
+from .selectors import _GUARD_EXPIRED_HOLD_SQL, _GUARD_SAFETY_SQL, _in_list, channel_location_ids, stock_guards
 
 Actor = AbstractBaseUser | None
 Kind = StockMovement.Kind
@@ -257,15 +257,36 @@ def _lock_expired_holds(level_ids: Iterable[int], now: datetime) -> list[Reserva
     )
 
 
-def _close(cursor: CursorWrapper, reservations: Sequence[Reservation], status: str, now: datetime) -> None:
+Statement = tuple[str, list]
+
+
+def _send(cursor: CursorWrapper, statements: Sequence[Statement]) -> list[tuple]:
+    """Run writes that do not depend on each other; return the last one's rows.
+
+    PostgreSQL gets them in one round trip, all but the last as data-modifying WITH
+    queries: they see the tables as they were before the statement, so no two of them may
+    touch the same row. SQLite has no such queries and runs them one by one.
+    """
+    *first, (sql, params) = statements
+    if first and cursor.db.vendor == "postgresql":
+        sql = f"WITH {', '.join(f'w{n} AS ({s})' for n, (s, _) in enumerate(first))} {sql}"
+        params = [value for _, values in first for value in values] + params
+    else:
+        for statement in first:
+            cursor.execute(*statement)
+    cursor.execute(sql, params)
+    return cursor.fetchall() if cursor.description else []
+
+
+def _close(reservations: Sequence[Reservation], status: str, now: datetime) -> Statement:
     """Close the reservations in one UPDATE and say so on the instances the caller gets back."""
     ids = [r.pk for r in reservations]
-    cursor.execute(
-        f"UPDATE {Reservation._meta.db_table} SET status = %s, closed_at = %s WHERE id IN ({_in_list(ids)})",
-        [status, cursor.db.ops.adapt_datetimefield_value(now), *ids],
-    )
     for r in reservations:
         r.status, r.closed_at = status, now
+    return (
+        f"UPDATE {Reservation._meta.db_table} SET status = %s, closed_at = %s WHERE id IN ({_in_list(ids)})",
+        [status, connection.ops.adapt_datetimefield_value(now), *ids],
+    )
 
 
 _CAPS_SQL = (
@@ -305,23 +326,22 @@ _LEDGER_SQL = (
 )
 
 
-def _log(cursor: CursorWrapper, entries: Sequence[tuple], now: datetime) -> None:
+def _log(entries: Sequence[tuple], now: datetime) -> list[Statement]:
     """Append ledger rows ``(stock level id, kind, on-hand delta, reserved delta, reason, reference, actor id)``.
 
     One hand-written INSERT: reservations and releases write a row per line, and
     bulk_create's model instances and compiling cost more than the INSERT itself. Only
     a database with a parameter limit (SQLite) gets several, for the expiry job's batches.
     """
-    if not entries:
-        return
-    created_at = cursor.db.ops.adapt_datetimefield_value(now)
-    size = (cursor.db.features.max_query_params or 8 * len(entries)) // 8
-    for start in range(0, len(entries), size):
-        batch = entries[start : start + size]
-        cursor.execute(
+    created_at = connection.ops.adapt_datetimefield_value(now)
+    size = (connection.features.max_query_params or 8 * (len(entries) or 1)) // 8
+    return [
+        (
             _LEDGER_SQL + ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s)"] * len(batch)),
             [value for entry in batch for value in (*entry, created_at)],
         )
+        for batch in (entries[start : start + size] for start in range(0, len(entries), size))
+    ]
 
 
 def _release_entries(reservations: Sequence[Reservation], *, reason: str, actor: Actor) -> list[tuple]:
@@ -347,6 +367,8 @@ def _move_reserved(cursor: CursorWrapper, level_id: int, delta: int, held_back: 
 
     Written by hand because it is the hottest write there is: every reservation and
     release runs it once per stock row, and the ORM's compiling cost more than the UPDATE.
+    One statement a row, in primary-key order, is also what keeps the row locks in that
+    order: a multi-row UPDATE takes them in whatever order its plan visits the rows.
     """
     cursor.execute(_RESERVE_SQL, [delta, level_id, delta, held_back])
     return cursor.rowcount == 1
@@ -410,29 +432,13 @@ def _reserve(
                 Shortfall(skus[sku_id].code, locations[location_id].code, quantity, 0, "location_not_allowed")
             )
 
-    # One read fetches the rows with their safety stock and whether an expired hold sits
-    # on them; only then are those holds locked, so the common case costs no extra query.
     now = timezone.now()
-    guards = stock_guards(pairs=wanted, now=now)
-    for key in [k for k in wanted if k not in guards]:
-        shortfalls.append(Shortfall(skus[key[0]].code, locations[key[1]].code, wanted.pop(key), 0))
-
-    with_holds = [g.level_id for g in guards.values() if g.has_expired_hold]
-    expired = _lock_expired_holds(with_holds, now) if with_holds else []
-    freed: Counter[int] = Counter()
-    for hold in expired:
-        freed[hold.stock_level_id] += hold.quantity
     buffer = channel.buffer if channel is not None else 0
-
-    moved: dict[int, int] = {}  # stock level id -> units moved, taken back on any shortfall
-    for key, guard in sorted(guards.items(), key=lambda item: item[1].level_id):
-        quantity, held_back, delta = wanted[key], guard.safety + buffer, wanted[key] - freed[guard.level_id]
-        if _move_reserved(cursor, guard.level_id, delta, held_back):
-            moved[guard.level_id] = delta
-        else:
-            on_hand, reserved = StockLevel.objects.values_list("on_hand", "reserved").get(pk=guard.level_id)
-            available = max(0, on_hand - reserved + freed[guard.level_id] - held_back)
-            shortfalls.append(Shortfall(skus[key[0]].code, locations[key[1]].code, quantity, available))
+    level_id = _reserve_line(cursor, *next(iter(wanted.items())), buffer, now) if len(wanted) == 1 else None
+    if level_id is not None:
+        levels, moved, expired = dict.fromkeys(wanted, level_id), {level_id: sum(wanted.values())}, []
+    else:
+        levels, moved, expired = _reserve_rows(cursor, wanted, skus, locations, buffer, now, shortfalls)
 
     if channel is not None and not shortfalls:
         deltas: dict[tuple[int, int], int] = defaultdict(int)
@@ -449,24 +455,80 @@ def _reserve(
             _move_reserved(cursor, level_id, -delta)
         return [], shortfalls
 
-    if expired:
-        _close(cursor, expired, Reservation.Status.RELEASED, now)
+    actor_id = actor.pk if actor is not None else None
+    entries = [(levels[key], Kind.RESERVATION, 0, q, "", owner_ref, actor_id) for key, q in wanted.items()]
     reservations = _insert_reservations(
         cursor,
-        [(guards[key].level_id, *key, quantity) for key, quantity in wanted.items()],
+        [(levels[key], *key, quantity) for key, quantity in wanted.items()],
         owner_ref=owner_ref,
         channel=channel,
         expires_at=expires_at,
         now=now,
-    )
-    actor_id = actor.pk if actor is not None else None
-    _log(
-        cursor,
-        _release_entries(expired, reason="hold_expired", actor=None)
-        + [(r.stock_level_id, Kind.RESERVATION, 0, r.quantity, "", owner_ref, actor_id) for r in reservations],
-        now,
+        alongside=[
+            *([_close(expired, Reservation.Status.RELEASED, now)] if expired else []),
+            *_log(_release_entries(expired, reason="hold_expired", actor=None) + entries, now),
+        ],
     )
     return reservations, shortfalls
+
+
+_RESERVE_LINE_SQL = f"""
+    UPDATE {StockLevel._meta.db_table} AS s SET reserved = reserved + %s
+    WHERE s.sku_id = %s AND s.location_id = %s AND s.on_hand >= s.reserved + %s + %s + {_GUARD_SAFETY_SQL}
+    AND NOT {_GUARD_EXPIRED_HOLD_SQL} RETURNING id"""
+
+
+def _reserve_line(cursor: CursorWrapper, key: tuple[int, int], quantity: int, buffer: int, now: datetime) -> int | None:
+    """Reserve one (sku id, location id) line in one UPDATE; return its stock level id, or
+    None when the row is missing, short, or has an expired hold to release first.
+
+    Most reservations are a single line, and one row needs no read first to be locked in
+    primary-key order: the UPDATE finds the row and checks its safety stock itself. A None
+    sends the line through ``_reserve_rows``, which reports what it found.
+    """
+    status, expired_before = Reservation.Status.ACTIVE, connection.ops.adapt_datetimefield_value(now)
+    cursor.execute(_RESERVE_LINE_SQL, [quantity, *key, quantity, buffer, status, expired_before])
+    row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def _reserve_rows(
+    cursor: CursorWrapper,
+    wanted: Counter[tuple[int, int]],
+    skus: dict[int, Sku],
+    locations: dict[int, Location],
+    buffer: int,
+    now: datetime,
+    shortfalls: list[Shortfall],
+) -> tuple[dict[tuple[int, int], int], dict[int, int], list[Reservation]]:
+    """Move the stock rows of ``wanted`` one guarded UPDATE each, in primary-key order, releasing
+    the expired holds on them; return each line's stock level id, the units moved per stock
+    level (to take back on a shortfall) and the holds released.
+
+    Lines without a stock row leave ``wanted``; every short line is added to ``shortfalls``.
+    """
+    # One read fetches the rows with their safety stock and whether an expired hold sits
+    # on them; only then are those holds locked, so the common case costs no extra query.
+    guards = stock_guards(pairs=wanted, now=now)
+    for key in [k for k in wanted if k not in guards]:
+        shortfalls.append(Shortfall(skus[key[0]].code, locations[key[1]].code, wanted.pop(key), 0))
+
+    with_holds = [g.level_id for g in guards.values() if g.has_expired_hold]
+    expired = _lock_expired_holds(with_holds, now) if with_holds else []
+    freed: Counter[int] = Counter()
+    for hold in expired:
+        freed[hold.stock_level_id] += hold.quantity
+
+    moved: dict[int, int] = {}
+    for key, guard in sorted(guards.items(), key=lambda item: item[1].level_id):
+        quantity, held_back, delta = wanted[key], guard.safety + buffer, wanted[key] - freed[guard.level_id]
+        if _move_reserved(cursor, guard.level_id, delta, held_back):
+            moved[guard.level_id] = delta
+        else:
+            on_hand, reserved = StockLevel.objects.values_list("on_hand", "reserved").get(pk=guard.level_id)
+            available = max(0, on_hand - reserved + freed[guard.level_id] - held_back)
+            shortfalls.append(Shortfall(skus[key[0]].code, locations[key[1]].code, quantity, available))
+    return {key: guard.level_id for key, guard in guards.items()}, moved, expired
 
 
 # Every concrete field in model order, so ``from_db`` defers nothing.
@@ -495,16 +557,18 @@ def _insert_reservations(
     channel: Channel | None,
     expires_at: datetime | None,
     now: datetime,
+    alongside: Sequence[Statement],
 ) -> list[Reservation]:
     """Insert active reservations for ``(stock level id, sku id, location id, quantity)`` lines, in that order.
 
-    One hand-written INSERT … RETURNING id; the instances are built from the values
+    One hand-written INSERT … RETURNING id, sent with the ``alongside`` writes (the
+    ledger rows, closing expired holds); the instances are built from the values
     written, with their stock rows (on-hand and reserved deferred) and channel attached.
     """
     channel_id = channel.pk if channel is not None else None
     db, status = cursor.db, Reservation.Status.ACTIVE
     expires, created = db.ops.adapt_datetimefield_value(expires_at), db.ops.adapt_datetimefield_value(now)
-    cursor.execute(
+    insert = (
         _INSERT_RESERVATIONS_SQL.format(rows=", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(lines))),
         [
             value
@@ -513,7 +577,9 @@ def _insert_reservations(
         ],
     )
     reservations = []
-    for (pk,), (level_id, sku_id, location_id, quantity) in zip(cursor.fetchall(), lines, strict=True):
+    for (pk,), (level_id, sku_id, location_id, quantity) in zip(
+        _send(cursor, [*alongside, insert]), lines, strict=True
+    ):
         r = Reservation.from_db(
             db.alias,
             _RESERVATION_FIELDS,
@@ -600,8 +666,13 @@ def reservations_release(
             _move_reserved(cursor, level_id, -released[level_id])
         _move_caps(cursor, _cap_deltas(closing, -1))
         now = timezone.now()
-        _close(cursor, closing, Reservation.Status.RELEASED, now)
-        _log(cursor, _release_entries(closing, reason=reason, actor=actor), now)
+        _send(
+            cursor,
+            [
+                _close(closing, Reservation.Status.RELEASED, now),
+                *_log(_release_entries(closing, reason=reason, actor=actor), now),
+            ],
+        )
     return closing
 
 
@@ -625,12 +696,10 @@ def reservations_commit(
             q = dispatched[level_id]
             StockLevel.objects.filter(pk=level_id).update(on_hand=F("on_hand") - q, reserved=F("reserved") - q)
         now, actor_id = timezone.now(), actor.pk if actor is not None else None
-        _close(cursor, closing, Reservation.Status.COMMITTED, now)
-        _log(
-            cursor,
-            [(r.stock_level_id, Kind.DISPATCH, -r.quantity, -r.quantity, "", reference, actor_id) for r in closing],
-            now,
-        )
+        entries = [
+            (r.stock_level_id, Kind.DISPATCH, -r.quantity, -r.quantity, "", reference, actor_id) for r in closing
+        ]
+        _send(cursor, [_close(closing, Reservation.Status.COMMITTED, now), *_log(entries, now)])
     return closing
 
 
