@@ -642,6 +642,13 @@ def _split(reservations: list[Reservation], quantities: dict[int, int] | None) -
     return closing
 
 
+def _units_per_level(reservations: Iterable[Reservation]) -> Counter[int]:
+    units: Counter[int] = Counter()
+    for r in reservations:
+        units[r.stock_level_id] += r.quantity
+    return units
+
+
 @transaction.atomic
 def reservations_release(
     *,
@@ -659,9 +666,7 @@ def reservations_release(
         closing = _split(_lock_active(cursor, reservations), quantities)
         if not closing:
             return []
-        released = Counter()
-        for r in closing:
-            released[r.stock_level_id] += r.quantity
+        released = _units_per_level(closing)
         for level_id in sorted(released):
             _move_reserved(cursor, level_id, -released[level_id])
         _move_caps(cursor, _cap_deltas(closing, -1))
@@ -689,9 +694,7 @@ def reservations_commit(
         closing = _split(_lock_active(cursor, reservations), quantities)
         if not closing:
             return []
-        dispatched = Counter()
-        for r in closing:
-            dispatched[r.stock_level_id] += r.quantity
+        dispatched = _units_per_level(closing)
         for level_id in sorted(dispatched):
             q = dispatched[level_id]
             StockLevel.objects.filter(pk=level_id).update(on_hand=F("on_hand") - q, reserved=F("reserved") - q)
