@@ -223,6 +223,11 @@ def channel_cap_remaining(*, channel: Channel, sku_ids: Iterable[int]) -> dict[i
     return {sku_id: max(0, quantity - used) for sku_id, quantity, used in rows}
 
 
+def _within_cap(total: int, cap_left: int | None) -> int:
+    """A SKU's network ATP as the channel may sell it: never more than what is left of its cap."""
+    return total if cap_left is None else min(total, max(0, cap_left))
+
+
 def network_atp(*, sku_ids: Iterable[int], channel: Channel) -> dict[int, int]:
     """ATP of each SKU summed over every location the channel may sell from, within its cap."""
     sku_ids = list(set(sku_ids))
@@ -230,7 +235,7 @@ def network_atp(*, sku_ids: Iterable[int], channel: Channel) -> dict[int, int]:
     for (sku_id, _), atp in stock_availability(sku_ids=sku_ids, channel=channel).items():
         totals[sku_id] += atp
     for sku_id, remaining in channel_cap_remaining(channel=channel, sku_ids=sku_ids).items():
-        totals[sku_id] = min(totals[sku_id], remaining)
+        totals[sku_id] = _within_cap(totals[sku_id], remaining)
     return totals
 
 
@@ -435,7 +440,7 @@ def stock_near(
         )
         for sku_id, location_id, atp, kept, cap_left in cursor.fetchall():
             if location_id is None:  # int(): PostgreSQL sums bigints as numeric
-                found.network[sku_id] = int(atp) if cap_left is None else min(int(atp), max(0, cap_left))
+                found.network[sku_id] = _within_cap(int(atp), cap_left)
                 continue
             if kept:
                 found.available[(sku_id, location_id)] = atp
