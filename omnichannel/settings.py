@@ -222,7 +222,9 @@ OMS_STORE_QUEUE_POLL_SECONDS = int(os.environ.get("OMS_STORE_QUEUE_POLL_SECONDS"
 OMS_REFUND_APPROVAL_LIMIT = Decimal(os.environ.get("OMS_REFUND_APPROVAL_LIMIT", "100.00"))
 
 # Webhooks (docs/webhooks.md): attempts before giving up, the first retry's delay (doubling
-# each time, capped at an hour) and the request timeout.
+# each time, capped at an hour), the request timeout, and the least time between two
+# delivery runs one process queues after commits (later commits fold into the next run).
 OMS_WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("OMS_WEBHOOK_MAX_ATTEMPTS", "10"))
 OMS_WEBHOOK_BACKOFF_SECONDS = float(os.environ.get("OMS_WEBHOOK_BACKOFF_SECONDS", "30"))
 OMS_WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("OMS_WEBHOOK_TIMEOUT_SECONDS", "10"))
+OMS_WEBHOOK_KICK_INTERVAL_SECONDS = float(os.environ.get("OMS_WEBHOOK_KICK_INTERVAL_SECONDS", "0.25"))

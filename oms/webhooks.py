@@ -48,9 +48,11 @@ _opener = build_opener(_NoRedirect)
 class _DeliveryRunSender:
     """Sends delivery runs to the broker from a daemon thread, so no request or service call waits on it.
 
-    Kicks that arrive while a send is under way fold into one more send. A broker that is
-    slow or down costs this thread its connection attempts, never a request; what it fails
-    to queue, beat runs a few seconds later.
+    Kicks that arrive while a send is under way, or within OMS_WEBHOOK_KICK_INTERVAL_SECONDS
+    after it, fold into one more send: a busy process queues a few runs a second, not one
+    per commit (each run is a broker message and a worker's look at the outbox). A broker
+    that is slow or down costs this thread its connection attempts, never a request; what
+    it fails to queue, beat runs a few seconds later.
     """
 
     def __init__(self) -> None:
@@ -79,6 +81,7 @@ class _DeliveryRunSender:
                 deliver_webhooks.delay()
             except Exception:
                 logger.warning("could not queue a webhook delivery run; beat will run it", exc_info=True)
+            time.sleep(settings.OMS_WEBHOOK_KICK_INTERVAL_SECONDS)
 
 
 _sender = _DeliveryRunSender()

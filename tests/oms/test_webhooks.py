@@ -4,6 +4,8 @@ import hashlib
 import hmac
 import json
 import socket
+import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -316,3 +318,28 @@ def test_admin_generates_a_secret_for_a_new_endpoint_and_shows_it_once(admin_cli
     assert len(hook.secret) == 64
     assert f"Give the receiver this signing secret now: {hook.secret}" in map(str, response.context["messages"])
     assert hook.secret not in admin_client.get(reverse("admin:oms_webhookendpoint_changelist")).content.decode()
+
+
+def test_a_burst_of_commits_queues_one_delivery_run_per_interval_and_loses_none(settings, monkeypatch):
+    """Under load a process sends a few broker messages a second, not one per commit; the last kick is still sent."""
+    from oms.tasks import deliver_webhooks
+
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    settings.OMS_WEBHOOK_KICK_INTERVAL_SECONDS = 0.5
+    runs, queued = [], threading.Event()
+
+    def count_run():
+        runs.append(time.monotonic())
+        queued.set()
+
+    monkeypatch.setattr(deliver_webhooks, "delay", count_run)
+    time.sleep(0.6)  # a sender thread left by an earlier test finishes its pause
+    webhooks._queue_delivery_run()
+    assert queued.wait(5)
+    for _ in range(49):
+        webhooks._queue_delivery_run()
+    time.sleep(0.3)
+    assert len(runs) == 1  # inside the pause: nothing more is sent yet
+    time.sleep(0.6)
+    assert len(runs) == 2  # the 49 later kicks folded into one run after the pause
+    assert runs[1] - runs[0] >= 0.45
