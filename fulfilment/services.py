@@ -27,6 +27,7 @@ from inventory.services import (
     stock_reserve,
     stock_write_off,
 )
+from inventory.sql import rows_insert
 from oms.models import Activity, Order, OrderLine, OutboxEvent
 from oms.transitions import transition_apply
 from oms.webhooks import outbox_kick
@@ -147,7 +148,7 @@ def _create_fulfilments(
         owner_ref=order.owner_ref,
         channel=order.channel,
     )
-    fulfilments = Fulfilment.objects.bulk_create(
+    fulfilments = [
         Fulfilment(
             order=order,
             location_id=g.location_id,
@@ -156,7 +157,8 @@ def _create_fulfilments(
             ready_by=g.ready_by,
         )
         for g in plan.groups
-    )
+    ]
+    rows_insert(fulfilments)
     by_sku: dict[int, list[int]] = defaultdict(list)  # sku id -> order line ids still to place
     for line_id in open_lines:
         by_sku[lines_by_id[line_id].sku_id].append(line_id)
@@ -172,7 +174,7 @@ def _create_fulfilments(
                     )
                     remaining[line_id] -= take
                     quantity -= take
-    FulfilmentLine.objects.bulk_create(new_lines)
+    rows_insert(new_lines)
     return fulfilments
 
 

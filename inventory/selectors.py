@@ -34,11 +34,29 @@ from .models import (
     Transfer,
     TransferLine,
 )
+from .sql import in_list
 
 KM_PER_DEGREE_LAT = 110.574
 
 
 # --- catalogue -------------------------------------------------------------------------
+
+
+_SKU_COLUMNS = ["id", "code", "name", "category", "final_sale", "active"]
+
+
+def _skus_by_code(codes: list[str]) -> dict[str, Sku]:
+    """SKUs by their own code. Hand-written because every order line asks: the queryset
+    cost several times the indexed read. ``attributes`` stays deferred on the instances."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {', '.join(_SKU_COLUMNS)} FROM {Sku._meta.db_table} WHERE code IN ({in_list(codes)})", codes
+        )
+        rows = cursor.fetchall()
+    return {  # SQLite hands booleans back as 0 and 1
+        code: Sku.from_db(connection.alias, _SKU_COLUMNS, [pk, code, name, category, bool(final), bool(active)])
+        for pk, code, name, category, final, active in rows
+    }
 
 
 def skus_resolve(*, codes: Iterable[str], channel: Channel | None = None) -> dict[str, Sku]:
@@ -50,7 +68,7 @@ def skus_resolve(*, codes: Iterable[str], channel: Channel | None = None) -> dic
     wanted = {c.strip() for c in codes if c and c.strip()}
     if not wanted:
         return {}
-    found: dict[str, Sku] = {sku.code: sku for sku in Sku.objects.filter(code__in=wanted)}
+    found = _skus_by_code(list(wanted))
     rest = wanted - found.keys()
     if rest:
         found.update({b.code: b.sku for b in Barcode.objects.filter(code__in=rest).select_related("sku")})
@@ -124,11 +142,6 @@ _GUARD_SQL = f"""
     WHERE s.sku_id IN ({{skus}}) AND s.location_id IN ({{locations}})"""
 
 
-def _in_list(values: list) -> str:
-    """Placeholders for an IN list; the values themselves travel as parameters."""
-    return ", ".join(["%s"] * len(values))
-
-
 def _atp_statement(
     *,
     sku_ids: list[int],
@@ -145,14 +158,14 @@ def _atp_statement(
     if not sku_ids or (allowed is not None and not allowed):
         return None
     expired_before = connection.ops.adapt_datetimefield_value(now or timezone.now())
-    sql = _ATP_SQL.format(columns=columns, skus=_in_list(sku_ids))
+    sql = _ATP_SQL.format(columns=columns, skus=in_list(sku_ids))
     params = [Reservation.Status.ACTIVE, expired_before, *sku_ids]
     if location_ids is None and allowed is not None:
         # The channel's whole list: a subquery plans far faster than a thousand parameters.
         sql += f" AND s.location_id IN (SELECT location_id FROM {_SELLS_FROM} WHERE channel_id = %s)"
         params.append(channel.pk)
     elif allowed is not None:
-        sql += f" AND s.location_id IN ({_in_list(list(allowed))})"
+        sql += f" AND s.location_id IN ({in_list(list(allowed))})"
         params += list(allowed)
     return sql, params
 
@@ -197,7 +210,7 @@ def stock_guards(*, pairs: Iterable[tuple[int, int]], now: datetime) -> dict[tup
     if not pairs:
         return {}
     sku_ids, location_ids = list({s for s, _ in pairs}), list({loc for _, loc in pairs})
-    sql = _GUARD_SQL.format(skus=_in_list(sku_ids), locations=_in_list(location_ids))
+    sql = _GUARD_SQL.format(skus=in_list(sku_ids), locations=in_list(location_ids))
     params = [Reservation.Status.ACTIVE, connection.ops.adapt_datetimefield_value(now), *sku_ids, *location_ids]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -422,7 +435,7 @@ def stock_near(
     atp_sql, atp_params = _atp_statement(
         sku_ids=sku_ids, location_ids=None, channel=None, now=now, columns=", l.lat, l.lon"
     )
-    at_sql = f" OR a.location_id IN ({_in_list(at)})" if at else ""
+    at_sql = f" OR a.location_id IN ({in_list(at)})" if at else ""
     with connection.cursor() as cursor:
         cursor.execute(
             _STOCK_NEAR_SQL.format(atp=atp_sql + _CHANNEL_LOCATIONS, at=at_sql),

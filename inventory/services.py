@@ -35,7 +35,8 @@ from .models import (
     Transfer,
     TransferLine,
 )
-from .selectors import _GUARD_EXPIRED_HOLD_SQL, _GUARD_SAFETY_SQL, _in_list, channel_location_ids, stock_guards
+from .selectors import _GUARD_EXPIRED_HOLD_SQL, _GUARD_SAFETY_SQL, channel_location_ids, stock_guards
+from .sql import Statement, in_list, send
 
 Actor = AbstractBaseUser | None
 Kind = StockMovement.Kind
@@ -257,34 +258,13 @@ def _lock_expired_holds(level_ids: Iterable[int], now: datetime) -> list[Reserva
     )
 
 
-Statement = tuple[str, list]
-
-
-def _send(cursor: CursorWrapper, statements: Sequence[Statement]) -> list[tuple]:
-    """Run writes that do not depend on each other; return the last one's rows.
-
-    PostgreSQL gets them in one round trip, all but the last as data-modifying WITH
-    queries: they see the tables as they were before the statement, so no two of them may
-    touch the same row. SQLite has no such queries and runs them one by one.
-    """
-    *first, (sql, params) = statements
-    if first and cursor.db.vendor == "postgresql":
-        sql = f"WITH {', '.join(f'w{n} AS ({s})' for n, (s, _) in enumerate(first))} {sql}"
-        params = [value for _, values in first for value in values] + params
-    else:
-        for statement in first:
-            cursor.execute(*statement)
-    cursor.execute(sql, params)
-    return cursor.fetchall() if cursor.description else []
-
-
 def _close(reservations: Sequence[Reservation], status: str, now: datetime) -> Statement:
     """Close the reservations in one UPDATE and say so on the instances the caller gets back."""
     ids = [r.pk for r in reservations]
     for r in reservations:
         r.status, r.closed_at = status, now
     return (
-        f"UPDATE {Reservation._meta.db_table} SET status = %s, closed_at = %s WHERE id IN ({_in_list(ids)})",
+        f"UPDATE {Reservation._meta.db_table} SET status = %s, closed_at = %s WHERE id IN ({in_list(ids)})",
         [status, connection.ops.adapt_datetimefield_value(now), *ids],
     )
 
@@ -309,7 +289,7 @@ def _move_caps(cursor: CursorWrapper, deltas: dict[tuple[int, int], int]) -> dic
     channel_ids, sku_ids = list({c for c, _ in deltas}), list({s for _, s in deltas})
     lock = " FOR UPDATE" if cursor.db.features.has_select_for_update else ""
     cursor.execute(
-        _CAPS_SQL.format(channels=_in_list(channel_ids), skus=_in_list(sku_ids), lock=lock), [*channel_ids, *sku_ids]
+        _CAPS_SQL.format(channels=in_list(channel_ids), skus=in_list(sku_ids), lock=lock), [*channel_ids, *sku_ids]
     )
     caps = [(pk, (channel_id, sku_id), left) for pk, channel_id, sku_id, left in cursor.fetchall()]
     refused = {key: left for _, key, left in caps if deltas.get(key, 0) > left}
@@ -577,9 +557,7 @@ def _insert_reservations(
         ],
     )
     reservations = []
-    for (pk,), (level_id, sku_id, location_id, quantity) in zip(
-        _send(cursor, [*alongside, insert]), lines, strict=True
-    ):
+    for (pk,), (level_id, sku_id, location_id, quantity) in zip(send(cursor, [*alongside, insert]), lines, strict=True):
         r = Reservation.from_db(
             db.alias,
             _RESERVATION_FIELDS,
@@ -609,7 +587,7 @@ def _lock_active(cursor: CursorWrapper, reservations: Iterable[Reservation]) -> 
         return []
     db, status = cursor.db, Reservation.Status.ACTIVE
     lock = " FOR UPDATE OF r" if db.features.has_select_for_update_of else ""
-    cursor.execute(_LOCK_ACTIVE_SQL.format(ids=_in_list(ids), lock=lock), [status, *ids])
+    cursor.execute(_LOCK_ACTIVE_SQL.format(ids=in_list(ids), lock=lock), [status, *ids])
     active = []
     for pk, owner_ref, level_id, channel_id, quantity, sku_id, location_id in cursor.fetchall():
         r = Reservation.from_db(
@@ -671,7 +649,7 @@ def reservations_release(
             _move_reserved(cursor, level_id, -released[level_id])
         _move_caps(cursor, _cap_deltas(closing, -1))
         now = timezone.now()
-        _send(
+        send(
             cursor,
             [
                 _close(closing, Reservation.Status.RELEASED, now),
@@ -702,7 +680,7 @@ def reservations_commit(
         entries = [
             (r.stock_level_id, Kind.DISPATCH, -r.quantity, -r.quantity, "", reference, actor_id) for r in closing
         ]
-        _send(cursor, [_close(closing, Reservation.Status.COMMITTED, now), *_log(entries, now)])
+        send(cursor, [_close(closing, Reservation.Status.COMMITTED, now), *_log(entries, now)])
     return closing
 
 

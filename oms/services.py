@@ -19,6 +19,7 @@ from django.utils import timezone
 from inventory.exceptions import InvalidInput
 from inventory.models import Channel, Location
 from inventory.selectors import skus_resolve
+from inventory.sql import insert_statement, rows_insert
 
 from .exceptions import TransitionNotAllowed
 from .geo import coordinates_for
@@ -373,7 +374,7 @@ def _order_place(*, data: OrderInput, actor) -> Order:
         member_number=data.customer.get("member_number"),
         name=data.customer.get("name", ""),
     )
-    order = Order.objects.create(
+    order = Order(
         channel=data.channel,
         external_id=data.external_id.strip(),
         customer=customer,
@@ -388,13 +389,14 @@ def _order_place(*, data: OrderInput, actor) -> Order:
         lon=lon,
         placed_by=actor,
     )
+    rows_insert([order])
     for line in lines:
         line.order = order
-    OrderLine.objects.bulk_create(lines)
-    _lines_known(order, lines)
-    OutboxEvent.objects.create(
+    created = OutboxEvent(
         type="order.created", channel=data.channel, order=order, data={"order": order.pk, "number": order.number}
     )
+    rows_insert(lines, alongside=[insert_statement([created])])
+    _lines_known(order, lines)
     if data.payment_status in (Order.PaymentStatus.PENDING, Order.PaymentStatus.FAILED):
         transition_apply(
             order, "hold", order=order, subject="order", actor=actor, reason="payment", reason_code="payment"

@@ -9,12 +9,15 @@ from django.db import connection, models
 from django.utils import timezone
 from django_fsm import can_proceed
 
+from inventory.sql import send, update_statement
+
 from .exceptions import TransitionNotAllowed
 from .models import Activity, Order, OutboxEvent
 from .webhooks import outbox_kick
 
 # The audit row and the outbox event of every transition, written by hand: two ORM
 # creates cost twice the Python of the statements themselves, on every state change.
+# With the changed fields they go in one round trip on PostgreSQL.
 _ACTIVITY_SQL = (
     f"INSERT INTO {Activity._meta.db_table} (order_id, subject, action, from_state, to_state, reason, actor_id, at)"
     " VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
@@ -60,7 +63,6 @@ def transition_apply(
         for f in obj._meta.concrete_fields
         if f.attname in obj.__dict__ and (f.attname not in before or obj.__dict__[f.attname] != before[f.attname])
     }
-    obj.save(update_fields=changed.union(fields))
     kind = subject.split(":", 1)[0]
     data = {
         "order": order.pk,
@@ -72,20 +74,16 @@ def transition_apply(
         "reason": reason,
     }
     meta, at = OutboxEvent._meta, connection.ops.adapt_datetimefield_value(timezone.now())
+    activity = [order.pk, subject, action, source, obj.status, reason, actor.pk if actor is not None else None, at]
+    event = [
+        meta.pk.get_db_prep_value(uuid.uuid4(), connection),
+        f"{kind}.status_changed",
+        order.channel_id,
+        order.pk,
+        meta.get_field("data").get_db_prep_save(data, connection),
+        at,
+    ]
+    update = update_statement(obj, changed.union(fields))
     with connection.cursor() as cursor:
-        cursor.execute(
-            _ACTIVITY_SQL,
-            [order.pk, subject, action, source, obj.status, reason, actor.pk if actor is not None else None, at],
-        )
-        cursor.execute(
-            _EVENT_SQL,
-            [
-                meta.pk.get_db_prep_value(uuid.uuid4(), connection),
-                f"{kind}.status_changed",
-                order.channel_id,
-                order.pk,
-                meta.get_field("data").get_db_prep_save(data, connection),
-                at,
-            ],
-        )
+        send(cursor, [*filter(None, [update]), (_ACTIVITY_SQL, activity), (_EVENT_SQL, event)])
     outbox_kick()  # also carries any other event written in this transaction

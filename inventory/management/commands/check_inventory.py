@@ -9,9 +9,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         found = inventory_discrepancies()
         for d in found:
-            self.stdout.write(
-                f"{d.sku}@{d.location}: {d.field} is {d.counter} but the {d.source} say {d.expected}"
-            )
+            self.stdout.write(f"{d.sku}@{d.location}: {d.field} is {d.counter} but the {d.source} say {d.expected}")
         if found:
             raise CommandError(f"{len(found)} disagreement(s) between counters and ledger.")
         self.stdout.write(
