@@ -124,19 +124,25 @@ def routing_candidates(
     pickup_location_id: int | None = None,
     near: tuple[float, float] | None = None,
     limit: int = ROUTING_CANDIDATES_NEAR,
+    quantities: Mapping[int, int] | None = None,
+    whole_only: bool = False,
 ) -> list[Candidate]:
     """The locations holding ATP of any wanted SKU for the channel (and the pickup store), as routing sees it.
 
-    With ``near`` (the destination) only the ``limit`` best-placed are kept: those that
-    stock the most wanted SKUs, nearest first. Routing wants the fewest shipments, then
-    the shortest distance, so the winners are among them; over a thousand stores this
-    keeps loading and routing an order to a few milliseconds. Two statements either way:
-    the stock (ranked and cut by the database), then the locations.
+    With ``near`` (the destination) only the ``limit`` best-placed are kept: those filling
+    the most lines in full (``quantities``), then holding the most wanted SKUs, nearest
+    first; with ``whole_only`` only those filling every line, when any does (see
+    ``stock_near``). Routing wants the fewest shipments, then the shortest distance, so the
+    winners are among them; over a thousand stores this keeps loading and routing an order
+    to a few milliseconds. Two statements either way: the stock (ranked and cut by the
+    database), then the locations.
     """
     if near is None:
         stock = stock_availability(sku_ids=sku_ids, channel=channel)
     else:
-        stock = stock_near(sku_ids=sku_ids, channel=channel, near=near, limit=limit).available
+        stock = stock_near(
+            sku_ids=sku_ids, channel=channel, near=near, limit=limit, quantities=quantities, whole_only=whole_only
+        ).available
     return _candidates(stock=stock, pickup_location_id=pickup_location_id)
 
 
@@ -393,7 +399,12 @@ def availability_for(
     )
     # One scan of the stock gives the delivery candidates, each SKU's network ATP and the pickup stores' ATP.
     found = stock_near(
-        sku_ids=wanted, channel=channel, near=point, limit=ROUTING_CANDIDATES_NEAR, at=[n.location.pk for n in nearest]
+        sku_ids=wanted,
+        channel=channel,
+        near=point,
+        limit=ROUTING_CANDIDATES_NEAR,
+        at=[n.location.pk for n in nearest],
+        quantities=wanted,
     )
     policy = routing_policy_for(channel=channel)
     candidates = _candidates(stock=found.available, pickup_location_id=None)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hmac
 import secrets
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 from datetime import timedelta
 from decimal import Decimal
 
@@ -33,7 +34,7 @@ from oms.transitions import transition_apply
 from oms.webhooks import outbox_kick
 
 from .models import Fulfilment, FulfilmentLine
-from .routing import Candidate, RoutingRequest, route
+from .routing import Candidate, RoutingPlan, RoutingPolicy, RoutingRequest, route
 from .selectors import order_shortfall_alternatives, routing_candidates, routing_policy_for
 
 F = Fulfilment.Status
@@ -189,6 +190,34 @@ def _routing_policy(channel: Channel):
     return channel._routing_policy
 
 
+def _plan(
+    request: RoutingRequest, order: Order, wanted: Mapping[int, int], policy: RoutingPolicy
+) -> tuple[RoutingPlan, list[Candidate]]:
+    """Route over the locations that can send every line, when there are any; else over the best-placed.
+
+    A single shipment beats any split, so the first read leaves out the locations that hold
+    only part of the order. Only when none of those holding it all can take it (capacity
+    full, excluded, not shipping) is the order routed again over the wider field.
+    """
+
+    def candidates(whole_only: bool) -> list[Candidate]:
+        return routing_candidates(
+            channel=order.channel,
+            sku_ids=list(wanted),
+            pickup_location_id=order.pickup_location_id,
+            near=(order.lat, order.lon),
+            quantities=wanted,
+            whole_only=whole_only,
+        )
+
+    found = candidates(whole_only=True)
+    plan = route(request, found, policy)
+    if plan.status != "routed" and any(all(c.stock.get(s, 0) >= q for s, q in wanted.items()) for c in found):
+        found = candidates(whole_only=False)
+        plan = route(request, found, policy)
+    return plan, found
+
+
 def order_route(
     *,
     order: Order,
@@ -227,13 +256,7 @@ def order_route(
             excluded=excluded,
             now=timezone.now(),
         )
-        candidates = routing_candidates(
-            channel=order.channel,
-            sku_ids=list(wanted),
-            pickup_location_id=order.pickup_location_id,
-            near=(order.lat, order.lon),
-        )
-        plan = route(request, candidates, policy)
+        plan, candidates = _plan(request, order, wanted, policy)
         order.routing = {"reason": reason, **plan.explanation}
         order.routing_policy_version = plan.policy_version
         if plan.status != "routed":

@@ -397,13 +397,20 @@ class StockNear(NamedTuple):
 _CHANNEL_LOCATIONS = f"""
     AND (s.location_id IN (SELECT location_id FROM {_SELLS_FROM} WHERE channel_id = %s)
         OR NOT EXISTS (SELECT 1 FROM {_SELLS_FROM} WHERE channel_id = %s))"""
-# Positive ATP after the buffer: the rows of the kept locations (flagged) and of those asked
+# Positive ATP after the buffer; the locations ranked by the lines they fill in full, then
+# the SKUs they hold, then distance, and the best kept (with whole_only, only those filling
+# every line when any does); the rows of the kept locations (flagged) and of those asked
 # for, then per SKU its total and what is left of the channel's cap on it.
 _STOCK_NEAR_SQL = f"""
-    WITH a AS (SELECT sku_id, location_id, atp - %s AS atp, lat, lon FROM ({{atp}}) atp_rows WHERE atp > %s)
+    WITH a AS (SELECT sku_id, location_id, atp - %s AS atp, lat, lon FROM ({{atp}}) atp_rows WHERE atp > %s),
+    w (sku_id, quantity) AS (VALUES {{wanted}}),
+    ranked AS (
+        SELECT a.location_id, SUM(CASE WHEN a.atp >= w.quantity THEN 1 ELSE 0 END) AS filled
+        FROM a JOIN w ON w.sku_id = a.sku_id GROUP BY a.location_id, a.lat, a.lon
+        ORDER BY filled DESC, COUNT(*) DESC, {_haversine("a.lat", "a.lon")}, a.location_id LIMIT %s
+    )
     SELECT a.sku_id, a.location_id, a.atp, best.location_id IS NOT NULL, NULL FROM a LEFT JOIN (
-        SELECT location_id FROM a GROUP BY location_id, lat, lon
-        ORDER BY COUNT(*) DESC, {_haversine("lat", "lon")}, location_id LIMIT %s
+        SELECT location_id FROM ranked WHERE filled >= %s OR (SELECT MAX(filled) FROM ranked) < %s
     ) best ON best.location_id = a.location_id
     WHERE best.location_id IS NOT NULL{{at}}
     UNION ALL
@@ -420,10 +427,16 @@ def stock_near(
     limit: int,
     at: Iterable[int] = (),
     now: datetime | None = None,
+    quantities: Mapping[int, int] | None = None,
+    whole_only: bool = False,
 ) -> StockNear:
-    """The ATP at the ``limit`` locations holding the most of ``sku_ids`` for the channel, nearest
-    to ``near`` first, each SKU's network ATP within the channel's caps, and the ATP at ``at``.
+    """The ATP at the ``limit`` best-placed locations for the channel, each SKU's network ATP
+    within the channel's caps, and the ATP at ``at``.
 
+    Best placed: filling the most lines in full (``quantities``: sku id → units, one each by
+    default), then holding the most of ``sku_ids``, then nearest to ``near``. With
+    ``whole_only``, when some locations fill every line only they are kept: a single
+    shipment beats any split, so routing needs no location that holds only part.
     One statement, the channel's locations included: over a thousand stores the database
     ranks and sums the stock rows far faster than shipping them all to Python, and
     returns only the rows asked for.
@@ -435,18 +448,25 @@ def stock_near(
     atp_sql, atp_params = _atp_statement(
         sku_ids=sku_ids, location_ids=None, channel=None, now=now, columns=", l.lat, l.lon"
     )
+    wanted = [(sku_id, (quantities or {}).get(sku_id, 1)) for sku_id in sku_ids]
     at_sql = f" OR a.location_id IN ({in_list(at)})" if at else ""
+    keep = len(wanted) if whole_only else 0  # locations filling fewer lines are kept when none fills them all
     with connection.cursor() as cursor:
         cursor.execute(
-            _STOCK_NEAR_SQL.format(atp=atp_sql + _CHANNEL_LOCATIONS, at=at_sql),
+            _STOCK_NEAR_SQL.format(
+                atp=atp_sql + _CHANNEL_LOCATIONS, wanted=", ".join(["(%s, %s)"] * len(wanted)), at=at_sql
+            ),
             [
                 channel.buffer,
                 *atp_params,
                 channel.pk,
                 channel.pk,
                 channel.buffer,
+                *(value for pair in wanted for value in pair),
                 *_point(*near),
                 limit,
+                keep,
+                keep,
                 *at,
                 channel.pk,
             ],

@@ -53,6 +53,32 @@ def test_capacity_full_store_is_skipped_and_the_explanation_says_so(network):
     assert "capacity" in soho["outcome"]
 
 
+def test_locations_holding_part_of_the_order_are_left_out_when_one_can_send_it_all(network):
+    a, b = network.skus[:2]
+    network.stock(network.soho, a, 5)  # nearest, but only part of the order
+    network.stock(network.camden, b, 5)
+    for sku in (a, b):
+        network.stock(network.leeds, sku, 5)
+    order = place(network, [(a, 1), (b, 1)])
+    assert order.fulfilments.get().location == network.leeds
+    assert [c["code"] for c in order.routing["candidates"]] == ["ST-LEEDS"]
+    assert "Single shipment from ST-LEEDS" in order.routing["summary"]
+
+
+def test_when_the_only_location_with_everything_is_full_the_order_is_split_over_the_others(network):
+    a, b = network.skus[:2]
+    network.stock(network.soho, a, 5)
+    network.stock(network.camden, b, 5)
+    for sku in (a, b):
+        network.stock(network.leeds, sku, 5)
+    network.leeds.daily_capacity = 0
+    network.leeds.save()
+    order = place(network, [(a, 1), (b, 1)])
+    assert {f.location.code for f in order.fulfilments.all()} == {"ST-SOHO", "ST-CAMDEN"}
+    leeds = next(c for c in order.routing["candidates"] if c["code"] == "ST-LEEDS")
+    assert "capacity" in leeds["outcome"]
+
+
 def test_shortfall_reserves_nothing_and_reports_each_line_with_alternatives(network):
     a, b = network.skus[:2]
     network.stock(network.soho, a, 1)
