@@ -9,8 +9,10 @@ is created, migrated and refilled on every run):
   routing, reservation, fulfilment, audit and outbox rows), ``--clients`` processes at once.
 * ``sql``: the same orders written by raw psycopg2 in one transaction each: customer,
   order, lines, fulfilment and its lines, one conditional reservation UPDATE per line
-  (in id order), reservations, ledger, activity and outbox rows. No routing: the stock is
-  taken at a warehouse chosen up front. It is the floor any system on this database pays.
+  (in id order), reservations, ledger, activity and outbox rows, the order's routing
+  explanation (the one the service stored for a warm-up order, serialised anew) and event
+  payloads of the service's shape. No routing: the stock is taken at a warehouse chosen
+  up front. It is the floor any system on this database pays.
 * ``queries_per_order``: SQL statements of ``order_place`` for a sample of orders.
 * ``routing``: a 5-line order over 1,000 stores and 2 warehouses: ``routing_candidates``
   plus ``route()``, and ``route()`` alone on the same candidates.
@@ -22,6 +24,7 @@ Prints one JSON object.
 from __future__ import annotations
 
 import argparse
+import json
 import multiprocessing
 import os
 import random
@@ -194,7 +197,10 @@ class HandWritten:
     def __init__(self, conn):
         from django.apps import apps
 
+        from oms.models import new_order_number
+
         self.conn = conn
+        self.order_number = new_order_number
         self.models = {label: apps.get_model(label) for label in (
             "oms.Customer", "oms.Order", "oms.OrderLine", "oms.OutboxEvent", "oms.Activity",
             "fulfilment.Fulfilment", "fulfilment.FulfilmentLine", "inventory.Reservation", "inventory.StockMovement",
@@ -233,7 +239,9 @@ class HandWritten:
             row = cur.fetchone()
             customer = row[0] if row else self.insert(cur, "oms.Customer", [{"email": o["email"], "name": ""}])[0]
             web = net["web"].pk
+            number = self.order_number()
             [order] = self.insert(cur, "oms.Order", [{
+                "number": number,
                 "channel_id": web, "external_id": o["external_id"], "customer_id": customer, "currency": "GBP",
                 "total": Decimal("29.97"), "method": "delivery", "status": "placed", "lat": o["lat"], "lon": o["lon"],
                 "address": {"line1": "1 High Street", "city": "Anytown", "postcode": "AB1 2CD", "country": "GB"},
@@ -242,7 +250,7 @@ class HandWritten:
                 {"order_id": order, "sku_id": s, "quantity": 1, "unit_price": Decimal("9.99")} for s in o["skus"]
             ])  # fmt: skip
             self.insert(cur, "oms.OutboxEvent", [{"type": "order.created", "channel_id": web, "order_id": order,
-                                                  "data": {"order": order}}])  # fmt: skip
+                                                  "data": {"order": order, "number": number}}])  # fmt: skip
             [fulfilment] = self.insert(cur, "fulfilment.Fulfilment", [{
                 "order_id": order, "location_id": o["warehouse"], "source_location_id": o["warehouse"],
                 "method": "ship_from_warehouse", "status": "pending",
@@ -268,14 +276,19 @@ class HandWritten:
             self.insert(cur, "inventory.StockMovement", [
                 {"stock_level_id": lv, "kind": "reservation", "reserved_delta": 1, "reference": owner} for lv in levels
             ])  # fmt: skip
+            routing = net["routing"]  # the explanation the service stored for a warm-up order, written anew
             cur.execute(
                 "UPDATE oms_order SET status = 'allocated', routing_policy_version = 0, routing = %s WHERE id = %s",
-                ['{"reason": "placed", "summary": "Single shipment from the warehouse."}', order],
+                [json.dumps(routing), order],
             )
+            summary = routing["summary"]
             self.insert(cur, "oms.Activity", [{"order_id": order, "subject": "order", "action": "allocate",
-                                               "from_state": "placed", "to_state": "allocated"}])  # fmt: skip
-            self.insert(cur, "oms.OutboxEvent", [{"type": "order.status_changed", "channel_id": web,
-                                                  "order_id": order, "data": {"order": order}}])  # fmt: skip
+                                               "from_state": "placed", "to_state": "allocated",
+                                               "reason": summary}])  # fmt: skip
+            self.insert(cur, "oms.OutboxEvent", [{"type": "order.status_changed", "channel_id": web, "order_id": order,
+                                                  "data": {"order": order, "order_number": number, "subject": "order",
+                                                           "from": "placed", "to": "allocated", "action": "allocate",
+                                                           "reason": summary}}])  # fmt: skip
         return True
 
 
@@ -361,6 +374,8 @@ def main() -> None:
     setup_django()
     from django.db import connection
 
+    from oms.models import Order
+
     rng = random.Random(args.seed)
     net = load(stores=args.stores, routing_stores=args.routing_stores, skus=args.skus, rng=rng)
     with connection.cursor() as cur:
@@ -369,6 +384,7 @@ def main() -> None:
 
     warm = make_orders(net, 50, rng, f"{run}-warm")
     place_with_orm(warm, net)  # plans, caches and customers' first rows before timing
+    net["routing"] = Order.objects.filter(external_id=warm[-1]["external_id"]).values_list("routing", flat=True).get()
     orders = make_orders(net, args.orders, rng, f"{run}-orm")
     orm = run_clients(place_with_orm, [orders[i :: args.clients] for i in range(args.clients)], net)
     orders = make_orders(net, args.orders, rng, f"{run}-sql")
