@@ -14,6 +14,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Prefetch, prefetch_related_objects
 from django.utils import timezone
@@ -577,14 +578,43 @@ def fulfilment_ready(*, fulfilment: Fulfilment, actor=None) -> Fulfilment:
     return fulfilment
 
 
+def _pickup_code_misses_key(fulfilment: Fulfilment) -> str:
+    return f"pickup-code-misses:{fulfilment.pk}"
+
+
+def _pickup_code_check(fulfilment: Fulfilment, pickup_code: str) -> None:
+    """Refuse a wrong code, and any code once too many wrong ones came in a row.
+
+    A six-digit code could otherwise be guessed at the counter or over the API. Misses are
+    counted in the cache, not the database, because the refused call changes nothing; the
+    caller holds the parcel's row lock, so two attempts never count at once. The lock
+    lifts OMS_PICKUP_CODE_LOCK_MINUTES after the last miss, or when the code is resent.
+    """
+    key, limit = _pickup_code_misses_key(fulfilment), settings.OMS_PICKUP_CODE_MAX_MISSES
+    minutes = settings.OMS_PICKUP_CODE_LOCK_MINUTES
+    locked = (
+        f"Too many wrong pickup codes for this parcel: it takes no code for {minutes:g} minutes. "
+        "Check the code in the customer's message, or resend it."
+    )
+    misses = cache.get(key, 0)
+    if misses >= limit:
+        raise InvalidInput(locked, errors={"pickup_code": ["Locked after too many wrong codes."]})
+    if hmac.compare_digest(fulfilment.pickup_code, str(pickup_code or "").strip()):
+        cache.delete(key)
+        return
+    misses += 1
+    cache.set(key, misses, timeout=minutes * 60)
+    left = limit - misses
+    message = f"The pickup code does not match. {left} attempt(s) left before the parcel is locked." if left else locked
+    raise InvalidInput(message, errors={"pickup_code": ["Wrong code."]})
+
+
 @transaction.atomic
 def fulfilment_collect(*, fulfilment: Fulfilment, pickup_code: str, actor=None) -> Fulfilment:
     """Hand the parcel over once the customer's pickup code matches."""
     fulfilment = _locked(fulfilment)
-    if fulfilment.status == F.READY_FOR_PICKUP and not hmac.compare_digest(
-        fulfilment.pickup_code, str(pickup_code or "").strip()
-    ):
-        raise InvalidInput("The pickup code does not match.", errors={"pickup_code": ["Wrong code."]})
+    if fulfilment.status == F.READY_FOR_PICKUP:
+        _pickup_code_check(fulfilment, pickup_code)
     _act(fulfilment, "collect", actor=actor, at=timezone.now())
     _commit(fulfilment, _units(fulfilment.lines.all()), actor=actor)
     order_sync_status(order=fulfilment.order, actor=actor, reason="collected")
@@ -703,6 +733,7 @@ def fulfilment_resend_pickup_code(*, fulfilment: Fulfilment, actor=None) -> Fulf
     """Ask the channel to send the customer their pickup code again (the first message got lost).
 
     The event carries the code itself, since the channel is what reaches the customer.
+    Resending lifts a lock left by wrong codes: the customer is about to bring the right one.
     """
     fulfilment = _locked(fulfilment)
     if fulfilment.status != F.READY_FOR_PICKUP:
@@ -710,6 +741,7 @@ def fulfilment_resend_pickup_code(*, fulfilment: Fulfilment, actor=None) -> Fulf
             f"The parcel is {fulfilment.status}; a pickup code exists only while it waits for collection.",
             errors={"fulfilment": ["Not ready for pickup."]},
         )
+    cache.delete(_pickup_code_misses_key(fulfilment))
     order = fulfilment.order
     OutboxEvent.objects.create(
         type="fulfilment.pickup_code_resent",

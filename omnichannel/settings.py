@@ -162,6 +162,15 @@ SPECTACULAR_SETTINGS = {
 }
 # Requests per token (or staff user) and period; one process's memory unless CACHES is shared.
 OMS_API_RATE = os.environ.get("OMS_API_RATE", "600/min")
+# Wrong pickup codes in a row before a parcel takes no code, and for how long after the last one.
+OMS_PICKUP_CODE_MAX_MISSES = int(os.environ.get("OMS_PICKUP_CODE_MAX_MISSES", "5"))
+OMS_PICKUP_CODE_LOCK_MINUTES = float(os.environ.get("OMS_PICKUP_CODE_LOCK_MINUTES", "15"))
+# The API rate limit and the pickup-code lock count in the cache: each process's own memory
+# by default; with CACHE_URL (redis://…) every process and server counts together.
+if os.environ.get("CACHE_URL"):
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": os.environ["CACHE_URL"]}
+    }
 OMS_IDEMPOTENCY_TTL_HOURS = float(os.environ.get("OMS_IDEMPOTENCY_TTL_HOURS", "24"))
 # Request bodies above this are refused with 413; large stock files go through import_stock.
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("OMS_API_MAX_BODY_BYTES", str(10 * 1024 * 1024)))

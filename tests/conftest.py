@@ -36,6 +36,16 @@ def pytest_runtest_setup(item):
         pytest.skip("needs Redis on 127.0.0.1:6379")
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Counters kept in the cache (API rate limit, pickup-code misses) start from zero in every test."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 def store_staff_client(store, username: str = "sam"):
     """A test client signed in as store staff of ``store`` only."""
     from django.test import Client

@@ -65,6 +65,23 @@ def test_click_and_collect_ready_then_collect_with_the_code(api, network):
     assert api.get(f"/api/v1/orders/{order_id}").json()["status"] == "completed"
 
 
+def test_guessing_pickup_codes_over_the_api_locks_the_parcel_even_with_idempotency_keys(api, network, settings):
+    """Each refused request rolls back, yet the misses still count: a code cannot be brute-forced."""
+    settings.OMS_PICKUP_CODE_MAX_MISSES = 3
+    sku, _, fid = _placed(api, network, method="pickup", store="ST-SOHO")
+    url = f"/api/v1/fulfilments/{fid}"
+    api.post(f"{url}/accept", {}, format="json")
+    api.post(f"{url}/pick", {"lines": [{"sku": sku.code, "quantity": 2}]}, format="json")
+    code = api.post(f"{url}/ready", {}, format="json").json()["pickup_code"]
+    guesses = [c for c in ("000000", "111111", "222222", "333333") if c != code][:3]
+    for n, guess in enumerate(guesses):
+        response = api.post(f"{url}/collect", {"pickup_code": guess}, format="json", HTTP_IDEMPOTENCY_KEY=f"guess-{n}")
+        assert_problem(response, 400, "pickup_code")
+    body = assert_problem(api.post(f"{url}/collect", {"pickup_code": code}, format="json"), 400, "pickup_code")
+    assert "Too many wrong pickup codes" in body["detail"]
+    assert Fulfilment.objects.get(pk=fid).status == "ready_for_pickup"
+
+
 def test_staff_act_on_any_channels_fulfilment_and_are_the_actor(api, staff_api, other_api, network):
     _, order_id, fid = _placed(api, network)
     assert_problem(other_api.post(f"/api/v1/fulfilments/{fid}/accept", {}, format="json"), 404)

@@ -84,9 +84,7 @@ def staff_user(transactional_db):
     """Make a person with a role (and stores for store staff); they sign in with PASSWORD."""
 
     def make(username: str, role: str, stores=()):
-        return staff_create(
-            username=username, password=PASSWORD, role=role, store_codes=[s.code for s in stores]
-        ).user
+        return staff_create(username=username, password=PASSWORD, role=role, store_codes=[s.code for s in stores]).user
 
     return make
 

@@ -1,3 +1,5 @@
+import time
+
 import pytest
 
 from fulfilment.models import Fulfilment
@@ -8,6 +10,7 @@ from fulfilment.services import (
     fulfilment_pack,
     fulfilment_pick,
     fulfilment_ready,
+    fulfilment_resend_pickup_code,
     fulfilment_ship,
     pickups_expire,
 )
@@ -122,6 +125,47 @@ def test_pickup_ready_then_collect_with_the_code(network):
     order.refresh_from_db()
     assert order.status == Order.Status.COMPLETED
     assert network.level(network.camden, a).on_hand == 1
+
+
+def _parcel_on_the_shelf(network):
+    a = network.skus[0]
+    network.stock(network.camden, a, 2)
+    order = place(network, [(a, 1)], method="pickup", store=network.camden)
+    f = order.fulfilments.get()
+    fulfilment_accept(fulfilment=f)
+    fulfilment_pick(fulfilment=f, picked={a.code: 1})
+    fulfilment_ready(fulfilment=f)
+    f.refresh_from_db()
+    return f, ("000000" if f.pickup_code != "000000" else "111111")
+
+
+def test_too_many_wrong_pickup_codes_lock_the_parcel_until_the_code_is_resent(network, settings):
+    settings.OMS_PICKUP_CODE_MAX_MISSES = 3
+    f, wrong = _parcel_on_the_shelf(network)
+    for left in (2, 1):
+        with pytest.raises(InvalidInput, match=f"{left} attempt"):
+            fulfilment_collect(fulfilment=f, pickup_code=wrong)
+    with pytest.raises(InvalidInput, match="Too many wrong pickup codes"):
+        fulfilment_collect(fulfilment=f, pickup_code=wrong)
+    with pytest.raises(InvalidInput, match="Too many wrong pickup codes"):  # even the right code, while locked
+        fulfilment_collect(fulfilment=f, pickup_code=f.pickup_code)
+    assert Fulfilment.objects.get(pk=f.pk).status == "ready_for_pickup"
+
+    fulfilment_resend_pickup_code(fulfilment=f)
+    fulfilment_collect(fulfilment=f, pickup_code=f.pickup_code)
+    assert Fulfilment.objects.get(pk=f.pk).status == "collected"
+
+
+def test_a_pickup_code_lock_lifts_by_itself_after_the_lock_time(network, settings):
+    settings.OMS_PICKUP_CODE_MAX_MISSES, settings.OMS_PICKUP_CODE_LOCK_MINUTES = 1, 0.01  # 0.6 s
+    f, wrong = _parcel_on_the_shelf(network)
+    with pytest.raises(InvalidInput, match="Too many wrong pickup codes"):
+        fulfilment_collect(fulfilment=f, pickup_code=wrong)
+    with pytest.raises(InvalidInput, match="Too many wrong pickup codes"):
+        fulfilment_collect(fulfilment=f, pickup_code=f.pickup_code)
+    time.sleep(0.8)
+    fulfilment_collect(fulfilment=f, pickup_code=f.pickup_code)
+    assert Fulfilment.objects.get(pk=f.pk).status == "collected"
 
 
 def test_uncollected_pickup_expires_releasing_stock_and_requesting_a_refund(network, settings):
