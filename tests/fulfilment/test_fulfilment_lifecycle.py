@@ -105,28 +105,6 @@ def test_a_pick_counts_units_per_sku_across_lines_that_carry_the_same_sku(networ
     assert inventory_discrepancies() == []
 
 
-def test_pickup_ready_then_collect_with_the_code(network):
-    a = network.skus[0]
-    network.stock(network.camden, a, 2)
-    order = place(network, [(a, 1)], method="pickup", store=network.camden)
-    f = order.fulfilments.get()
-    fulfilment_accept(fulfilment=f)
-    fulfilment_pick(fulfilment=f, picked={a.code: 1})
-    fulfilment_ready(fulfilment=f)
-    f.refresh_from_db()
-    order.refresh_from_db()
-    assert order.status == Order.Status.READY_FOR_PICKUP
-    assert len(f.pickup_code) == 6
-    wrong = "000000" if f.pickup_code != "000000" else "111111"
-    with pytest.raises(InvalidInput):
-        fulfilment_collect(fulfilment=f, pickup_code=wrong)
-    assert Fulfilment.objects.get(pk=f.pk).status == "ready_for_pickup"
-    fulfilment_collect(fulfilment=f, pickup_code=f.pickup_code)
-    order.refresh_from_db()
-    assert order.status == Order.Status.COMPLETED
-    assert network.level(network.camden, a).on_hand == 1
-
-
 def _parcel_on_the_shelf(network):
     a = network.skus[0]
     network.stock(network.camden, a, 2)
@@ -137,6 +115,20 @@ def _parcel_on_the_shelf(network):
     fulfilment_ready(fulfilment=f)
     f.refresh_from_db()
     return f, ("000000" if f.pickup_code != "000000" else "111111")
+
+
+def test_pickup_ready_then_collect_with_the_code(network):
+    f, wrong = _parcel_on_the_shelf(network)
+    order = f.order
+    assert order.status == Order.Status.READY_FOR_PICKUP
+    assert len(f.pickup_code) == 6
+    with pytest.raises(InvalidInput):
+        fulfilment_collect(fulfilment=f, pickup_code=wrong)
+    assert Fulfilment.objects.get(pk=f.pk).status == "ready_for_pickup"
+    fulfilment_collect(fulfilment=f, pickup_code=f.pickup_code)
+    order.refresh_from_db()
+    assert order.status == Order.Status.COMPLETED
+    assert network.level(network.camden, network.skus[0]).on_hand == 1
 
 
 def test_too_many_wrong_pickup_codes_lock_the_parcel_until_the_code_is_resent(network, settings):
