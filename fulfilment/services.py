@@ -16,7 +16,6 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import Prefetch, prefetch_related_objects
 from django.utils import timezone
 
 from inventory.exceptions import InsufficientStock, InvalidInput
@@ -226,6 +225,7 @@ def order_route(
     reason: str = "placed",
     at_placement: bool = False,
     exclude: frozenset[int] = frozenset(),
+    lines: list[OrderLine] | None = None,
 ) -> Order:
     """Route the order's uncovered lines, reserve their stock and create fulfilments.
 
@@ -233,11 +233,11 @@ def order_route(
     the decision: if another order took the stock in between, routing runs again on
     fresh numbers. When nothing fits, the channel policy's fallback applies at
     placement (reject raises InsufficientStock); a later re-route backorders instead.
-    At placement the order has no fulfilments yet, which saves their look-ups.
+    At placement the order has no fulfilments yet, which saves their look-ups, and the
+    caller hands over the ``lines`` it has just written, which saves reading them back.
     """
-    # At placement the order carries the lines just written (oms.services primes them); else read them.
-    prefetch_related_objects([order], Prefetch("lines", queryset=OrderLine.objects.select_related("sku")))
-    lines = list(order.lines.all())
+    if lines is None:
+        lines = list(order.lines.select_related("sku"))
     open_lines = _open_quantities(order, lines, fresh=at_placement)
     if not open_lines:
         return order
@@ -292,8 +292,8 @@ def order_route(
 class FulfilmentRouter:
     """The fulfilment layer's side of ``oms.ports.OrderRouter``."""
 
-    def allocate(self, *, order: Order, actor=None) -> None:
-        order_route(order=order, actor=actor, at_placement=order.status == Order.Status.PLACED)
+    def allocate(self, *, order: Order, actor=None, lines: list[OrderLine] | None = None) -> None:
+        order_route(order=order, actor=actor, at_placement=order.status == Order.Status.PLACED, lines=lines)
 
     def reroute(self, *, order: Order, actor=None, reason: str, exclude: frozenset[int] = frozenset()) -> bool:
         return order_reroute(order=order, actor=actor, reason=reason, exclude=exclude)

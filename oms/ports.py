@@ -10,12 +10,15 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from .models import Order
+from .models import Order, OrderLine
 
 
 class OrderRouter(Protocol):
-    def allocate(self, *, order: Order, actor=None) -> None:
-        """Route the order's open lines, reserve their stock and create fulfilments, or raise."""
+    def allocate(self, *, order: Order, actor=None, lines: list[OrderLine] | None = None) -> None:
+        """Route the order's open lines, reserve their stock and create fulfilments, or raise.
+
+        ``lines``: the order's lines with their SKUs, when the caller has just written them.
+        """
 
     def reroute(self, *, order: Order, actor=None, reason: str, exclude: frozenset[int] = frozenset()) -> bool:
         """Route the unstarted work again (after an address change or on an agent's request); True if it moved."""

@@ -342,13 +342,6 @@ def _existing_order(channel: Channel, external_id: str) -> Order | None:
     return None if row is None else Order.objects.get(pk=row[0])
 
 
-def _lines_known(order: Order, lines: list[OrderLine]) -> None:
-    """Let ``order.lines`` answer with the lines just written, as a prefetch would: routing needs no read-back."""
-    written = order.lines.all()
-    written._result_cache, written._prefetch_done = lines, True
-    order._prefetched_objects_cache = {"lines": written}
-
-
 @transaction.atomic
 def _order_place(*, data: OrderInput, actor) -> Order:
     # One transaction from customer to fulfilments: a failure anywhere (above all a stock
@@ -396,13 +389,12 @@ def _order_place(*, data: OrderInput, actor) -> Order:
         type="order.created", channel=data.channel, order=order, data={"order": order.pk, "number": order.number}
     )
     rows_insert(lines, alongside=[insert_statement([created])])
-    _lines_known(order, lines)
     if data.payment_status in (Order.PaymentStatus.PENDING, Order.PaymentStatus.FAILED):
         transition_apply(
             order, "hold", order=order, subject="order", actor=actor, reason="payment", reason_code="payment"
         )
     else:
-        order_router().allocate(order=order, actor=actor)
+        order_router().allocate(order=order, actor=actor, lines=lines)
     return order
 
 
