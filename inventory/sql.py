@@ -14,7 +14,7 @@ from functools import cache
 
 from django.db import connection
 from django.db.backends.utils import CursorWrapper
-from django.db.models import AutoField, BigAutoField, Model
+from django.db.models import Model
 
 Statement = tuple[str, list]
 
@@ -45,7 +45,7 @@ def send(cursor: CursorWrapper, statements: Sequence[Statement]) -> list[tuple]:
 @cache
 def _insert_sql(model: type[Model], rows: int) -> tuple[str, tuple]:
     meta, quote = model._meta, connection.ops.quote_name
-    fields = tuple(f for f in meta.concrete_fields if not isinstance(f, AutoField | BigAutoField))
+    fields = tuple(f for f in meta.concrete_fields if f is not meta.auto_field)  # the database numbers those
     row = f"({in_list(fields)})"
     sql = (
         f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)})"
