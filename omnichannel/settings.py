@@ -32,7 +32,7 @@ if DEBUG:
     ALLOWED_HOSTS.append("testserver")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "omnichannel.apps.OmsAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
