@@ -52,6 +52,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "omnichannel.ops.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -235,5 +236,8 @@ OMS_REFUND_APPROVAL_LIMIT = Decimal(os.environ.get("OMS_REFUND_APPROVAL_LIMIT", 
 # delivery runs one process queues after commits (later commits fold into the next run).
 OMS_WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("OMS_WEBHOOK_MAX_ATTEMPTS", "10"))
 OMS_WEBHOOK_BACKOFF_SECONDS = float(os.environ.get("OMS_WEBHOOK_BACKOFF_SECONDS", "30"))
+# /metrics answers loopback callers, and others that send "Authorization: Bearer <token>".
+OMS_METRICS_TOKEN = os.environ.get("OMS_METRICS_TOKEN", "")
+OMS_READY_BROKER_TIMEOUT_SECONDS = float(os.environ.get("OMS_READY_BROKER_TIMEOUT_SECONDS", "2"))
 OMS_WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("OMS_WEBHOOK_TIMEOUT_SECONDS", "10"))
 OMS_WEBHOOK_KICK_INTERVAL_SECONDS = float(os.environ.get("OMS_WEBHOOK_KICK_INTERVAL_SECONDS", "0.25"))

@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from fulfilment.views.common import store_home
+from omnichannel.ops.views import healthz, metrics_view, readyz
 from omnichannel.views import home
 
 store_urls = (
@@ -16,6 +17,9 @@ store_urls = (
 
 urlpatterns = [
     path("", home, name="home"),
+    path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
+    path("metrics", metrics_view, name="metrics"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("store/", include(store_urls)),
     path("backoffice/analytics/", include("omnichannel.analytics.urls")),

@@ -26,6 +26,7 @@ from urllib.request import HTTPRedirectHandler, Request, build_opener
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from prometheus_client import Counter, Histogram
 
 from .models import OutboxEvent, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
@@ -231,13 +232,30 @@ def _record(delivery: WebhookDelivery, *, status_code: int | None, error: str, d
     return delivery
 
 
+_ATTEMPTS = Counter("oms_webhook_attempts_total", "Webhook delivery attempts, by outcome", ["outcome"])
+_ATTEMPT_SECONDS = Histogram(
+    "oms_webhook_attempt_seconds",
+    "Time of one webhook delivery attempt",
+    buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
+)
+
+
+def _observe(status_code: int | None, seconds: float) -> None:
+    """Count one attempt as delivered (2xx), refused (another answer) or unreachable (no answer)."""
+    outcome = "unreachable" if status_code is None else "delivered" if 200 <= status_code < 300 else "refused"
+    _ATTEMPTS.labels(outcome=outcome).inc()
+    _ATTEMPT_SECONDS.observe(seconds)
+
+
 def webhook_deliveries_send_due(*, now: datetime | None = None, limit: int = SEND_BATCH) -> int:
     """Send due deliveries one at a time, each leased first; return the number of attempts made."""
     attempts = 0
     while attempts < limit and (delivery := _lease_next(now or timezone.now())) is not None:
         started = time.monotonic()
         status_code, error = _post(delivery)
-        duration_ms = round((time.monotonic() - started) * 1000)
+        seconds = time.monotonic() - started
+        _observe(status_code, seconds)
+        duration_ms = round(seconds * 1000)
         delivery = _record(
             delivery, status_code=status_code, error=error, duration_ms=duration_ms, now=now or timezone.now()
         )

@@ -1,0 +1,1 @@
+"""What operators and load balancers read: liveness, readiness and Prometheus metrics."""
