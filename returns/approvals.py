@@ -74,7 +74,9 @@ def _decidable(request: RefundRequest, actor) -> RefundRequest:
         raise RefundDecisionNotAllowed("Only a supervisor can approve or reject a refund request.")
     Order.objects.select_for_update().filter(pk=request.ret.order_id).first()
     Return.objects.select_for_update().filter(pk=request.ret_id).first()
-    locked = RefundRequest.objects.select_for_update().select_related("ret", "decided_by").get(pk=request.pk)
+    locked = (
+        RefundRequest.objects.select_for_update(of=("self",)).select_related("ret", "decided_by").get(pk=request.pk)
+    )
     if locked.status != Status.PENDING:
         by = f" by {locked.decided_by}" if locked.decided_by else ""
         raise RefundDecisionNotAllowed(f"This refund request was already {locked.status}{by}; nothing was changed.")
