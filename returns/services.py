@@ -435,6 +435,8 @@ def return_exchange(
     when that store has it all, handed over at once.
     """
     ret = _locked(ret)
+    if ret.refund_requests.filter(status=RefundRequest.Status.PENDING).exists():
+        raise RefundNotAllowed(f"A refund of return {ret.reference} is waiting for a supervisor's approval.")
     order = ret.order
     data = OrderInput(
         channel=ret.channel or order.channel,
