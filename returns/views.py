@@ -21,9 +21,9 @@ from inventory.selectors import store_channel
 from oms.models import Order
 from oms.services import OrderLineInput
 
+from .approvals import refund_request_create
 from .models import Return, ReturnLine, ReturnReason
 from .selectors import desk_order, desk_return, desk_search
-from .approvals import refund_request_create
 from .services import (
     ReceivedLine,
     ReturnLineInput,

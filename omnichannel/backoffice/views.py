@@ -26,6 +26,7 @@ from oms.services import (
     order_hold,
     order_release,
 )
+from returns.approvals import refund_request_create
 from returns.models import Return
 from returns.services import (
     RefundNeedsApproval,
@@ -36,8 +37,6 @@ from returns.services import (
     return_request,
     returnable_quantities,
 )
-
-from returns.approvals import refund_request_create
 
 from . import forms
 from .selectors import customer_page, order_page
