@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from fulfilment.views.common import refusal_message, store_page
-from inventory.exceptions import DomainError
+from inventory.exceptions import DomainError, InvalidInput
 from inventory.selectors import store_channel
 from oms.models import Order
 from oms.services import OrderLineInput
@@ -178,7 +178,7 @@ def _confirmed_amount(value: str | None) -> Decimal | None:
     try:
         return Decimal(value) if value else None
     except InvalidOperation:
-        return Decimal(-1)  # refused by the service as not what is due
+        raise InvalidInput("The confirmed amount is not a number.", errors={"amount": ["Not a number."]}) from None
 
 
 @require_POST

@@ -6,6 +6,7 @@ import pytest
 from django.test import override_settings
 from django.urls import reverse
 
+from returns.approvals import refund_request_approve, refund_request_create
 from returns.models import Refund, RefundRequest, Return
 from tests.returns.support import received_return
 
@@ -137,3 +138,29 @@ def test_a_supervisor_rejects_on_the_order_page(client, login, network):
     assert not Refund.objects.exists()
     response = client.post(decide, {"next": "https://evil.example/"})
     assert response.url == reverse("backoffice:approvals")
+
+
+def test_the_approval_list_uses_a_fixed_number_of_queries(client, login, network, django_assert_max_num_queries):
+    agent = login(Role.AGENT)
+    boss = login(Role.SUPERVISOR)
+    for i in range(4):
+        ret = received_return(network, external_id=f"WEB-{i}")
+        asked = refund_request_create(ret=ret, actor=agent)
+        if i % 2:
+            refund_request_approve(request=asked, actor=boss)
+    with django_assert_max_num_queries(8):
+        page = client.get(reverse("backoffice:approvals")).content.decode()
+    assert page.count("Approve and refund 214.00 GBP") == 2
+
+
+def test_no_exchange_while_a_refund_waits_for_approval(client, login, network):
+    ret = received_return(network)
+    login(Role.AGENT)
+    act(client, ret, "refund-request")
+    network.stock(network.soho, network.skus[1], 2)
+    response = act(client, ret, "exchange", sku=network.skus[1].code, quantity=1)
+    assert page_messages(response) == [
+        f"Nothing was changed. A refund of return {ret.reference} is waiting for a supervisor's approval."
+    ]
+    ret.refresh_from_db()
+    assert ret.status == Return.Status.RECEIVED

@@ -127,3 +127,21 @@ def test_the_quote_names_amount_tenders_and_whether_approval_is_needed(network):
     assert quote.summary == "Refund 214.00 GBP: 200.00 to card, 14.00 to gift card"
     assert (quote.amount, quote.needs_approval, quote.refusal) == (Decimal("214.00"), True, None)
     assert refund_quote(ret=ret, actor=person(Role.SUPERVISOR)).needs_approval is False
+
+
+def test_a_hand_made_confirmation_with_a_bad_amount_or_method_refunds_nothing(network):
+    ret = received_return(network, unit_price="20.00", units=2, tenders=[{"type": "card", "amount": "40.00"}])
+    soho = store_staff_client(network.soho)
+    for data, message in [
+        ({"amount": "abc"}, "The confirmed amount is not a number."),
+        ({"amount": "30.00"}, "The refund due is now 40.00 GBP, not 30.00; check it and confirm again."),
+        ({"method": "cash"}, "Unknown refund method."),
+    ]:
+        post = {"action": "refund", "method": "original_tenders", **data}
+        response = soho.post(desk(network, ret, "settle/"), post, follow=True)
+        assert message in response.content.decode()
+        assert_not_refunded(ret)
+    response = soho.post(desk(network, ret, "settle/"), {"action": "request"}, follow=True)
+    assert "40.00 GBP is within your limit: refund it yourself." in response.content.decode()
+    response = soho.post(desk(network, ret, "settle/"), {"action": "refund", "amount": "40.00"}, follow=True)
+    assert "Refunded 40.00 GBP" in response.content.decode()

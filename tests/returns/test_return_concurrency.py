@@ -7,8 +7,13 @@ from django.db import connection
 from inventory.models import StockLevel
 from inventory.selectors import inventory_discrepancies
 from oms.exceptions import TransitionNotAllowed
-from returns.models import Return
+from oms.models import OutboxEvent, StaffProfile
+from oms.services import staff_create
+from returns.approvals import RefundDecisionNotAllowed, refund_request_approve, refund_request_create
+from returns.models import Refund, RefundRequest, Return
 from returns.services import ReceivedLine, ReturnLineInput, return_receive, return_request
+
+from .support import received_return
 
 
 @pytest.mark.postgres
@@ -43,13 +48,6 @@ def test_same_return_received_at_once_from_two_connections_restocks_once(network
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_supervisors_approving_one_refund_request_at_once_refund_once(network, settings):
-    from oms.models import OutboxEvent, StaffProfile
-    from oms.services import staff_create
-    from returns.approvals import RefundDecisionNotAllowed, refund_request_approve, refund_request_create
-    from returns.models import Refund, RefundRequest
-
-    from .support import received_return
-
     settings.OMS_REFUND_APPROVAL_LIMIT = Decimal("100.00")
     ret = received_return(network)
     agent = staff_create(username="ann", password="pw-123456789", role=StaffProfile.Role.AGENT).user
