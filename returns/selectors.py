@@ -80,7 +80,12 @@ def desk_return(*, reference: str) -> Return:
     lines = ReturnLine.objects.select_related("sku", "reason", "order_line").order_by("pk")
     return (
         Return.objects.select_related(
-            "order", "order__customer", "channel", "received_location", "exchange_order", "refund_record"
+            "order",
+            "order__customer",
+            "channel",
+            "received_location",
+            "exchange_order",
+            "refund_record__approval_request__decided_by",
         )
         .prefetch_related(
             Prefetch("lines", queryset=lines),

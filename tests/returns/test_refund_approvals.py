@@ -162,4 +162,6 @@ def test_store_staff_ask_for_approval_at_the_desk_and_see_the_outcome(network, p
     refund_request_approve(request=request, actor=people["boss"])
     response = soho.get(url)
     assert response.url == url + "receipt/"
-    assert "Refunded 214.00 GBP" in soho.get(response.url).content.decode()
+    receipt = soho.get(response.url).content.decode()
+    assert "Refunded 214.00 GBP" in receipt
+    assert "Approved by boss on" in receipt
