@@ -334,7 +334,7 @@ class RefundQuote:
     def summary(self) -> str:
         """E.g. "Refund 214.00 GBP: 200.00 to card, 14.00 to gift card"."""
         parts = ", ".join(f"{Decimal(a['amount']):.2f} to {a['type'].replace('_', ' ')}" for a in self.allocations)
-        return f"Refund {self.amount:.2f} {self.currency}: {parts}"
+        return f"Refund {self.amount:.2f} {self.currency}" + (f": {parts}" if parts else "")
 
 
 def refund_quote(*, ret: Return, actor=None, method: str | None = None, shipping: Decimal = Decimal(0)) -> RefundQuote:
@@ -354,8 +354,8 @@ def refund_quote(*, ret: Return, actor=None, method: str | None = None, shipping
         refusal = f"Return {ret.reference} is {ret.get_status_display().lower()}; no refund is due."
     elif ret.refund_requests.filter(status=RefundRequest.Status.PENDING).exists():
         refusal = f"A refund of return {ret.reference} is waiting for a supervisor's approval."
-    elif amount <= 0:
-        refusal = f"Nothing was received on return {ret.reference}; no refund is due."
+    elif amount < 0:
+        refusal = f"A refund cannot be negative ({amount:.2f} {order.currency})."
     elif amount > room:
         refusal = (
             f"A refund of {amount:.2f} {order.currency} is more than the {max(room, Decimal(0)):.2f} "
