@@ -6,35 +6,92 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('returns', '0002_default_return_reasons'),
+        ("returns", "0002_default_return_reasons"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='RefundRequest',
+            name="RefundRequest",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=12)),
-                ('currency', models.CharField(max_length=3)),
-                ('method', models.CharField(choices=[('original_tenders', 'Original Tenders'), ('store_credit', 'Store Credit')], max_length=24)),
-                ('shipping', models.DecimalField(decimal_places=2, default=0, max_digits=12)),
-                ('allocations', models.JSONField(default=list, help_text='The tender split shown when it was requested.')),
-                ('reason', models.CharField(blank=True, max_length=255)),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('approved', 'Approved'), ('rejected', 'Rejected')], db_index=True, default='pending', max_length=16)),
-                ('requested_at', models.DateTimeField(auto_now_add=True)),
-                ('decided_at', models.DateTimeField(blank=True, null=True)),
-                ('decision_note', models.CharField(blank=True, max_length=255)),
-                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('refund', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='approval_request', to='returns.refund')),
-                ('requested_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('ret', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='refund_requests', to='returns.return')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("amount", models.DecimalField(decimal_places=2, max_digits=12)),
+                ("currency", models.CharField(max_length=3)),
+                (
+                    "method",
+                    models.CharField(
+                        choices=[("original_tenders", "Original Tenders"), ("store_credit", "Store Credit")],
+                        max_length=24,
+                    ),
+                ),
+                ("shipping", models.DecimalField(decimal_places=2, default=0, max_digits=12)),
+                (
+                    "allocations",
+                    models.JSONField(default=list, help_text="The tender split shown when it was requested."),
+                ),
+                ("reason", models.CharField(blank=True, max_length=255)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("pending", "Pending"), ("approved", "Approved"), ("rejected", "Rejected")],
+                        db_index=True,
+                        default="pending",
+                        max_length=16,
+                    ),
+                ),
+                ("requested_at", models.DateTimeField(auto_now_add=True)),
+                ("decided_at", models.DateTimeField(blank=True, null=True)),
+                ("decision_note", models.CharField(blank=True, max_length=255)),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "refund",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="approval_request",
+                        to="returns.refund",
+                    ),
+                ),
+                (
+                    "requested_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "ret",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="refund_requests", to="returns.return"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-requested_at', '-pk'],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('status', 'pending')), fields=('ret',), name='refund_request_one_pending_per_return'), models.CheckConstraint(condition=models.Q(('amount__gt', 0)), name='refund_request_amount_positive')],
+                "ordering": ["-requested_at", "-pk"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("status", "pending")),
+                        fields=("ret",),
+                        name="refund_request_one_pending_per_return",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("amount__gt", 0)), name="refund_request_amount_positive"
+                    ),
+                ],
             },
         ),
     ]
