@@ -71,18 +71,29 @@ def is_supervisor(user) -> bool:
     return role_of(user) in SUPERVISOR_ROLES
 
 
-def refund_refusal(user, amount: Decimal) -> str | None:
-    """Why ``user`` may not refund ``amount``, or None when they may.
+def refund_limit(user) -> Decimal | None:
+    """The largest refund ``user`` may pay out alone, in the order's currency; None means no limit.
 
-    Agents refund up to ``OMS_REFUND_APPROVAL_LIMIT``; anything larger needs a supervisor,
-    so one person cannot pay out a large sum unchecked.
+    Supervisors and admins approve any amount. Agents and store staff are capped at
+    ``OMS_REFUND_APPROVAL_LIMIT``, so one person cannot pay out a large sum unchecked; so is
+    work done without a person (channel systems, jobs), which never approves anything.
+    Anyone else signed in refunds nothing.
     """
+    if user is None:
+        return settings.OMS_REFUND_APPROVAL_LIMIT
     role = role_of(user)
     if role in SUPERVISOR_ROLES:
         return None
-    limit = settings.OMS_REFUND_APPROVAL_LIMIT
-    if role == Role.AGENT and amount <= limit:
+    if role in (Role.AGENT, Role.STORE_STAFF):
+        return settings.OMS_REFUND_APPROVAL_LIMIT
+    return Decimal(0)
+
+
+def refund_refusal(user, amount: Decimal) -> str | None:
+    """Why ``user`` may not refund ``amount`` alone, or None when they may."""
+    limit = refund_limit(user)
+    if limit is None or amount <= limit:
         return None
-    if role == Role.AGENT:
+    if limit:
         return f"Refunds above {limit:.2f} need a supervisor: this one is {amount:.2f}."
     return "Your role cannot issue refunds."

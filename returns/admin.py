@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from inventory.admin import ReadOnlyAdmin, ReadOnlyInline
 
-from .models import Refund, Return, ReturnException, ReturnLine, ReturnPolicy, ReturnReason
+from .models import Refund, RefundRequest, Return, ReturnException, ReturnLine, ReturnPolicy, ReturnReason
 
 
 @admin.register(ReturnReason)
@@ -42,3 +42,13 @@ class RefundAdmin(ReadOnlyAdmin):
     list_display = ["ret", "amount", "currency", "method", "created_at"]
     list_filter = ["method"]
     search_fields = ["ret__reference", "ret__order__number"]
+
+
+@admin.register(RefundRequest)
+class RefundRequestAdmin(ReadOnlyAdmin):
+    """Requests are decided in the back office, where approval pays through the refund service."""
+
+    list_display = ["ret", "amount", "currency", "status", "requested_by", "requested_at", "decided_by"]
+    list_filter = ["status"]
+    search_fields = ["ret__reference", "ret__order__number"]
+    list_select_related = ["ret", "requested_by", "decided_by"]

@@ -191,3 +191,49 @@ class Refund(models.Model):
 
     def __str__(self) -> str:
         return f"{self.amount} {self.currency} ({self.method})"
+
+
+class RefundRequest(models.Model):
+    """A refund above the requester's limit, waiting for a supervisor; nothing is paid until it is approved.
+
+    The request keeps what the requester saw (amount and tender split); approval pays through
+    the same refund service, which checks again that the amount is still due.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        APPROVED = "approved"
+        REJECTED = "rejected"
+
+    ret = models.ForeignKey(Return, on_delete=models.PROTECT, related_name="refund_requests")
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    method = models.CharField(max_length=24, choices=Return.RefundMethod.choices)
+    shipping = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    allocations = models.JSONField(default=list, help_text="The tender split shown when it was requested.")
+    reason = models.CharField(max_length=255, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.CharField(max_length=255, blank=True)
+    refund = models.OneToOneField(
+        Refund, null=True, blank=True, on_delete=models.PROTECT, related_name="approval_request"
+    )
+
+    class Meta:
+        ordering = ["-requested_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ret"], condition=Q(status="pending"), name="refund_request_one_pending_per_return"
+            ),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="refund_request_amount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.currency} for {self.ret} ({self.status})"

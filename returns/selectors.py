@@ -11,7 +11,7 @@ from fulfilment.selectors import orders_search
 from inventory.models import Channel
 from oms.models import Order, OrderLine
 
-from .models import Return, ReturnLine
+from .models import RefundRequest, Return, ReturnLine
 from .services import returnable_quantities
 
 
@@ -80,8 +80,20 @@ def desk_return(*, reference: str) -> Return:
     lines = ReturnLine.objects.select_related("sku", "reason", "order_line").order_by("pk")
     return (
         Return.objects.select_related(
-            "order", "order__customer", "channel", "received_location", "exchange_order", "refund_record"
+            "order",
+            "order__customer",
+            "channel",
+            "received_location",
+            "exchange_order",
+            "refund_record__approval_request__decided_by",
         )
-        .prefetch_related(Prefetch("lines", queryset=lines), "exceptions")
+        .prefetch_related(
+            Prefetch("lines", queryset=lines),
+            "exceptions",
+            Prefetch(
+                "refund_requests",
+                queryset=RefundRequest.objects.select_related("requested_by", "decided_by").order_by("-pk"),
+            ),
+        )
         .get(reference=reference.upper())
     )

@@ -21,11 +21,12 @@ from fulfilment.services import (
 from inventory.exceptions import DomainError, InvalidInput
 from inventory.models import AdjustmentReason, Channel, Location, StockMovement
 from inventory.services import stock_receive, stock_write_off
+from oms.access import refund_limit, refund_refusal
 from oms.models import Activity, Order, OutboxEvent
 from oms.services import OrderInput, OrderLineInput, order_place
 from oms.transitions import transition_apply
 
-from .models import Refund, Return, ReturnException, ReturnLine, ReturnPolicy, ReturnReason
+from .models import Refund, RefundRequest, Return, ReturnException, ReturnLine, ReturnPolicy, ReturnReason
 
 Condition = ReturnLine.Condition
 
@@ -286,22 +287,127 @@ def _allocate(order: Order, amount: Decimal) -> list[dict]:
     return allocations
 
 
-@transaction.atomic
-def return_refund(*, ret: Return, actor=None, method: str | None = None, shipping: Decimal = Decimal(0)) -> Refund:
-    """Refund the received units (and optionally shipping) once, to the original tenders or as store credit."""
-    ret = _locked(ret)
+def refund_room(*, order: Order, ret: Return | None = None) -> Decimal:
+    """What may still go back on an order: what was paid, less refunds made and refunds awaiting approval.
+
+    What was paid is the sum of the order's tenders (its total when the channel sent none).
+    ``ret``'s own pending request is not counted: it is the one being decided.
+    """
+    tenders = order.tenders or []
+    paid = sum((Decimal(str(t.get("amount", "0"))) for t in tenders), Decimal(0)) if tenders else order.total
+    refunded = Refund.objects.filter(ret__order=order).aggregate(n=Sum("amount"))["n"] or Decimal(0)
+    pending = RefundRequest.objects.filter(ret__order=order, status=RefundRequest.Status.PENDING)
+    if ret is not None:
+        pending = pending.exclude(ret=ret)
+    return paid - refunded - (pending.aggregate(n=Sum("amount"))["n"] or Decimal(0))
+
+
+class RefundNotAllowed(DomainError):
+    """The refund is not due as asked: more than is left to refund, awaiting approval, or changed since shown."""
+
+
+class RefundNeedsApproval(DomainError):
+    """The amount is above what this person may refund alone; a supervisor must approve it."""
+
+    def __init__(self, message: str, *, amount: Decimal, limit: Decimal):
+        super().__init__(message, errors={"amount": [message]})
+        self.amount, self.limit = amount, limit
+
+
+@dataclass(frozen=True)
+class RefundQuote:
+    """What a refund of a return would pay, where it would go, and whether this person may pay it alone."""
+
+    ret: Return
+    method: str
+    amount: Decimal
+    currency: str
+    allocations: list[dict]
+    limit: Decimal | None  # None: no limit
+    refusal: str | None  # why nothing can be refunded as asked, whoever asks
+
+    @property
+    def needs_approval(self) -> bool:
+        return self.limit is not None and self.amount > self.limit
+
+    @property
+    def summary(self) -> str:
+        """E.g. "Refund 214.00 GBP: 200.00 to card, 14.00 to gift card"."""
+        parts = ", ".join(f"{Decimal(a['amount']):.2f} to {a['type'].replace('_', ' ')}" for a in self.allocations)
+        return f"Refund {self.amount:.2f} {self.currency}" + (f": {parts}" if parts else "")
+
+
+def refund_quote(*, ret: Return, actor=None, method: str | None = None, shipping: Decimal = Decimal(0)) -> RefundQuote:
+    """Work out the refund of ``ret`` as ``actor`` would make it, without paying anything.
+
+    The pages show it before anyone confirms, and ``return_refund`` checks the same figures
+    under lock, so what was shown is what is paid or refused.
+    """
     method = method or ret.refund_method
     if method not in Return.RefundMethod.values:
         raise InvalidInput("Unknown refund method.", errors={"method": [f"One of {Return.RefundMethod.values}."]})
-    transition_apply(ret, "refund", order=ret.order, subject=ret.subject, actor=actor, reason=method)
+    order = ret.order
     amount = return_value(ret) + Decimal(shipping)
+    room = refund_room(order=order, ret=ret)
+    refusal = None
+    if ret.status not in (Return.Status.RECEIVED, Return.Status.INSPECTED):
+        refusal = f"Return {ret.reference} is {ret.get_status_display().lower()}; no refund is due."
+    elif ret.refund_requests.filter(status=RefundRequest.Status.PENDING).exists():
+        refusal = f"A refund of return {ret.reference} is waiting for a supervisor's approval."
+    elif amount < 0:
+        refusal = f"A refund cannot be negative ({amount:.2f} {order.currency})."
+    elif amount > room:
+        refusal = (
+            f"A refund of {amount:.2f} {order.currency} is more than the {max(room, Decimal(0)):.2f} "
+            f"{order.currency} paid and not yet refunded."
+        )
     allocations = (
-        _allocate(ret.order, amount)
+        _allocate(order, amount)
         if method == Return.RefundMethod.ORIGINAL_TENDERS
         else [{"type": "store_credit", "reference": "", "amount": str(amount)}]
     )
+    return RefundQuote(ret, method, amount, order.currency, allocations, refund_limit(actor), refusal)
+
+
+@transaction.atomic
+def return_refund(
+    *,
+    ret: Return,
+    actor=None,
+    method: str | None = None,
+    shipping: Decimal = Decimal(0),
+    expected_amount: Decimal | None = None,
+) -> Refund:
+    """Refund the received units (and optionally shipping) once, to the original tenders or as store credit.
+
+    Every surface refunds through here, so the rule holds everywhere: never more than was paid
+    less what was refunded, and above the actor's limit (``oms.access.refund_limit``) only a
+    supervisor pays; others ask for approval (``returns.approvals``). ``expected_amount`` is
+    the figure the person confirmed; a refund that no longer matches it is refused.
+    The order row is locked so that two returns of one order cannot both take the same money.
+    """
+    Order.objects.select_for_update().filter(pk=ret.order_id).first()
+    ret = _locked(ret)
+    quote = refund_quote(ret=ret, actor=actor, method=method, shipping=shipping)
+    # The transition refuses a settled return by its state before any other check speaks.
+    transition_apply(ret, "refund", order=ret.order, subject=ret.subject, actor=actor, reason=quote.method)
+    if quote.refusal:
+        raise RefundNotAllowed(quote.refusal)
+    if expected_amount is not None and Decimal(expected_amount) != quote.amount:
+        raise RefundNotAllowed(
+            f"The refund due is now {quote.amount:.2f} {quote.currency}, not {Decimal(expected_amount):.2f}; "
+            "check it and confirm again."
+        )
+    refusal = refund_refusal(actor, quote.amount)
+    if refusal:
+        raise RefundNeedsApproval(refusal, amount=quote.amount, limit=quote.limit)
     refund = Refund.objects.create(
-        ret=ret, amount=amount, currency=ret.order.currency, method=method, allocations=allocations, created_by=actor
+        ret=ret,
+        amount=quote.amount,
+        currency=quote.currency,
+        method=quote.method,
+        allocations=quote.allocations,
+        created_by=actor,
     )
     OutboxEvent.objects.create(
         type="refund.requested",
@@ -311,9 +417,9 @@ def return_refund(*, ret: Return, actor=None, method: str | None = None, shippin
             "order": ret.order.pk,
             "order_number": ret.order.number,
             "return": ret.reference,
-            "amount": str(amount),
-            "currency": ret.order.currency,
-            "allocations": allocations,
+            "amount": str(quote.amount),
+            "currency": quote.currency,
+            "allocations": quote.allocations,
         },
     )
     return refund
@@ -329,6 +435,8 @@ def return_exchange(
     when that store has it all, handed over at once.
     """
     ret = _locked(ret)
+    if ret.refund_requests.filter(status=RefundRequest.Status.PENDING).exists():
+        raise RefundNotAllowed(f"A refund of return {ret.reference} is waiting for a supervisor's approval.")
     order = ret.order
     data = OrderInput(
         channel=ret.channel or order.channel,

@@ -6,6 +6,8 @@ message on the same page and changes nothing.
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
+
 from django.contrib import messages
 from django.db import transaction
 from django.http import Http404
@@ -14,16 +16,18 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from fulfilment.views.common import refusal_message, store_page
-from inventory.exceptions import DomainError
+from inventory.exceptions import DomainError, InvalidInput
 from inventory.selectors import store_channel
 from oms.models import Order
 from oms.services import OrderLineInput
 
+from .approvals import refund_request_create
 from .models import Return, ReturnLine, ReturnReason
 from .selectors import desk_order, desk_return, desk_search
 from .services import (
     ReceivedLine,
     ReturnLineInput,
+    refund_quote,
     return_exchange,
     return_inspect,
     return_receive,
@@ -153,13 +157,38 @@ def return_detail(request, store, reference: str):
     return render(request, "store/returns/return.html", context, status=status)
 
 
+@store_page
+def refund_preview(request, store, reference: str):
+    """Show the amount and the tenders it goes back to; the refund happens only on confirmation.
+
+    Above the person's limit the page offers to ask a supervisor instead.
+    """
+    ret = _return_here(reference, store, received_here=True)
+    method = request.GET.get("method") or ret.refund_method
+    try:
+        quote = refund_quote(ret=ret, actor=request.user, method=method)
+    except DomainError as exc:
+        messages.error(request, refusal_message(exc))
+        return redirect("store:return", code=store.code, reference=ret.reference)
+    return render(request, "store/returns/refund.html", {"store": store, "ret": ret, "quote": quote})
+
+
+def _confirmed_amount(value: str | None) -> Decimal | None:
+    """The amount the person saw on the confirmation page, when the form carries it."""
+    try:
+        return Decimal(value) if value else None
+    except InvalidOperation:
+        raise InvalidInput("The confirmed amount is not a number.", errors={"amount": ["Not a number."]}) from None
+
+
 @require_POST
 @store_page
 def settle(request, store, reference: str):
-    """Refund the received goods, or exchange them for replacements handed over here."""
+    """Refund the received goods, ask a supervisor to approve the refund, or exchange them here."""
     ret = _return_here(reference, store, received_here=True)
+    action = request.POST.get("action")
     try:
-        if request.POST.get("action") == "exchange":
+        if action == "exchange":
             replacements = [
                 OrderLineInput(
                     request.POST.get(f"replacement-{rl.pk}", "").strip() or rl.sku.code,
@@ -170,8 +199,26 @@ def settle(request, store, reference: str):
                 if rl.received_quantity
             ]
             return_exchange(ret=ret, lines=replacements, actor=request.user, hand_over_at=store)
+        elif action == "request":
+            asked = refund_request_create(
+                ret=ret,
+                actor=request.user,
+                method=request.POST.get("method"),
+                reason=request.POST.get("reason", "")[:255],
+            )
+            messages.success(
+                request,
+                f"Approval requested: a supervisor must approve the refund of {asked.amount} {asked.currency} "
+                "before anything is paid.",
+            )
+            return redirect("store:return", code=store.code, reference=ret.reference)
         else:
-            return_refund(ret=ret, actor=request.user, method=request.POST.get("method"))
+            return_refund(
+                ret=ret,
+                actor=request.user,
+                method=request.POST.get("method"),
+                expected_amount=_confirmed_amount(request.POST.get("amount")),
+            )
     except DomainError as exc:
         messages.error(request, refusal_message(exc))
         return redirect("store:return", code=store.code, reference=ret.reference)

@@ -142,6 +142,18 @@ class ReturnChoiceForm(OrderForm):
 
 class RefundForm(ReturnChoiceForm):
     method = forms.ChoiceField(label="Refund to", choices=Return.RefundMethod.choices)
+    amount = forms.DecimalField(
+        label="Amount confirmed", max_digits=12, decimal_places=2, required=False, widget=forms.HiddenInput
+    )
+
+
+class RefundRequestForm(ReturnChoiceForm):
+    method = forms.ChoiceField(label="Refund to", choices=Return.RefundMethod.choices)
+    reason = forms.CharField(label="Why the refund is due (for the supervisor)", max_length=255, required=False)
+
+
+class RefundDecisionForm(forms.Form):
+    note = forms.CharField(label="Note", max_length=255, required=False)
 
 
 class ExchangeForm(ReturnChoiceForm):

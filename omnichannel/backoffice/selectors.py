@@ -15,7 +15,7 @@ from fulfilment.models import Fulfilment, FulfilmentLine
 from inventory.models import Location
 from oms.models import Customer, Note, Order, OrderLine
 from oms.selectors import customer_merged_records, customer_summary, order_timeline
-from returns.models import Return, ReturnLine
+from returns.models import RefundRequest, Return, ReturnLine
 from returns.services import returnable_quantities
 
 from . import forms
@@ -82,7 +82,8 @@ def order_page(*, pk: int) -> dict | None:
         return None
     fulfilments = list(order.fulfilments.all())
     live = [f for f in fulfilments if f.status not in Fulfilment.INACTIVE]
-    returns = list(_returns().filter(order=order))
+    requests = RefundRequest.objects.select_related("requested_by", "decided_by").order_by("-pk")
+    returns = list(_returns().filter(order=order).prefetch_related(Prefetch("refund_requests", queryset=requests)))
     for ret in returns:
         ret.refund_amount = _received_value(ret)
     returnable = returnable_quantities(order=order)

@@ -5,7 +5,7 @@ It lives in the project package because it spans every app (orders, fulfilments,
 
 from django.urls import path
 
-from . import views
+from . import approvals, views
 
 app_name = "backoffice"
 urlpatterns = [
@@ -14,4 +14,7 @@ urlpatterns = [
     path("customers/<int:pk>/merge/", views.customer_merge, name="customer_merge"),
     path("orders/<int:pk>/", views.order, name="order"),
     path("orders/<int:pk>/<slug:action>/", views.order_action, name="order_action"),
+    path("orders/<int:pk>/returns/<str:reference>/refund/", views.refund_preview, name="refund_preview"),
+    path("refund-approvals/", approvals.approval_list, name="approvals"),
+    path("refund-approvals/<int:pk>/<slug:decision>/", approvals.approval_decide, name="approval_decide"),
 ]

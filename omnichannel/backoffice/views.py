@@ -26,12 +26,15 @@ from oms.services import (
     order_hold,
     order_release,
 )
+from returns.approvals import refund_request_create
+from returns.models import Return
 from returns.services import (
+    RefundNeedsApproval,
     ReturnLineInput,
+    refund_quote,
     return_exchange,
     return_refund,
     return_request,
-    return_value,
     returnable_quantities,
 )
 
@@ -99,7 +102,24 @@ def order(request, pk: int):
         raise Http404("No such order.")
     for ret in page["can"]["refund"]:
         ret.refusal = refund_refusal(request.user, ret.refund_amount)
+        ret.last_request = next(iter(ret.refund_requests.all()), None)
+    page["user_is_supervisor"] = is_supervisor(request.user)
     return render(request, "backoffice/order.html", page)
+
+
+@back_office
+def refund_preview(request, pk: int, reference: str):
+    """Show the amount and the tenders it goes back to; the refund happens only on confirmation.
+
+    Above the person's limit the page offers to ask a supervisor instead.
+    """
+    ret = get_object_or_404(Return.objects.select_related("order"), order_id=pk, reference=reference)
+    try:
+        quote = refund_quote(ret=ret, actor=request.user, method=request.GET.get("method"))
+    except DomainError as exc:
+        messages.error(request, f"Nothing was changed. {_describe(exc)}")
+        return redirect("backoffice:order", pk=pk)
+    return render(request, "backoffice/refund.html", {"order": ret.order, "ret": ret, "quote": quote})
 
 
 # --- order actions -------------------------------------------------------------------------
@@ -162,11 +182,19 @@ def _create_return(request, order, data) -> str:
 
 def _refund(request, order, data) -> str:
     ret = data["ret"]
-    refusal = refund_refusal(request.user, return_value(ret))
-    if refusal:
-        raise PermissionDenied(refusal)
-    refund = return_refund(ret=ret, method=data["method"], actor=request.user)
+    try:
+        refund = return_refund(ret=ret, method=data["method"], actor=request.user, expected_amount=data.get("amount"))
+    except RefundNeedsApproval as exc:  # only a hand-made post gets here: the page offers a request
+        raise PermissionDenied(exc.message) from exc
     return f"Refunded {refund.amount} {refund.currency} for {ret.reference}."
+
+
+def _refund_request(request, order, data) -> str:
+    asked = refund_request_create(ret=data["ret"], method=data["method"], reason=data["reason"], actor=request.user)
+    return (
+        f"Approval requested for the refund of {asked.amount} {asked.currency} on {asked.ret.reference}: "
+        "a supervisor must approve it before anything is paid."
+    )
 
 
 def _exchange(request, order, data) -> str:
@@ -193,6 +221,7 @@ ORDER_ACTIONS = {
     "pickup-code": OrderAction(forms.FulfilmentChoiceForm, _resend_pickup_code),
     "return": OrderAction(forms.ReturnForm, _create_return),
     "refund": OrderAction(forms.RefundForm, _refund),
+    "refund-request": OrderAction(forms.RefundRequestForm, _refund_request),
     "exchange": OrderAction(forms.ExchangeForm, _exchange),
     "note": OrderAction(forms.NoteForm, _note),
 }

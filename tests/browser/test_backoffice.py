@@ -84,13 +84,16 @@ def test_an_agent_cannot_refund_above_the_limit_and_a_supervisor_can(page, sign_
     staff_user("boss", Role.SUPERVISOR)
     sign_in("agent")
     page.goto(f"/backoffice/orders/{ret.order_id}/")
-    refund = page.get_by_role("button", name="Refund 120.00 GBP")
-    assert refund.is_disabled()
+    assert page.get_by_role("button", name="Request approval for 120.00 GBP").is_visible()
     assert page.get_by_text("Refunds above 100.00 need a supervisor: this one is 120.00.").is_visible()
     assert not Refund.objects.exists()
     sign_in("boss")
     page.goto(f"/backoffice/orders/{ret.order_id}/")
     page.get_by_role("button", name="Refund 120.00 GBP").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("heading", name="Refund 120.00 GBP").is_visible()
+    assert not Refund.objects.exists()  # shown, not yet paid
+    page.get_by_role("button", name="Confirm refund").click()
     page.wait_for_load_state()
     assert page.get_by_role("status").inner_text() == f"Refunded 120.00 GBP for {ret.reference}."
     assert Refund.objects.get(ret=ret).created_by.username == "boss"

@@ -72,6 +72,11 @@ def test_web_order_returned_at_the_store_desk_restocks_the_store_and_prints_a_re
     page.get_by_label("Refund to").select_option("original_tenders")
     page.get_by_role("button", name="Refund", exact=True).click()
 
+    expect(page.get_by_role("heading", name="Refund 20.00 GBP: 20.00 to card")).to_be_visible()
+    assert not Return.objects.filter(pk=ret.pk, status=Return.Status.REFUNDED).exists()  # shown, not yet paid
+    document(page, "store-refund-confirm.png")
+    page.get_by_role("button", name="Confirm refund").click()
+
     expect(page.get_by_role("heading", name="Return receipt")).to_be_visible()
     expect(page.get_by_role("heading", name="Refunded 20.00 GBP")).to_be_visible()
     expect(page.get_by_role("main")).to_contain_text(ret.reference)

@@ -1,0 +1,56 @@
+"""Refund approvals in the back office: the list of requests and a supervisor's decision on one."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from inventory.exceptions import DomainError
+from oms.access import BACK_OFFICE_ROLES, Role, is_supervisor, role_required
+from returns.approvals import refund_request_approve, refund_request_reject, refund_requests
+from returns.models import RefundRequest
+
+from . import forms
+
+DECISIONS = {"approve": refund_request_approve, "reject": refund_request_reject}
+
+
+@role_required(*BACK_OFFICE_ROLES)
+def approval_list(request):
+    """Refunds waiting for a supervisor, oldest first, and the latest decisions."""
+    return render(
+        request,
+        "backoffice/approvals.html",
+        {
+            "pending": list(refund_requests(status=RefundRequest.Status.PENDING)),
+            "decided": list(refund_requests(status=None, limit=20)),
+            "user_is_supervisor": is_supervisor(request.user),
+        },
+    )
+
+
+@require_POST
+@role_required(Role.SUPERVISOR)
+def approval_decide(request, pk: int, decision: str):
+    """Approve (and pay) or reject one request; the supervisor returns to the page they came from."""
+    decide = DECISIONS.get(decision)
+    if decide is None:
+        raise Http404("No such decision.")
+    asked = get_object_or_404(RefundRequest.objects.select_related("ret"), pk=pk)
+    form = forms.RefundDecisionForm(request.POST)
+    note = form.cleaned_data["note"] if form.is_valid() else ""
+    try:
+        decided = decide(request=asked, actor=request.user, note=note)
+    except DomainError as exc:
+        details = [m for field_messages in exc.errors.values() for m in field_messages]
+        messages.error(request, " ".join(["Nothing was changed.", exc.message, *details]))
+    else:
+        what = "approved and refunded" if decided.status == RefundRequest.Status.APPROVED else "rejected"
+        messages.success(request, f"Refund of {decided.amount} {decided.currency} for {asked.ret.reference} {what}.")
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return redirect(target)
+    return redirect("backoffice:approvals")
