@@ -54,7 +54,14 @@ def free_port() -> int:
 
 def start_server(port: int, workers: int) -> subprocess.Popen:
     """gunicorn with the bench's environment; returns once it answers."""
-    env = {**os.environ, "OMS_API_RATE": "1000000/min", "DEBUG": "false"}
+    # Plain http on the loopback, and persistent connections as in production behind gunicorn.
+    env = {
+        **os.environ,
+        "OMS_API_RATE": "1000000/min",
+        "DEBUG": "false",
+        "SECURE_SSL_REDIRECT": "0",
+        "DATABASE_CONN_MAX_AGE": os.environ.get("DATABASE_CONN_MAX_AGE", "60"),
+    }
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "omnichannel.wsgi", "--workers", str(workers),
          "--bind", f"127.0.0.1:{port}", "--log-level", "warning"],

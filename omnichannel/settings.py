@@ -127,7 +127,10 @@ AXES_FAILURE_LIMIT = int(os.environ.get("OMS_SIGN_IN_MAX_FAILURES", "5"))
 AXES_COOLOFF_TIME = timedelta(minutes=float(os.environ.get("OMS_SIGN_IN_LOCK_MINUTES", "15")))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_CALLABLE = "omnichannel.views.sign_in_locked"
+AXES_LOCKOUT_CALLABLE = "omnichannel.sign_in.sign_in_locked"
+# Proxies in front of the web processes that append the client's address to X-Forwarded-For.
+OMS_TRUSTED_PROXIES = int(os.environ.get("OMS_TRUSTED_PROXIES", "0"))
+AXES_CLIENT_IP_CALLABLE = "omnichannel.sign_in.client_address"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -163,9 +166,7 @@ if not DEBUG:
     # The header a TLS-terminating proxy sets (and strips from clients); empty when gunicorn
     # itself faces the internet, where trusting it would let a client claim https.
     _proxy_header = os.environ.get("SECURE_PROXY_SSL_HEADER", "X-Forwarded-Proto").strip()
-    SECURE_PROXY_SSL_HEADER = (
-        ("HTTP_" + _proxy_header.upper().replace("-", "_"), "https") if _proxy_header else None
-    )
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _proxy_header.upper().replace("-", "_"), "https") if _proxy_header else None
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

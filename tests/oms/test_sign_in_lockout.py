@@ -95,3 +95,30 @@ def test_django_admin_sign_in_still_works(db):
     )
 
     assert response.status_code == 302 and response.url == "/admin/"
+
+
+def test_behind_a_proxy_the_forwarded_address_counts(ann, settings):
+    settings.OMS_TRUSTED_PROXIES = 1
+    proxy = {"REMOTE_ADDR": "10.0.0.2"}
+    for _ in range(failure_limit()):
+        Client().post(LOGIN, {"username": "ann", "password": "x"}, HTTP_X_FORWARDED_FOR="203.0.113.5", **proxy)
+
+    elsewhere = Client().post(
+        LOGIN, {"username": "ann", "password": PASSWORD}, HTTP_X_FORWARDED_FOR="198.51.100.20", **proxy
+    )
+    spoofed = Client().post(
+        LOGIN, {"username": "ann", "password": PASSWORD}, HTTP_X_FORWARDED_FOR="1.2.3.4, 203.0.113.5", **proxy
+    )
+
+    assert elsewhere.status_code == 302, "another shop behind the same proxy is not locked out"
+    assert spoofed.status_code == 429, "an address the client made up in front of the proxy's changes nothing"
+
+
+def test_without_a_trusted_proxy_a_forwarded_header_changes_nothing(ann):
+    fail_until_locked(Client(), "ann")
+
+    response = Client().post(
+        LOGIN, {"username": "ann", "password": PASSWORD}, HTTP_X_FORWARDED_FOR="192.0.2.99", REMOTE_ADDR="198.51.100.7"
+    )
+
+    assert response.status_code == 429
