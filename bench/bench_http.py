@@ -43,6 +43,7 @@ from common import ROOT, emit, latency_summary, setup_django, uk_point
 TARGET_HTTP_SHARE = 0.5
 TARGET_AVAILABILITY_P95_MS = 15.0
 BROKER_URL = "redis://127.0.0.1:6379/14"  # a database of its own: the tests use 15
+CACHE_URL = "redis://127.0.0.1:6379/13"
 ADDRESS = {"line1": "1 High Street", "city": "Anytown", "postcode": "AB1 2CD", "country": "GB"}
 
 
@@ -143,6 +144,7 @@ def main() -> None:
     args = parser.parse_args()
 
     broker_url = os.environ.setdefault("CELERY_BROKER_URL", args.broker)  # inherited by gunicorn and the clients
+    os.environ.setdefault("CACHE_URL", CACHE_URL)  # the workers' shared rate-limit counters, as in production
     setup_django()
     from django.db import connection
 

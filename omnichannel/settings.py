@@ -2,7 +2,8 @@
 
 Unset DATABASE_URL means an SQLite file under var/; unset CELERY_BROKER_URL means the
 embedded file-system broker, so the demo needs no server. With DEBUG off the settings
-refuse to load without a real SECRET_KEY and turn on HTTPS redirect, HSTS and secure cookies.
+refuse to load without a real SECRET_KEY or a shared cache (CACHE_URL), and turn on the
+HTTPS redirect, HSTS and secure cookies.
 """
 
 import os
@@ -205,28 +206,41 @@ SPECTACULAR_SETTINGS = {
         "ReturnStatusEnum": "returns.models.Return.Status",
     },
 }
-# Requests per token (or staff user) and period; one process's memory unless CACHES is shared.
+# Requests per token (or staff user) and period, counted in the shared cache below.
 OMS_API_RATE = os.environ.get("OMS_API_RATE", "600/min")
 # Wrong pickup codes in a row before a parcel takes no code, and for how long after the last one.
 OMS_PICKUP_CODE_MAX_MISSES = int(os.environ.get("OMS_PICKUP_CODE_MAX_MISSES", "5"))
 OMS_PICKUP_CODE_LOCK_MINUTES = float(os.environ.get("OMS_PICKUP_CODE_LOCK_MINUTES", "15"))
 # The API rate limit and the pickup-code lock count in the cache, which every process must
-# share or each gunicorn worker would allow the whole limit: with CACHE_URL (redis://…) every
-# process on every host counts together; without it, files under var/cache shared by every
-# process of this host (web workers, Celery, the demo). Not local memory (counted per process),
-# not the database cache (a miss counted inside a refused operation's transaction would roll back).
-if os.environ.get("CACHE_URL"):
-    CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": os.environ["CACHE_URL"]}
-    }
-else:
-    CACHES = {
-        "default": {
+# share or each gunicorn worker allows the whole limit again. CACHE_URL=redis://… is shared by
+# every host; file:///dir by the processes of one host (every write lists the folder, a few
+# ms a request). Unset, development and the demo use files under var/; production refuses to
+# start, as a per-process cache would quietly multiply the limits. Not the database cache: a
+# pickup-code miss counts inside the refused operation's transaction and would roll back.
+
+
+def cache_from_url(url: str) -> dict:
+    """Return the CACHES entry for a CACHE_URL."""
+    scheme, _, rest = url.partition("://")
+    if scheme in {"redis", "rediss"}:
+        return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+    if scheme == "file" and rest.startswith("/"):
+        return {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-            "LOCATION": str(VAR_DIR / "cache"),
+            "LOCATION": rest,
             "OPTIONS": {"MAX_ENTRIES": 10_000},
         }
-    }
+    raise ImproperlyConfigured(f"CACHE_URL {url!r} is not redis://…, rediss://… or file:///absolute/folder.")
+
+
+_CACHE_URL = os.environ.get("CACHE_URL", "").strip()
+if not _CACHE_URL and not DEBUG:
+    raise ImproperlyConfigured(
+        "CACHE_URL is not set. With DEBUG off the API rate limit and the pickup-code lock must be counted in a "
+        "cache every web process shares: set CACHE_URL=redis://host:6379/1 (shared by every host), or "
+        "CACHE_URL=file:///var/lib/oms/cache for the processes of a single host."
+    )
+CACHES = {"default": cache_from_url(_CACHE_URL or f"file://{VAR_DIR / 'cache'}")}
 OMS_IDEMPOTENCY_TTL_HOURS = float(os.environ.get("OMS_IDEMPOTENCY_TTL_HOURS", "24"))
 # Request bodies above this are refused with 413; large stock files go through import_stock.
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("OMS_API_MAX_BODY_BYTES", str(10 * 1024 * 1024)))
@@ -272,6 +286,8 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # Sign-in failures and lock-outs are logged; django-axes' banner at every start is not.
+    "loggers": {"axes.apps": {"level": "WARNING"}},
 }
 
 # Business settings (documented in docs/configuration.md).

@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PRODUCTION_ENV = {
     "SECRET_KEY": "k3y-Zq7!pL0x@Wn9#vB2$Rt6%Yh4^Jm8&Cs1*Fd5(Gk3)Ue7-Ia0+Ob9=Xe2",
     "ALLOWED_HOSTS": "oms.example.com",
+    "CACHE_URL": "redis://127.0.0.1:6379/1",
 }
 
 
@@ -57,6 +58,16 @@ def test_production_refuses_the_development_key(tmp_path):
 
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr
+
+
+def test_production_refuses_to_start_without_a_shared_cache(tmp_path):
+    """Each web process counting in its own memory would allow the API rate and the pickup-code misses again."""
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "CACHE_URL"}
+
+    result = run_python(["manage.py", "check"], env, tmp_path)
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr and "CACHE_URL" in result.stderr, result.stderr[-2000:]
 
 
 def test_development_runs_without_a_key(tmp_path):
