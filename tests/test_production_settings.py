@@ -152,3 +152,24 @@ def test_rate_limit_and_pickup_misses_are_counted_across_processes(tmp_path, set
     assert not TokenRateThrottle().allow_request(request, None), "the other process's 3 requests were not counted"
     with pytest.raises(InvalidInput, match="Too many wrong pickup codes"):
         _pickup_code_check(Fulfilment(pk=987654, pickup_code="123456"), "123456")
+
+
+def test_database_connections_are_kept_only_when_asked_and_never_under_runserver(tmp_path):
+    code = textwrap.dedent(
+        """
+        import sys; sys.argv[1:] = sys.argv[2:]
+        import django; django.setup()
+        from django.conf import settings
+        db = settings.DATABASES["default"]
+        print(db["CONN_MAX_AGE"], db["CONN_HEALTH_CHECKS"])
+        """
+    )
+    env = {**PRODUCTION_ENV, "DATABASE_URL": "postgres://oms@db.internal:5432/oms"}
+
+    default = run_python(["-c", code, "--", "gunicorn"], env, tmp_path)
+    kept = run_python(["-c", code, "--", "gunicorn"], {**env, "DATABASE_CONN_MAX_AGE": "60"}, tmp_path)
+    dev_server = run_python(["-c", code, "--", "runserver"], {**env, "DATABASE_CONN_MAX_AGE": "60"}, tmp_path)
+
+    assert default.stdout.split() == ["0", "True"], default.stderr[-2000:]
+    assert kept.stdout.split() == ["60", "True"]
+    assert dev_server.stdout.split() == ["0", "True"]
