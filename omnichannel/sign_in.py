@@ -1,5 +1,7 @@
 """Staff sign-in lock-out (django-axes): whose address a sign-in comes from, and the page a locked-out person sees."""
 
+import math
+
 from django.conf import settings
 from django.shortcuts import render
 
@@ -22,6 +24,6 @@ def sign_in_locked(request, original_response=None, credentials=None):
     """Tell a locked-out person why they cannot sign in and for how long."""
     context = {
         "username": (credentials or {}).get("username") or request.POST.get("username", ""),
-        "minutes": round(settings.AXES_COOLOFF_TIME.total_seconds() / 60),
+        "minutes": max(1, math.ceil(settings.AXES_COOLOFF_TIME.total_seconds() / 60)),
     }
     return render(request, "registration/locked_out.html", context, status=429)
