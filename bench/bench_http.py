@@ -43,6 +43,7 @@ from common import ROOT, emit, latency_summary, setup_django, uk_point
 TARGET_HTTP_SHARE = 0.5
 TARGET_AVAILABILITY_P95_MS = 15.0
 BROKER_URL = "redis://127.0.0.1:6379/14"  # a database of its own: the tests use 15
+CACHE_URL = "redis://127.0.0.1:6379/13"
 ADDRESS = {"line1": "1 High Street", "city": "Anytown", "postcode": "AB1 2CD", "country": "GB"}
 
 
@@ -54,7 +55,14 @@ def free_port() -> int:
 
 def start_server(port: int, workers: int) -> subprocess.Popen:
     """gunicorn with the bench's environment; returns once it answers."""
-    env = {**os.environ, "OMS_API_RATE": "1000000/min", "DEBUG": "false"}
+    # Plain http on the loopback, and persistent connections as in production behind gunicorn.
+    env = {
+        **os.environ,
+        "OMS_API_RATE": "1000000/min",
+        "DEBUG": "false",
+        "SECURE_SSL_REDIRECT": "0",
+        "DATABASE_CONN_MAX_AGE": os.environ.get("DATABASE_CONN_MAX_AGE", "60"),
+    }
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "omnichannel.wsgi", "--workers", str(workers),
          "--bind", f"127.0.0.1:{port}", "--log-level", "warning"],
@@ -136,6 +144,7 @@ def main() -> None:
     args = parser.parse_args()
 
     broker_url = os.environ.setdefault("CELERY_BROKER_URL", args.broker)  # inherited by gunicorn and the clients
+    os.environ.setdefault("CACHE_URL", CACHE_URL)  # the workers' shared rate-limit counters, as in production
     setup_django()
     from django.db import connection
 

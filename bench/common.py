@@ -49,6 +49,7 @@ def setup_django() -> None:
     url = database_url()
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("SECRET_KEY", "bench-only-secret-key")
+    os.environ.setdefault("CACHE_URL", f"file://{ROOT / 'var' / 'bench-cache'}")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "omnichannel.settings")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     sys.path.insert(0, str(ROOT))

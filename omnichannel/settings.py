@@ -1,15 +1,19 @@
-"""Settings read from the environment.
+"""Settings read from the environment (every variable is described in docs/configuration.md).
 
 Unset DATABASE_URL means an SQLite file under var/; unset CELERY_BROKER_URL means the
 embedded file-system broker, so the demo needs no server. With DEBUG off the settings
-refuse to sign anything without a real SECRET_KEY and turn on the secure-cookie and HSTS options.
+refuse to load without a real SECRET_KEY or a shared cache (CACHE_URL), and turn on the
+HTTPS redirect, HSTS and secure cookies.
 """
 
 import os
+import sys
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("OMS_VAR_DIR", BASE_DIR / "var"))
@@ -22,9 +26,16 @@ def env_bool(name: str, default: bool) -> bool:
 
 DEBUG = env_bool("DEBUG", False)
 _DEV_SECRET = "dev-only-insecure-secret-key"
-# Left empty without DEBUG: Django then refuses anything that signs (sessions, CSRF,
-# tokens) until a real key is set, while key-free commands such as migrations still run.
-SECRET_KEY = os.environ.get("SECRET_KEY", _DEV_SECRET if DEBUG else "")
+SECRET_KEY = os.environ.get("SECRET_KEY", "").strip() or (_DEV_SECRET if DEBUG else "")
+# Refused here rather than on the first signed request, so gunicorn, manage.py and Celery
+# all stop at start with this message instead of answering every request with a 500.
+if not DEBUG and SECRET_KEY in {"", _DEV_SECRET}:
+    raise ImproperlyConfigured(
+        "SECRET_KEY is not set. With DEBUG off the OMS needs a secret key of its own to sign sessions, "
+        "CSRF tokens and password resets: set SECRET_KEY to a long random value (for example the output of "
+        "`python -c 'from django.core.management.utils import get_random_secret_key as k; print(k())'`), "
+        "or set DEBUG=1 for development."
+    )
 ALLOWED_HOSTS = [
     h.strip() for h in os.environ.get("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",") if h.strip()
 ]
@@ -41,6 +52,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "django_htmx",
+    "axes",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "inventory",
@@ -62,6 +74,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes requires: turns a locked-out sign-in into the lock-out page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "omnichannel.urls"
@@ -83,7 +97,16 @@ TEMPLATES = [
 ]
 
 _SQLITE_URL = f"sqlite:///{VAR_DIR / 'oms.sqlite3'}"
-DATABASES = {"default": dj_database_url.parse(os.environ.get("DATABASE_URL") or _SQLITE_URL, conn_max_age=60)}
+# The development server answers each request on a new thread: a persistent connection per
+# finished thread piles up until PostgreSQL refuses everyone, so it never keeps one.
+RUNNING_DEV_SERVER = sys.argv[1:2] == ["runserver"]
+DATABASES = {
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL") or _SQLITE_URL,
+        conn_max_age=0 if RUNNING_DEV_SERVER else int(os.environ.get("DATABASE_CONN_MAX_AGE", "0")),
+        conn_health_checks=True,
+    )
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Web, worker and beat share one file in the demo: WAL lets readers run beside the
     # writer and IMMEDIATE transactions queue writers instead of failing on upgrade.
@@ -94,6 +117,22 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# django-axes first: it refuses a locked-out username and address before the password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Wrong passwords in a row for one username from one address before that pair is locked out,
+# and for how long after the last failure; a right password below the limit clears the count.
+AXES_FAILURE_LIMIT = int(os.environ.get("OMS_SIGN_IN_MAX_FAILURES", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=float(os.environ.get("OMS_SIGN_IN_LOCK_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "omnichannel.sign_in.sign_in_locked"
+# Proxies in front of the web processes that append the client's address to X-Forwarded-For.
+OMS_TRUSTED_PROXIES = int(os.environ.get("OMS_TRUSTED_PROXIES", "0"))
+AXES_CLIENT_IP_CALLABLE = "omnichannel.sign_in.client_address"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -119,10 +158,17 @@ WHITENOISE_USE_FINDERS = True
 if not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
     CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-    SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0"))
+    SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", str(365 * 24 * 3600)))
+    # The OMS runs on a host of its own; its subdomains are its own too. Preload takes effect
+    # only once the domain's owner submits the domain to the browsers' list.
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
     SECURE_CONTENT_TYPE_NOSNIFF = True
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    # The header a TLS-terminating proxy sets (and strips from clients); empty when gunicorn
+    # itself faces the internet, where trusting it would let a client claim https.
+    _proxy_header = os.environ.get("SECURE_PROXY_SSL_HEADER", "X-Forwarded-Proto").strip()
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _proxy_header.upper().replace("-", "_"), "https") if _proxy_header else None
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -161,17 +207,41 @@ SPECTACULAR_SETTINGS = {
         "ReturnStatusEnum": "returns.models.Return.Status",
     },
 }
-# Requests per token (or staff user) and period; one process's memory unless CACHES is shared.
+# Requests per token (or staff user) and period, counted in the shared cache below.
 OMS_API_RATE = os.environ.get("OMS_API_RATE", "600/min")
 # Wrong pickup codes in a row before a parcel takes no code, and for how long after the last one.
 OMS_PICKUP_CODE_MAX_MISSES = int(os.environ.get("OMS_PICKUP_CODE_MAX_MISSES", "5"))
 OMS_PICKUP_CODE_LOCK_MINUTES = float(os.environ.get("OMS_PICKUP_CODE_LOCK_MINUTES", "15"))
-# The API rate limit and the pickup-code lock count in the cache: each process's own memory
-# by default; with CACHE_URL (redis://…) every process and server counts together.
-if os.environ.get("CACHE_URL"):
-    CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": os.environ["CACHE_URL"]}
-    }
+# The API rate limit and the pickup-code lock count in the cache, which every process must
+# share or each gunicorn worker allows the whole limit again. CACHE_URL=redis://… is shared by
+# every host; file:///dir by the processes of one host (every write lists the folder, a few
+# ms a request). Unset, development and the demo use files under var/; production refuses to
+# start, as a per-process cache would quietly multiply the limits. Not the database cache: a
+# pickup-code miss counts inside the refused operation's transaction and would roll back.
+
+
+def cache_from_url(url: str) -> dict:
+    """Return the CACHES entry for a CACHE_URL."""
+    scheme, _, rest = url.partition("://")
+    if scheme in {"redis", "rediss"}:
+        return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+    if scheme == "file" and rest.startswith("/"):
+        return {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": rest,
+            "OPTIONS": {"MAX_ENTRIES": 10_000},
+        }
+    raise ImproperlyConfigured(f"CACHE_URL {url!r} is not redis://…, rediss://… or file:///absolute/folder.")
+
+
+_CACHE_URL = os.environ.get("CACHE_URL", "").strip()
+if not _CACHE_URL and not DEBUG:
+    raise ImproperlyConfigured(
+        "CACHE_URL is not set. With DEBUG off the API rate limit and the pickup-code lock must be counted in a "
+        "cache every web process shares: set CACHE_URL=redis://host:6379/1 (shared by every host), or "
+        "CACHE_URL=file:///var/lib/oms/cache for the processes of a single host."
+    )
+CACHES = {"default": cache_from_url(_CACHE_URL or f"file://{VAR_DIR / 'cache'}")}
 OMS_IDEMPOTENCY_TTL_HOURS = float(os.environ.get("OMS_IDEMPOTENCY_TTL_HOURS", "24"))
 # Request bodies above this are refused with 413; large stock files go through import_stock.
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("OMS_API_MAX_BODY_BYTES", str(10 * 1024 * 1024)))
@@ -217,6 +287,8 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # Sign-in failures and lock-outs are logged; django-axes' banner at every start is not.
+    "loggers": {"axes.apps": {"level": "WARNING"}},
 }
 
 # Business settings (documented in docs/configuration.md).

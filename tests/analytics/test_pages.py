@@ -105,13 +105,15 @@ def test_location_filter_shows_what_that_store_fulfilled(agent, rolled_up):
 
 @pytest.mark.parametrize("url", [DASHBOARD, LAB, export_url("channels")])
 def test_store_staff_are_refused_and_agents_allowed(client, network, url):
-    staff_create(username="ann", password="pw-ann-12345", role=StaffProfile.Role.STORE_STAFF, store_codes=["ST-SOHO"])
-    staff_create(username="bob", password="pw-bob-12345", role=StaffProfile.Role.AGENT)
+    ann = staff_create(
+        username="ann", password="pw-ann-12345", role=StaffProfile.Role.STORE_STAFF, store_codes=["ST-SOHO"]
+    )
+    bob = staff_create(username="bob", password="pw-bob-12345", role=StaffProfile.Role.AGENT)
 
     assert client.get(url).status_code == 302  # signed out: to the login page
-    client.login(username="ann", password="pw-ann-12345")
+    client.force_login(ann.user)
     assert client.get(url).status_code == 403
-    client.login(username="bob", password="pw-bob-12345")
+    client.force_login(bob.user)
     assert client.get(url).status_code == 200
 
 

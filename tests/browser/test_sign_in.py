@@ -29,3 +29,23 @@ def test_agent_lands_on_the_back_office(page, sign_in, staff_user):
     staff_user("cat", StaffProfile.Role.AGENT)
     sign_in("cat")
     assert page.url.endswith("/backoffice/")
+
+
+def test_too_many_wrong_passwords_show_the_lock_out_page(page, sign_in, staff_user, settings):
+    from tests.browser.conftest import PASSWORD
+
+    staff_user("dee", StaffProfile.Role.AGENT)
+    for attempt in range(settings.AXES_FAILURE_LIMIT):
+        page.goto("/accounts/login/")
+        page.get_by_label("Username").fill("dee")
+        page.get_by_label("Password").fill(f"guess-{attempt}")
+        page.get_by_role("button", name="Sign in").click()
+
+    page.goto("/accounts/login/")
+    page.get_by_label("Username").fill("dee")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+    assert page.get_by_role("heading", name="Sign-in locked").is_visible()
+    assert "Too many failed sign-ins for dee" in page.get_by_role("alert").inner_text()
+    assert page.get_by_role("link", name="Back to sign in").is_visible()
