@@ -19,7 +19,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from inventory.exceptions import DomainError
+from inventory.exceptions import CountNeedsConfirmation, DomainError
 from inventory.models import AdjustmentReason, Channel, Sku, Transfer
 from inventory.selectors import (
     StockPicture,
@@ -29,6 +29,7 @@ from inventory.selectors import (
     store_channel,
     transfers_inbound,
 )
+from inventory.quantities import QuantityField
 from inventory.services import stock_adjust, stock_count, transfer_receive
 from oms.models import Order
 from oms.services import OrderLineInput, order_place_for_walk_in
@@ -40,15 +41,20 @@ COUNT_REASONS = [("count", "Routine count"), *AdjustmentReason.choices]
 
 class AdjustForm(forms.Form):
     sku = forms.CharField(max_length=64, widget=forms.HiddenInput)
-    delta = forms.IntegerField(label="Change on hand by", help_text="Negative takes units out, e.g. -2.")
+    delta = QuantityField(signed=True, label="Change on hand by", help_text="Negative takes units out, e.g. -2.")
     reason = forms.ChoiceField(choices=AdjustmentReason.choices)
     note = forms.CharField(max_length=64, required=False, label="Note (optional)")
 
 
 class CountForm(forms.Form):
     sku = forms.CharField(max_length=64, widget=forms.HiddenInput)
-    counted = forms.IntegerField(min_value=0, label="Counted on the shelf")
+    counted = QuantityField(label="Counted on the shelf")
     reason = forms.ChoiceField(choices=COUNT_REASONS, label="Reason for any difference")
+    # The number the person confirmed when asked; it confirms only that same count.
+    confirm = QuantityField(required=False, widget=forms.HiddenInput)
+
+    def confirmed(self) -> bool:
+        return self.cleaned_data["confirm"] == self.cleaned_data["counted"]
 
 
 @dataclass
@@ -92,6 +98,7 @@ def _stock_page(request, store, query: str, *, status: int = 200, **forms_given)
         "lookup": lookup,
         "adjust_form": forms_given.get("adjust_form") or AdjustForm(initial={"sku": sku_code}),
         "count_form": forms_given.get("count_form") or CountForm(initial={"sku": sku_code}),
+        "count_question": forms_given.get("count_question", ""),
         "transfers": transfers_inbound(location=store),
     }
     return render(request, "store/stock/stock.html", context, status=status)
@@ -104,14 +111,19 @@ def stock(request, store):
 
 
 def _change_stock(request, store, form_class, change) -> HttpResponse:
-    """Validate a stock form, apply ``change(sku, data)`` and come back to the SKU with the new on-hand."""
+    """Validate a stock form, apply ``change(sku, form)`` and come back to the SKU with the new on-hand."""
     form = form_class(request.POST)
     sku = sku_resolve(code=request.POST.get("sku", ""))
     if sku is None:
         raise Http404("No such SKU.")
     if form.is_valid():
         try:
-            level = change(sku, form.cleaned_data)
+            level = change(sku, form)
+        except CountNeedsConfirmation as exc:
+            # Ask once, showing both numbers; the same count sent back with the confirmation applies.
+            question = f"This count changes on hand from {exc.on_hand:,} to {exc.counted:,} — confirm?"
+            asked = CountForm({**request.POST.dict(), "confirm": exc.counted})
+            return _stock_page(request, store, sku.code, count_form=asked, count_question=question)
         except DomainError as exc:
             messages.error(request, refusal_message(exc))
         else:
@@ -129,12 +141,12 @@ def adjust(request, store):
         request,
         store,
         AdjustForm,
-        lambda sku, data: stock_adjust(
+        lambda sku, form: stock_adjust(
             sku=sku,
             location=store,
-            delta=data["delta"],
-            reason=data["reason"],
-            reference=data["note"],
+            delta=form.cleaned_data["delta"],
+            reason=form.cleaned_data["reason"],
+            reference=form.cleaned_data["note"],
             actor=request.user,
         ),
     )
@@ -148,8 +160,13 @@ def count(request, store):
         request,
         store,
         CountForm,
-        lambda sku, data: stock_count(
-            sku=sku, location=store, counted=data["counted"], reason=data["reason"], actor=request.user
+        lambda sku, form: stock_count(
+            sku=sku,
+            location=store,
+            counted=form.cleaned_data["counted"],
+            reason=form.cleaned_data["reason"],
+            actor=request.user,
+            confirmed=form.confirmed(),
         ),
     )
 
