@@ -23,7 +23,6 @@ from django.utils import timezone
 
 from .exceptions import CountNeedsConfirmation, InsufficientStock, InvalidInput, Shortfall, StockConflict
 from .locks import stock_levels_for_update
-from .quantities import count_needs_confirmation, max_quantity, on_hand_problem, quantity_check
 from .models import (
     AdjustmentReason,
     Channel,
@@ -36,6 +35,7 @@ from .models import (
     Transfer,
     TransferLine,
 )
+from .quantities import count_needs_confirmation, max_quantity, on_hand_problem, quantity_check
 from .selectors import _GUARD_EXPIRED_HOLD_SQL, _GUARD_SAFETY_SQL, channel_location_ids, stock_guards
 from .sql import Statement, in_list, send
 

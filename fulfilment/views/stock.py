@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 
 from inventory.exceptions import CountNeedsConfirmation, DomainError
 from inventory.models import AdjustmentReason, Channel, Sku, Transfer
+from inventory.quantities import QuantityField, max_quantity
 from inventory.selectors import (
     StockPicture,
     sku_resolve,
@@ -29,7 +30,6 @@ from inventory.selectors import (
     store_channel,
     transfers_inbound,
 )
-from inventory.quantities import QuantityField
 from inventory.services import stock_adjust, stock_count, transfer_receive
 from oms.models import Order
 from oms.services import OrderLineInput, order_place_for_walk_in
@@ -224,6 +224,14 @@ class CustomerForm(forms.Form):
         return {**{k: self.cleaned_data[k] for k in ("line1", "city", "postcode")}, "country": "GB"}
 
 
+class AisleLineForm(forms.Form):
+    """One product for the endless-aisle basket: held to the stock bound and an order line's price."""
+
+    sku = forms.CharField(max_length=128)
+    quantity = QuantityField(min_value=1)
+    price = forms.DecimalField(min_value=0, max_digits=12, decimal_places=2)
+
+
 def _basket_key(store) -> str:
     return f"aisle-basket-{store.pk}"
 
@@ -243,19 +251,16 @@ def aisle(request, store):
     status = 200
     action = request.POST.get("action")
     if action == "add":
-        sku = sku_resolve(code=request.POST.get("sku", ""))
-        quantity = request.POST.get("quantity", "").strip()
-        price = request.POST.get("price", "").strip()
-        try:
-            ok = sku is not None and quantity.isdigit() and int(quantity) > 0 and Decimal(price) >= 0
-        except InvalidOperation:
-            ok = False
-        if ok:
-            basket = [line for line in basket if line["sku"] != sku.code]
-            basket.append({"sku": sku.code, "name": sku.name, "quantity": int(quantity), "price": price})
+        line = AisleLineForm(request.POST)
+        sku = sku_resolve(code=line.cleaned_data["sku"]) if line.is_valid() else None
+        if sku is not None:
+            basket = [item for item in basket if item["sku"] != sku.code]
+            quantity, price = line.cleaned_data["quantity"], str(line.cleaned_data["price"])
+            basket.append({"sku": sku.code, "name": sku.name, "quantity": quantity, "price": price})
             request.session[_basket_key(store)] = basket
             return redirect("store:aisle", code=store.code)
-        messages.error(request, "Give a quantity of at least 1 and a price of 0 or more.")
+        most = f"{max_quantity():,}"
+        messages.error(request, f"Give a quantity of at least 1 (at most {most}) and a price of 0 or more.")
         status = 400
     elif action == "remove":
         request.session[_basket_key(store)] = [line for line in basket if line["sku"] != request.POST.get("sku")]
