@@ -70,7 +70,6 @@ class QuantityField(forms.IntegerField):
     """A form's whole number of units, held to the same bound as the services hold it."""
 
     def __init__(self, *, signed: bool = False, **kwargs):
-        self.signed = signed
         kwargs.setdefault("min_value", None if signed else 0)
         super().__init__(**kwargs)
 
