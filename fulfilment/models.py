@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django_fsm import FSMField, FSMModelMixin, transition
 
 from inventory.models import Channel, Location, Sku
 from oms.models import Order, OrderLine
+
+from .routing import RoutingError, RoutingPolicy
 
 
 class RoutingPolicyVersion(models.Model):
@@ -30,6 +33,15 @@ class RoutingPolicyVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel_id or 'default'} v{self.version}"
+
+    def clean(self):
+        """Refuse a version routing could not use, with the policy's own rules (ranges included)."""
+        if not isinstance(self.data, dict):
+            raise ValidationError({"data": "A policy is a JSON object of settings."})
+        try:
+            RoutingPolicy.from_dict({**self.data, "version": self.version})
+        except (RoutingError, TypeError) as exc:
+            raise ValidationError({"data": str(exc)}) from exc
 
 
 class Fulfilment(FSMModelMixin, models.Model):

@@ -28,6 +28,13 @@ EARTH_RADIUS_KM = 6371.0088
 # A sphere is off the WGS84 ellipsoid by at most about 0.56%: candidates whose spherical
 # score is within this share of the best are re-measured with geopy before anything is decided.
 APPROXIMATION_ERROR = 0.006
+# A policy's ranges: beyond them scores lose their meaning (a weight of 1e308 makes every
+# score infinite) and ready dates leave the calendar.
+MAX_WEIGHT = 10_000.0
+MAX_LEAD_HOURS = 24 * 365
+MAX_SPLITS = 10
+WEIGHTS = ("weight_distance", "weight_priority", "weight_cost", "weight_load")
+LEAD_HOURS = ("transfer_lead_hours_warehouse", "transfer_lead_hours_store")
 
 
 class RoutingError(ValueError):
@@ -73,8 +80,14 @@ class RoutingPolicy:
         problems = []
         if self.fallback not in FALLBACKS:
             problems.append(f"fallback must be one of {', '.join(FALLBACKS)}")
-        if self.max_splits < 1:
-            problems.append("max_splits must be at least 1")
+        if not 1 <= self.max_splits <= MAX_SPLITS:
+            problems.append(f"max_splits must be from 1 to {MAX_SPLITS}")
+        for name in WEIGHTS:
+            if not (math.isfinite(getattr(self, name)) and abs(getattr(self, name)) <= MAX_WEIGHT):
+                problems.append(f"{name} must be a number from -{MAX_WEIGHT:,.0f} to {MAX_WEIGHT:,.0f}")
+        for name in LEAD_HOURS:
+            if not 0 <= getattr(self, name) <= MAX_LEAD_HOURS:
+                problems.append(f"{name} must be from 0 to {MAX_LEAD_HOURS:,} hours")
         # Distance must not reward being far away, or the spherical pre-ranking would be unsound.
         if self.weight_distance < 0:
             problems.append("weight_distance must not be negative")

@@ -58,3 +58,14 @@ class InsufficientStock(InventoryError):
 
 class StockConflict(InventoryError):
     """The change would break a stock invariant, e.g. on hand below what is reserved."""
+
+
+class CountNeedsConfirmation(StockConflict):
+    """A count would move on hand so far that the person must confirm the number first."""
+
+    def __init__(self, *, sku: str, location: str, on_hand: int, counted: int):
+        self.on_hand, self.counted = on_hand, counted
+        super().__init__(
+            f"{sku}@{location}: this count changes on hand from {on_hand:,} to {counted:,} — confirm?",
+            errors={"confirm": [f"Confirm the count of {counted:,}; {on_hand:,} are on hand."]},
+        )

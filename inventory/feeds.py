@@ -27,6 +27,7 @@ from psycopg2.errors import UniqueViolation
 
 from .exceptions import InvalidInput
 from .models import Barcode, Channel, Location, Sku, SkuAlias, StockLevel, StockMovement, validate_gtin
+from .quantities import on_hand_problem, quantity_problem
 
 LOCATION_COLUMNS = (
     "code", "name", "kind", "lat", "lon", "address", "city", "postcode", "country",
@@ -435,6 +436,8 @@ def _valid_stock_rows(
             result.rejected.append(RowRejection(row, quantity_field, f"{text!r} is not a whole number"))
         elif mode == "snapshot" and quantity < 0:
             result.rejected.append(RowRejection(row, quantity_field, f"{quantity} is negative"))
+        elif problem := quantity_problem(quantity, signed=True):
+            result.rejected.append(RowRejection(row, quantity_field, problem))
         else:
             valid.append((row, (sku_id, location_id), quantity))
     return valid
@@ -461,6 +464,8 @@ def _decide(rows: list[tuple[int, Pair, int]], levels: dict[Pair, list[int]], mo
             outcome.rejected.append(
                 RowRejection(row, "delta", f"{name(pair)}: {on_hand} on hand; taking {-quantity} would go below zero")
             )
+        elif problem := on_hand_problem(target):
+            outcome.rejected.append(RowRejection(row, quantity_field, f"{name(pair)}: {problem}"))
         elif target < reserved:
             outcome.rejected.append(
                 RowRejection(

@@ -21,7 +21,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
-from .exceptions import InsufficientStock, InvalidInput, Shortfall, StockConflict
+from .exceptions import CountNeedsConfirmation, InsufficientStock, InvalidInput, Shortfall, StockConflict
 from .locks import stock_levels_for_update
 from .models import (
     AdjustmentReason,
@@ -35,6 +35,7 @@ from .models import (
     Transfer,
     TransferLine,
 )
+from .quantities import count_needs_confirmation, max_quantity, on_hand_problem, quantity_check
 from .selectors import _GUARD_EXPIRED_HOLD_SQL, _GUARD_SAFETY_SQL, channel_location_ids, stock_guards
 from .sql import Statement, in_list, send
 
@@ -54,6 +55,7 @@ class StockRequest:
 def _require_positive(quantity: int, field: str = "quantity") -> None:
     if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity <= 0:
         raise InvalidInput(f"{field} must be a whole number above zero.", errors={field: ["Must be at least 1."]})
+    quantity_check(quantity, field=field)
 
 
 def _stock_level(*, sku: Sku, location: Location) -> StockLevel:
@@ -74,9 +76,12 @@ def _move(
     """Apply deltas to one stock level if the invariants still hold after them, and log it.
 
     Returns False (and changes nothing) when the guard fails, so callers can report a
-    precise shortfall instead of tripping the database's CHECK constraints.
+    precise shortfall instead of tripping the database's CHECK constraints, or more on
+    hand than the quantity bound allows instead of overflowing the column.
     """
     guard = Q(on_hand__gte=F("reserved") + (reserved - on_hand)) & Q(reserved__gte=-reserved)
+    if on_hand > 0:
+        guard &= Q(on_hand__lte=max_quantity() - on_hand)
     updated = StockLevel.objects.filter(guard, pk=level.pk).update(
         on_hand=F("on_hand") + on_hand, reserved=F("reserved") + reserved
     )
@@ -112,7 +117,9 @@ def stock_receive(
     """Add units that physically arrived (a delivery, or a resellable return)."""
     _require_positive(quantity)
     level = _stock_level(sku=sku, location=location)
-    _move(level, kind=kind, on_hand=quantity, reason=reason, reference=reference, actor=actor)
+    if not _move(level, kind=kind, on_hand=quantity, reason=reason, reference=reference, actor=actor):
+        problem = on_hand_problem(_refreshed(level).on_hand + quantity)
+        raise StockConflict(f"{sku.code}@{location.code}: {problem}.", errors={"quantity": [f"{problem}."]})
     return _refreshed(level)
 
 
@@ -134,9 +141,12 @@ def stock_adjust(
         )
     if not isinstance(delta, int) or delta == 0:
         raise InvalidInput("delta must be a non-zero whole number.", errors={"delta": ["Must not be zero."]})
+    quantity_check(delta, field="delta", signed=True)
     level = _stock_level(sku=sku, location=location)
     if not _move(level, kind=Kind.ADJUSTMENT, on_hand=delta, reason=reason, reference=reference, actor=actor):
         level = _refreshed(level)
+        if problem := on_hand_problem(level.on_hand + delta):
+            raise StockConflict(f"{sku.code}@{location.code}: {problem}.", errors={"delta": [f"{problem}."]})
         raise StockConflict(
             f"{sku.code}@{location.code}: adjusting by {delta} would leave {level.on_hand + delta} on hand "
             f"with {level.reserved} reserved.",
@@ -147,11 +157,24 @@ def stock_adjust(
 
 @transaction.atomic
 def stock_count(
-    *, sku: Sku, location: Location, counted: int, reference: str = "", actor: Actor = None, reason: str = "count"
+    *,
+    sku: Sku,
+    location: Location,
+    counted: int,
+    reference: str = "",
+    actor: Actor = None,
+    reason: str = "count",
+    confirmed: bool = False,
 ) -> StockLevel:
-    """Set on-hand to a physical count; the variance is what the ledger records, with why it arose."""
+    """Set on-hand to a physical count; the variance is what the ledger records, with why it arose.
+
+    A count far from what is booked (``count_needs_confirmation``) is refused with
+    CountNeedsConfirmation unless ``confirmed``: a mistyped or scanned number is asked
+    about before it replaces the stock figure.
+    """
     if not isinstance(counted, int) or counted < 0:
         raise InvalidInput("counted must be zero or more.", errors={"counted": ["Must be zero or more."]})
+    quantity_check(counted, field="counted")
     if reason != "count" and reason not in AdjustmentReason.values:
         raise InvalidInput(
             f"Unknown count reason {reason!r}.",
@@ -165,6 +188,8 @@ def stock_count(
             "release or re-route those orders first.",
             errors={"counted": [f"Below the {level.reserved} units reserved."]},
         )
+    if not confirmed and count_needs_confirmation(on_hand=level.on_hand, counted=counted):
+        raise CountNeedsConfirmation(sku=sku.code, location=location.code, on_hand=level.on_hand, counted=counted)
     _move(level, kind=Kind.COUNT, on_hand=counted - level.on_hand, reference=reference, actor=actor, reason=reason)
     return _refreshed(level)
 
@@ -239,7 +264,9 @@ def transfer_receive(*, transfer: Transfer, actor: Actor = None) -> Transfer:
         raise StockConflict(f"Transfer {transfer.reference} was already received.")
     for line in transfer.lines.select_related("sku").order_by("sku_id"):
         level = _stock_level(sku=line.sku, location=transfer.destination)
-        _move(level, kind=Kind.TRANSFER_IN, on_hand=line.quantity, reference=transfer.reference, actor=actor)
+        if not _move(level, kind=Kind.TRANSFER_IN, on_hand=line.quantity, reference=transfer.reference, actor=actor):
+            problem = on_hand_problem(_refreshed(level).on_hand + line.quantity)
+            raise StockConflict(f"{line.sku.code}@{transfer.destination.code}: {problem}.")
     transfer.status = Transfer.Status.RECEIVED
     transfer.received_at = timezone.now()
     transfer.save(update_fields=["status", "received_at"])

@@ -302,6 +302,12 @@ OMS_RETURN_WINDOW_DAYS = int(os.environ.get("OMS_RETURN_WINDOW_DAYS", "30"))
 OMS_STORE_QUEUE_POLL_SECONDS = int(os.environ.get("OMS_STORE_QUEUE_POLL_SECONDS", "15"))
 # Refunds above this amount (in the order currency) need a supervisor; agents issue smaller ones.
 OMS_REFUND_APPROVAL_LIMIT = Decimal(os.environ.get("OMS_REFUND_APPROVAL_LIMIT", "100.00"))
+# The most units of one SKU a location may hold, and so the largest quantity any count,
+# adjustment or feed row may give (never beyond the integer columns' 2,147,483,647).
+OMS_MAX_STOCK_QUANTITY = int(os.environ.get("OMS_MAX_STOCK_QUANTITY", "1000000"))
+# A count that changes on hand by more than this share of it (1.0: more than doubles it) is
+# applied only once confirmed; changes of up to 10 units never ask.
+OMS_COUNT_CONFIRM_SHARE = float(os.environ.get("OMS_COUNT_CONFIRM_SHARE", "1.0"))
 
 # Webhooks (docs/webhooks.md): attempts before giving up, the first retry's delay (doubling
 # each time, capped at an hour), the request timeout, and the least time between two

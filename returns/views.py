@@ -9,6 +9,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -17,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from fulfilment.views.common import refusal_message, store_page
 from inventory.exceptions import DomainError, InvalidInput
+from inventory.quantities import QuantityField
 from inventory.selectors import store_channel
 from oms.models import Order
 from oms.services import OrderLineInput
@@ -40,9 +42,13 @@ DESK_CONDITIONS = [Condition.RESELLABLE, Condition.DAMAGED]
 
 
 def _units(value: str | None) -> int | None:
-    """A typed unit count, or None when it is not a whole number of zero or more."""
-    value = (value or "0").strip() or "0"
-    return int(value) if value.isdigit() else None
+    """A typed unit count, or None when it is not a whole number of zero or more within the stock bound."""
+    field = QuantityField(required=False)
+    try:
+        units = field.clean((value or "").strip())
+    except ValidationError:
+        return None
+    return units or 0
 
 
 def _receive_here(*, ret: Return, store, lines: list[ReceivedLine], actor) -> None:

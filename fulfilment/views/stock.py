@@ -19,8 +19,9 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from inventory.exceptions import DomainError
+from inventory.exceptions import CountNeedsConfirmation, DomainError
 from inventory.models import AdjustmentReason, Channel, Sku, Transfer
+from inventory.quantities import QuantityField, max_quantity
 from inventory.selectors import (
     StockPicture,
     sku_resolve,
@@ -40,15 +41,20 @@ COUNT_REASONS = [("count", "Routine count"), *AdjustmentReason.choices]
 
 class AdjustForm(forms.Form):
     sku = forms.CharField(max_length=64, widget=forms.HiddenInput)
-    delta = forms.IntegerField(label="Change on hand by", help_text="Negative takes units out, e.g. -2.")
+    delta = QuantityField(signed=True, label="Change on hand by", help_text="Negative takes units out, e.g. -2.")
     reason = forms.ChoiceField(choices=AdjustmentReason.choices)
     note = forms.CharField(max_length=64, required=False, label="Note (optional)")
 
 
 class CountForm(forms.Form):
     sku = forms.CharField(max_length=64, widget=forms.HiddenInput)
-    counted = forms.IntegerField(min_value=0, label="Counted on the shelf")
+    counted = QuantityField(label="Counted on the shelf")
     reason = forms.ChoiceField(choices=COUNT_REASONS, label="Reason for any difference")
+    # The number the person confirmed when asked; it confirms only that same count.
+    confirm = QuantityField(required=False, widget=forms.HiddenInput)
+
+    def confirmed(self) -> bool:
+        return self.cleaned_data["confirm"] == self.cleaned_data["counted"]
 
 
 @dataclass
@@ -92,6 +98,7 @@ def _stock_page(request, store, query: str, *, status: int = 200, **forms_given)
         "lookup": lookup,
         "adjust_form": forms_given.get("adjust_form") or AdjustForm(initial={"sku": sku_code}),
         "count_form": forms_given.get("count_form") or CountForm(initial={"sku": sku_code}),
+        "count_question": forms_given.get("count_question", ""),
         "transfers": transfers_inbound(location=store),
     }
     return render(request, "store/stock/stock.html", context, status=status)
@@ -104,14 +111,19 @@ def stock(request, store):
 
 
 def _change_stock(request, store, form_class, change) -> HttpResponse:
-    """Validate a stock form, apply ``change(sku, data)`` and come back to the SKU with the new on-hand."""
+    """Validate a stock form, apply ``change(sku, form)`` and come back to the SKU with the new on-hand."""
     form = form_class(request.POST)
     sku = sku_resolve(code=request.POST.get("sku", ""))
     if sku is None:
         raise Http404("No such SKU.")
     if form.is_valid():
         try:
-            level = change(sku, form.cleaned_data)
+            level = change(sku, form)
+        except CountNeedsConfirmation as exc:
+            # Ask once, showing both numbers; the same count sent back with the confirmation applies.
+            question = f"This count changes on hand from {exc.on_hand:,} to {exc.counted:,} — confirm?"
+            asked = CountForm({**request.POST.dict(), "confirm": exc.counted})
+            return _stock_page(request, store, sku.code, count_form=asked, count_question=question)
         except DomainError as exc:
             messages.error(request, refusal_message(exc))
         else:
@@ -129,12 +141,12 @@ def adjust(request, store):
         request,
         store,
         AdjustForm,
-        lambda sku, data: stock_adjust(
+        lambda sku, form: stock_adjust(
             sku=sku,
             location=store,
-            delta=data["delta"],
-            reason=data["reason"],
-            reference=data["note"],
+            delta=form.cleaned_data["delta"],
+            reason=form.cleaned_data["reason"],
+            reference=form.cleaned_data["note"],
             actor=request.user,
         ),
     )
@@ -148,8 +160,13 @@ def count(request, store):
         request,
         store,
         CountForm,
-        lambda sku, data: stock_count(
-            sku=sku, location=store, counted=data["counted"], reason=data["reason"], actor=request.user
+        lambda sku, form: stock_count(
+            sku=sku,
+            location=store,
+            counted=form.cleaned_data["counted"],
+            reason=form.cleaned_data["reason"],
+            actor=request.user,
+            confirmed=form.confirmed(),
         ),
     )
 
@@ -207,6 +224,14 @@ class CustomerForm(forms.Form):
         return {**{k: self.cleaned_data[k] for k in ("line1", "city", "postcode")}, "country": "GB"}
 
 
+class AisleLineForm(forms.Form):
+    """One product for the endless-aisle basket: held to the stock bound and an order line's price."""
+
+    sku = forms.CharField(max_length=128)
+    quantity = QuantityField(min_value=1)
+    price = forms.DecimalField(min_value=0, max_digits=12, decimal_places=2)
+
+
 def _basket_key(store) -> str:
     return f"aisle-basket-{store.pk}"
 
@@ -226,19 +251,16 @@ def aisle(request, store):
     status = 200
     action = request.POST.get("action")
     if action == "add":
-        sku = sku_resolve(code=request.POST.get("sku", ""))
-        quantity = request.POST.get("quantity", "").strip()
-        price = request.POST.get("price", "").strip()
-        try:
-            ok = sku is not None and quantity.isdigit() and int(quantity) > 0 and Decimal(price) >= 0
-        except InvalidOperation:
-            ok = False
-        if ok:
-            basket = [line for line in basket if line["sku"] != sku.code]
-            basket.append({"sku": sku.code, "name": sku.name, "quantity": int(quantity), "price": price})
+        line = AisleLineForm(request.POST)
+        sku = sku_resolve(code=line.cleaned_data["sku"]) if line.is_valid() else None
+        if sku is not None:
+            basket = [item for item in basket if item["sku"] != sku.code]
+            quantity, price = line.cleaned_data["quantity"], str(line.cleaned_data["price"])
+            basket.append({"sku": sku.code, "name": sku.name, "quantity": quantity, "price": price})
             request.session[_basket_key(store)] = basket
             return redirect("store:aisle", code=store.code)
-        messages.error(request, "Give a quantity of at least 1 and a price of 0 or more.")
+        most = f"{max_quantity():,}"
+        messages.error(request, f"Give a quantity of at least 1 (at most {most}) and a price of 0 or more.")
         status = 400
     elif action == "remove":
         request.session[_basket_key(store)] = [line for line in basket if line["sku"] != request.POST.get("sku")]

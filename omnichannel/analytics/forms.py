@@ -7,7 +7,7 @@ from datetime import timedelta
 from django import forms
 from django.utils import timezone
 
-from fulfilment.routing import FALLBACKS, RoutingPolicy
+from fulfilment.routing import FALLBACKS, MAX_LEAD_HOURS, MAX_SPLITS, MAX_WEIGHT, RoutingPolicy
 from inventory.models import Channel, Location
 
 from .selectors import AnalyticsFilters
@@ -70,7 +70,13 @@ class AnalyticsFilterForm(PeriodForm):
 
 
 def _weight(label: str) -> forms.FloatField:
-    return forms.FloatField(label=label, min_value=0, widget=forms.NumberInput(attrs={"step": "any"}))
+    return forms.FloatField(
+        label=label, min_value=0, max_value=MAX_WEIGHT, widget=forms.NumberInput(attrs={"step": "any"})
+    )
+
+
+def _lead_hours(label: str) -> forms.IntegerField:
+    return forms.IntegerField(label=label, min_value=0, max_value=MAX_LEAD_HOURS)
 
 
 class PolicyLabForm(PeriodForm):
@@ -78,15 +84,15 @@ class PolicyLabForm(PeriodForm):
 
     max_days = 92
 
-    max_splits = forms.IntegerField(label="Most fulfilments per order", min_value=1, max_value=10)
+    max_splits = forms.IntegerField(label="Most fulfilments per order", min_value=1, max_value=MAX_SPLITS)
     fallback = forms.ChoiceField(label="When nothing fits", choices=[(f, f) for f in FALLBACKS])
     weight_distance = _weight("Weight: distance (per km)")
     weight_priority = _weight("Weight: location priority")
     weight_cost = _weight("Weight: shipping cost")
     weight_load = _weight("Weight: capacity load")
     allow_ship_from_store = forms.BooleanField(label="Stores may ship to customers", required=False)
-    transfer_lead_hours_warehouse = forms.IntegerField(label="Transfer from warehouse (hours)", min_value=0)
-    transfer_lead_hours_store = forms.IntegerField(label="Transfer from a store (hours)", min_value=0)
+    transfer_lead_hours_warehouse = _lead_hours("Transfer from warehouse (hours)")
+    transfer_lead_hours_store = _lead_hours("Transfer from a store (hours)")
 
     POLICY_FIELDS = (
         "max_splits",

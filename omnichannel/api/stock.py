@@ -101,8 +101,9 @@ class CsvParser(BaseParser):
 class FeedRowInput(serializers.Serializer):
     location = serializers.CharField(max_length=32)
     sku = serializers.CharField(max_length=128, help_text="SKU code or barcode.")
-    on_hand = serializers.IntegerField(min_value=0, max_value=2**31 - 1, required=False)
-    delta = serializers.IntegerField(min_value=-(2**31), max_value=2**31 - 1, required=False)
+    # The quantity bound is the feed's, checked per row: a row beyond it is reported, the rest apply.
+    on_hand = serializers.IntegerField(min_value=0, required=False)
+    delta = serializers.IntegerField(required=False)
 
 
 class StockFeedInput(serializers.Serializer):
