@@ -506,8 +506,8 @@ def fulfilment_pick(
         if got < fl.quantity:
             short[fl.sku_id] += fl.quantity - got
             fl.quantity = got
-        fl.picked_quantity = got
-        fl.save(update_fields=["quantity", "picked_quantity"])
+        fl.picked_quantity, fl.scanned_quantity = got, min(fl.scanned_quantity, got)
+        fl.save(update_fields=["quantity", "picked_quantity", "scanned_quantity"])
     _act(fulfilment, "pick", actor=actor, reason="short pick" if short else "")
     if short:
         _release(fulfilment, short, reason=f"short_pick:{short_reason}", actor=actor)

@@ -269,13 +269,14 @@ class Activity(models.Model):
 
 
 class Note(models.Model):
-    """A service note on an order, visible to every channel and store."""
+    """A service note on an order: stores and channels see it, unless it is for the back office only."""
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="notes")
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     text = models.TextField()
+    internal = models.BooleanField(default=False, help_text="Back office only: stores and channels do not see it.")
     at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -518,11 +518,11 @@ def order_place_for_walk_in(
     return order
 
 
-def note_add(*, order: Order, text: str, author=None) -> Note:
-    """Add a service note every channel and store sees on the order."""
+def note_add(*, order: Order, text: str, author=None, internal: bool = False) -> Note:
+    """Add a service note to the order: every channel and store sees it, unless it is ``internal``."""
     if not text.strip():
         raise InvalidInput("A note needs text.", errors={"text": ["Required."]})
-    return Note.objects.create(order=order, text=text.strip(), author=author)
+    return Note.objects.create(order=order, text=text.strip(), author=author, internal=internal)
 
 
 def orders_release_due_holds(*, now=None) -> int:

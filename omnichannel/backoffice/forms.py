@@ -153,6 +153,7 @@ class NoteForm(OrderForm):
     text = forms.CharField(
         label="Note (stores and channels see it too)", max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
     )
+    internal = forms.BooleanField(label="Back office only: stores and channels do not see it", required=False)
 
 
 class MergeForm(forms.Form):

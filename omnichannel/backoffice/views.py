@@ -179,7 +179,9 @@ def _exchange(request, order, data) -> str:
 
 
 def _note(request, order, data) -> str:
-    note_add(order=order, text=data["text"], author=request.user)
+    note_add(order=order, text=data["text"], author=request.user, internal=data["internal"])
+    if data["internal"]:
+        return "Note added for the back office only."
     return "Note added; stores and channels see it on the order."
 
 
