@@ -645,4 +645,5 @@ def pickups_find(*, store: Location, query: str, limit: int = 20) -> QuerySet[Fu
     customers = customer_ids_matching(query=query)
     if customers:
         match |= Q(order__customer__in=customers)
-    return pickup_shelf(store=store).filter(match)[:limit]
+    lines = Prefetch("lines", queryset=FulfilmentLine.objects.select_related("sku"))  # to check the parcel
+    return pickup_shelf(store=store).filter(match).prefetch_related(lines)[:limit]

@@ -566,7 +566,7 @@ def fulfilment_deliver(*, fulfilment: Fulfilment, actor=None) -> Fulfilment:
 def fulfilment_ready(*, fulfilment: Fulfilment, actor=None) -> Fulfilment:
     """Put a click-and-collect parcel on the shelf and give the customer a pickup code."""
     fulfilment = _locked(fulfilment)
-    code = f"{secrets.randbelow(10**6):06d}"
+    code = f"{secrets.randbelow(10**PICKUP_CODE_DIGITS):0{PICKUP_CODE_DIGITS}d}"
     _act(fulfilment, "ready", actor=actor, pickup_code=code, at=timezone.now())
     OutboxEvent.objects.create(
         type="fulfilment.ready_for_pickup",
@@ -576,6 +576,10 @@ def fulfilment_ready(*, fulfilment: Fulfilment, actor=None) -> Fulfilment:
     )
     order_sync_status(order=fulfilment.order, actor=actor)
     return fulfilment
+
+
+# A pickup code is this many digits; anything else cannot be one and is not counted as a miss.
+PICKUP_CODE_DIGITS = 6
 
 
 def _pickup_code_misses_key(fulfilment: Fulfilment) -> str:
@@ -599,7 +603,13 @@ def _pickup_code_check(fulfilment: Fulfilment, pickup_code: str) -> None:
     misses = cache.get(key, 0)
     if misses >= limit:
         raise InvalidInput(locked, errors={"pickup_code": ["Locked after too many wrong codes."]})
-    if hmac.compare_digest(fulfilment.pickup_code, str(pickup_code or "").strip()):
+    typed = str(pickup_code or "").strip()
+    if len(typed) != PICKUP_CODE_DIGITS or not (typed.isascii() and typed.isdigit()):
+        # A typo or a scan of the wrong barcode, not a guess: refused without counting.
+        raise InvalidInput(
+            f"A pickup code is {PICKUP_CODE_DIGITS} digits.", errors={"pickup_code": [f"{PICKUP_CODE_DIGITS} digits."]}
+        )
+    if hmac.compare_digest(fulfilment.pickup_code, typed):
         cache.delete(key)
         return
     misses += 1
