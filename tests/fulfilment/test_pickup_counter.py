@@ -16,7 +16,7 @@ CUSTOMER = {"email": "jo@example.com", "name": "Jo Bloggs"}
 
 
 def _on_the_shelf(network, lines):
-    for sku, quantity in lines:
+    for sku, _ in lines:
         network.stock(network.soho, sku, 10)
     f = place(network, lines, method="pickup", store=network.soho, customer=CUSTOMER).fulfilments.get()
     fulfilment_accept(fulfilment=f)

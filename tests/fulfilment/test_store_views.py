@@ -337,9 +337,10 @@ def test_expired_pickups_are_listed_until_their_stock_is_put_back(soho_staff, sh
 # Every page pays the same fixed overhead: session, user, staff profile, the person's stores,
 # the store in the URL, and the store switcher's list; the numbers below include those six
 # (the htmx table has no switcher). Then the queue: counts per state and the rows; a
-# fulfilment: it and its lines (and barcodes for picking); handover: the parcels' lines too; the queue, a fulfilment, the pick
-# page and the pick list also read the orders' notes for stores, in one query; the shelf: the parcels waiting,
-# the parcels to put back and their lines; handover: the customer identifiers and the parcels.
+# fulfilment: it and its lines (and barcodes for picking); the queue, a fulfilment, the pick
+# page and the pick list also read the orders' notes for stores, in one query; the shelf: the
+# parcels waiting, the parcels to put back and their lines; handover: the customer identifiers,
+# the parcels and their lines.
 PAGE_QUERIES = {
     "queue": 8,
     "queue (htmx)": 7,
