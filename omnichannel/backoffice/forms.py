@@ -11,7 +11,7 @@ from returns.models import Return, ReturnReason
 
 class SearchForm(forms.Form):
     q = forms.CharField(
-        label="Order, customer, phone, e-mail, member, tracking or pickup code", max_length=128, required=False
+        label="Order, customer name, phone, e-mail, member, tracking or pickup code", max_length=128, required=False
     )
 
 
