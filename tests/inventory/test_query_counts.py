@@ -68,7 +68,9 @@ def test_nearest_stores_with_stock_adds_one_location_query(network, django_asser
     assert [sum(n.available.values()) > 0 for n in nearby] == [True] * 4 + [False] * 2
 
 
-def test_resolving_codes_tries_skus_then_barcodes_then_aliases_then_skus_in_any_case(network, django_assert_num_queries):
+def test_resolving_codes_tries_skus_then_barcodes_then_aliases_then_skus_in_any_case(
+    network, django_assert_num_queries
+):
     skus, _, channel = network
     Barcode.objects.create(code=gtin13(1), sku=skus[1])
     SkuAlias.objects.create(channel=channel, code="MKT-0003", sku=skus[2])
