@@ -23,7 +23,7 @@ class ScanRefused(DomainError):
     """The scanned unit was not counted: not on the fulfilment, already all scanned, or not being picked."""
 
     def __init__(self, message: str, *, reason: str, sku: Sku | None = None, quantity: int = 0):
-        super().__init__(message, errors={"code": [reason]})
+        super().__init__(message)
         self.reason, self.sku, self.quantity = reason, sku, quantity
 
 

@@ -33,6 +33,7 @@ from oms.models import Activity, Order, OrderLine, OutboxEvent
 from oms.transitions import transition_apply
 from oms.webhooks import outbox_kick
 
+from .exceptions import PickupCodeRefused
 from .models import Fulfilment, FulfilmentLine
 from .routing import Candidate, RoutingPlan, RoutingPolicy, RoutingRequest, route
 from .selectors import order_shortfall_alternatives, routing_candidates, routing_policy_for
@@ -602,12 +603,12 @@ def _pickup_code_check(fulfilment: Fulfilment, pickup_code: str) -> None:
     )
     misses = cache.get(key, 0)
     if misses >= limit:
-        raise InvalidInput(locked, errors={"pickup_code": ["Locked after too many wrong codes."]})
+        raise PickupCodeRefused(locked, field_error="Locked after too many wrong codes.", locked_minutes=minutes)
     typed = str(pickup_code or "").strip()
     if len(typed) != PICKUP_CODE_DIGITS or not (typed.isascii() and typed.isdigit()):
         # A typo or a scan of the wrong barcode, not a guess: refused without counting.
-        raise InvalidInput(
-            f"A pickup code is {PICKUP_CODE_DIGITS} digits.", errors={"pickup_code": [f"{PICKUP_CODE_DIGITS} digits."]}
+        raise PickupCodeRefused(
+            f"A pickup code is {PICKUP_CODE_DIGITS} digits.", field_error=f"{PICKUP_CODE_DIGITS} digits."
         )
     if hmac.compare_digest(fulfilment.pickup_code, typed):
         cache.delete(key)
@@ -615,8 +616,10 @@ def _pickup_code_check(fulfilment: Fulfilment, pickup_code: str) -> None:
     misses += 1
     cache.set(key, misses, timeout=minutes * 60)
     left = limit - misses
-    message = f"The pickup code does not match. {left} attempt(s) left before the parcel is locked." if left else locked
-    raise InvalidInput(message, errors={"pickup_code": ["Wrong code."]})
+    if not left:
+        raise PickupCodeRefused(locked, field_error="Wrong code.", locked_minutes=minutes)
+    message = f"The pickup code does not match. {left} attempt(s) left before the parcel is locked."
+    raise PickupCodeRefused(message, field_error="Wrong code.", tries_left=left)
 
 
 @transaction.atomic

@@ -17,6 +17,7 @@ from fulfilment import services
 from fulfilment.models import Fulfilment
 from fulfilment.picking import ScanRefused, fulfilment_unit_scan, fulfilment_unit_unscan
 from fulfilment.selectors import fulfilment_pick_list
+from fulfilment.staff_messages import staff_message
 from inventory.selectors import sku_resolve
 from oms.selectors import order_notes_for_stores
 
@@ -97,7 +98,7 @@ def _count_scan(request, fulfilment: Fulfilment, code: str) -> dict:
             return {"ok": False, "text": f"Wrong item: {sku.code} {sku.name} is not on this order. Nothing counted."}
         if exc.reason == "all_scanned":
             return {"ok": False, "text": f"All {exc.quantity} of {sku.code} are already scanned: nothing counted."}
-        return {"ok": False, "text": f"{exc.message} Nothing counted."}
+        return {"ok": False, "text": f"{staff_message(exc)} Nothing counted."}
     return {"ok": True, "text": f"{sku.code} {sku.name}: {count.scanned} of {count.quantity}."}
 
 
@@ -129,7 +130,7 @@ def pick_undo(request, store, fulfilment):
             raise ScanRefused(f"No {code} scanned to take off.", reason="none_scanned")
         count = fulfilment_unit_unscan(fulfilment=fulfilment, sku=sku, actor=request.user)
     except ScanRefused as exc:
-        scan = {"ok": False, "text": exc.message}
+        scan = {"ok": False, "text": staff_message(exc)}
     else:
         scan = {"ok": True, "text": f"One {sku.code} taken off the count: {count.scanned} scanned."}
     return _pick_answer(request, store, fulfilment, scan)

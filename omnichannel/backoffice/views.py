@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from fulfilment.selectors import orders_search
 from fulfilment.services import fulfilment_resend_pickup_code, order_reroute_excluding
+from fulfilment.staff_messages import staff_message
 from inventory.exceptions import DomainError
 from oms.access import BACK_OFFICE_ROLES, Role, is_supervisor, refund_refusal, role_required
 from oms.models import Customer, Order
@@ -86,7 +87,7 @@ def customer_merge(request, pk: int):
     try:
         customers_merge(keep=keep, merge=Customer.objects.get(pk=others.pop()), actor=request.user)
     except DomainError as exc:
-        messages.error(request, _describe(exc))
+        messages.error(request, staff_message(exc))
     else:
         messages.success(request, "Customers merged: their orders and identifiers are now on this record.")
     return redirect("backoffice:customer", pk=keep.pk)
@@ -200,12 +201,6 @@ ORDER_ACTIONS = {
 }
 
 
-def _describe(exc: DomainError) -> str:
-    """The refusal and the field messages that say what to change."""
-    details = [message for field_messages in exc.errors.values() for message in field_messages]
-    return " ".join([exc.message, *details])
-
-
 def _form_errors(form) -> str:
     return " ".join(
         f"{form.fields[name].label}: {' '.join(errs)}" if name in form.fields else " ".join(errs)
@@ -229,5 +224,5 @@ def order_action(request, pk: int, action: str):
         try:
             messages.success(request, spec.run(request, target, form.cleaned_data))
         except DomainError as exc:
-            messages.error(request, f"Nothing was changed. {_describe(exc)}")
+            messages.error(request, f"Nothing was changed. {staff_message(exc)}")
     return redirect("backoffice:order", pk=pk)

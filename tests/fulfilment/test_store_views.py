@@ -313,7 +313,7 @@ def test_handover_finds_the_parcel_and_verifies_the_code(soho_staff, shop):
 
     wrong = "000000" if f.pickup_code != "000000" else "111111"
     response = soho_staff.post(url("fulfilment_collect", f.pk), {"pickup_code": wrong, "q": "bloggs"}, follow=True)
-    assert "The pickup code does not match." in page_messages(response)[-1]
+    assert "That pickup code is not right." in page_messages(response)[-1]
     assert status_of(f) == S.READY_FOR_PICKUP
 
     response = soho_staff.post(url("fulfilment_collect", f.pk), {"pickup_code": f.pickup_code}, follow=True)
