@@ -30,9 +30,10 @@ def trigram_index(apps, schema_editor):
     """On PostgreSQL, a trigram index serves the word-prefix LIKE of the name search."""
     if schema_editor.connection.vendor != "postgresql":
         return
+    table = schema_editor.quote_name(apps.get_model("oms", "Customer")._meta.db_table)
     schema_editor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
     schema_editor.execute(
-        "CREATE INDEX IF NOT EXISTS customer_name_search_trgm ON oms_customer USING gin (name_search gin_trgm_ops)"
+        f"CREATE INDEX IF NOT EXISTS customer_name_search_trgm ON {table} USING gin (name_search gin_trgm_ops)"
     )
 
 
