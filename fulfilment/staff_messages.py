@@ -122,7 +122,8 @@ def _input(error: DomainError) -> str:
             rule = next((say for applies, matches, say in FIELD_SENTENCES if applies(field) and matches(text)), None)
             if rule is None:
                 if text not in error.message:
-                    details.append(f"{_field_name(field).capitalize()}: {text.split(': ', 1)[-1]}")
+                    name = _field_name(field)
+                    details.append(f"{name[:1].upper()}{name[1:]}: {text.split(': ', 1)[-1]}")
             elif said := rule(text):
                 sentences.append(said)
             else:

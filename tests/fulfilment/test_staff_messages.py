@@ -67,6 +67,9 @@ def test_each_kind_of_refusal_reads_as_a_sentence_for_staff(network):
     assert said["state"] == "You cannot ship it while it is pending; allowed now: accept, decline."
     assert said["conflict"] == "Counted 1 but 2 are reserved; release them. Below."
     assert said["missing"] == "Enter the first address line and the postcode."
+    assert staff_message(InvalidInput("The pick does not match.", errors={"lines.SKU-9": ["Not on this order."]})) == (
+        "The pick does not match. SKU-9: Not on this order."
+    )
     for name, text in said.items():
         assert not any(word in text for word in API_WORDS), (name, text)
 
