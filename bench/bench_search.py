@@ -31,6 +31,7 @@ def load(*, orders: int, rng: random.Random) -> dict[str, list[str]]:
     from fulfilment.models import Fulfilment, FulfilmentLine
     from inventory.models import Channel, Location, Sku
     from oms.models import Customer, Order, OrderLine
+    from oms.services import normalise_name
 
     reset_inventory()  # cascades to orders, customers stay: empty them too
     Customer.objects.all().delete()
@@ -48,6 +49,7 @@ def load(*, orders: int, rng: random.Random) -> dict[str, list[str]]:
                 phone=f"+4477009{n:05d}",
                 member_number=f"M{n:07d}",
                 name=f"Customer {n}",
+                name_search=normalise_name(f"Customer {n}"),
             )
             for n in range(customer_count)
         ),
@@ -101,6 +103,7 @@ def load(*, orders: int, rng: random.Random) -> dict[str, list[str]]:
         "email": [f"Customer{n}@Example.com" for n in some],
         "phone_national": [f"07700 9{n:05d}" for n in some],
         "member_number": [f"M{n:07d}" for n in some],
+        "name": [f"CUSTOMER {n}" for n in some],
         "tracking": [f"TRK{rng.choice(shipped):09d}" for _ in range(1000)],
         "pickup_code": [f"{rng.choice(waiting) % 10**6:06d}" for _ in range(1000)],
     }

@@ -185,9 +185,17 @@ class FulfilmentLine(models.Model):
     sku = models.ForeignKey(Sku, on_delete=models.PROTECT, related_name="+")
     quantity = models.PositiveIntegerField()
     picked_quantity = models.PositiveIntegerField(null=True, blank=True)
+    scanned_quantity = models.PositiveIntegerField(
+        default=0, help_text="Units scanned off the shelf so far, before the pick is confirmed."
+    )
 
     class Meta:
         ordering = ["pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(scanned_quantity__lte=models.F("quantity")), name="fulfilment_line_scanned_within_quantity"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.sku_id} × {self.quantity}"

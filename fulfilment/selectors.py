@@ -550,6 +550,7 @@ class PickItem:
     sku: Sku
     quantity: int
     barcode: str
+    scanned: int = 0  # units counted so far by the store's scanners
 
     @property
     def details(self) -> str:
@@ -577,17 +578,19 @@ def fulfilment_pick_list(*, fulfilment: Fulfilment) -> list[PickGroup]:
     """The fulfilment's SKUs in the order a person walks the store: by category, then range,
     style, colour and size, then SKU code; one entry per SKU however many lines carry it."""
     quantities: dict[int, int] = {}
+    scanned: dict[int, int] = {}
     skus: dict[int, Sku] = {}
     lines = fulfilment.lines.select_related("sku").prefetch_related(
         Prefetch("sku__barcodes", queryset=Barcode.objects.order_by("code"))
     )
     for line in lines:
         quantities[line.sku_id] = quantities.get(line.sku_id, 0) + line.quantity
+        scanned[line.sku_id] = scanned.get(line.sku_id, 0) + line.scanned_quantity
         skus[line.sku_id] = line.sku
     groups: list[PickGroup] = []
     for sku in sorted(skus.values(), key=_walk_key):
         barcodes = list(sku.barcodes.all())
-        item = PickItem(sku, quantities[sku.pk], barcodes[0].code if barcodes else "")
+        item = PickItem(sku, quantities[sku.pk], barcodes[0].code if barcodes else "", scanned[sku.pk])
         if groups and groups[-1].category == sku.category:
             groups[-1].items.append(item)
         else:
@@ -642,4 +645,5 @@ def pickups_find(*, store: Location, query: str, limit: int = 20) -> QuerySet[Fu
     customers = customer_ids_matching(query=query)
     if customers:
         match |= Q(order__customer__in=customers)
-    return pickup_shelf(store=store).filter(match)[:limit]
+    lines = Prefetch("lines", queryset=FulfilmentLine.objects.select_related("sku"))  # to check the parcel
+    return pickup_shelf(store=store).filter(match).prefetch_related(lines)[:limit]

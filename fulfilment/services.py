@@ -33,6 +33,7 @@ from oms.models import Activity, Order, OrderLine, OutboxEvent
 from oms.transitions import transition_apply
 from oms.webhooks import outbox_kick
 
+from .exceptions import PickupCodeRefused
 from .models import Fulfilment, FulfilmentLine
 from .routing import Candidate, RoutingPlan, RoutingPolicy, RoutingRequest, route
 from .selectors import order_shortfall_alternatives, routing_candidates, routing_policy_for
@@ -506,8 +507,8 @@ def fulfilment_pick(
         if got < fl.quantity:
             short[fl.sku_id] += fl.quantity - got
             fl.quantity = got
-        fl.picked_quantity = got
-        fl.save(update_fields=["quantity", "picked_quantity"])
+        fl.picked_quantity, fl.scanned_quantity = got, min(fl.scanned_quantity, got)
+        fl.save(update_fields=["quantity", "picked_quantity", "scanned_quantity"])
     _act(fulfilment, "pick", actor=actor, reason="short pick" if short else "")
     if short:
         _release(fulfilment, short, reason=f"short_pick:{short_reason}", actor=actor)
@@ -566,7 +567,7 @@ def fulfilment_deliver(*, fulfilment: Fulfilment, actor=None) -> Fulfilment:
 def fulfilment_ready(*, fulfilment: Fulfilment, actor=None) -> Fulfilment:
     """Put a click-and-collect parcel on the shelf and give the customer a pickup code."""
     fulfilment = _locked(fulfilment)
-    code = f"{secrets.randbelow(10**6):06d}"
+    code = f"{secrets.randbelow(10**PICKUP_CODE_DIGITS):0{PICKUP_CODE_DIGITS}d}"
     _act(fulfilment, "ready", actor=actor, pickup_code=code, at=timezone.now())
     OutboxEvent.objects.create(
         type="fulfilment.ready_for_pickup",
@@ -576,6 +577,10 @@ def fulfilment_ready(*, fulfilment: Fulfilment, actor=None) -> Fulfilment:
     )
     order_sync_status(order=fulfilment.order, actor=actor)
     return fulfilment
+
+
+# A pickup code is this many digits; anything else cannot be one and is not counted as a miss.
+PICKUP_CODE_DIGITS = 6
 
 
 def _pickup_code_misses_key(fulfilment: Fulfilment) -> str:
@@ -598,15 +603,23 @@ def _pickup_code_check(fulfilment: Fulfilment, pickup_code: str) -> None:
     )
     misses = cache.get(key, 0)
     if misses >= limit:
-        raise InvalidInput(locked, errors={"pickup_code": ["Locked after too many wrong codes."]})
-    if hmac.compare_digest(fulfilment.pickup_code, str(pickup_code or "").strip()):
+        raise PickupCodeRefused(locked, field_error="Locked after too many wrong codes.", locked_minutes=minutes)
+    typed = str(pickup_code or "").strip()
+    if len(typed) != PICKUP_CODE_DIGITS or not (typed.isascii() and typed.isdigit()):
+        # A typo or a scan of the wrong barcode, not a guess: refused without counting.
+        raise PickupCodeRefused(
+            f"A pickup code is {PICKUP_CODE_DIGITS} digits.", field_error=f"{PICKUP_CODE_DIGITS} digits."
+        )
+    if hmac.compare_digest(fulfilment.pickup_code, typed):
         cache.delete(key)
         return
     misses += 1
     cache.set(key, misses, timeout=minutes * 60)
     left = limit - misses
-    message = f"The pickup code does not match. {left} attempt(s) left before the parcel is locked." if left else locked
-    raise InvalidInput(message, errors={"pickup_code": ["Wrong code."]})
+    if not left:
+        raise PickupCodeRefused(locked, field_error="Wrong code.", locked_minutes=minutes)
+    message = f"The pickup code does not match. {left} attempt(s) left before the parcel is locked."
+    raise PickupCodeRefused(message, field_error="Wrong code.", tries_left=left)
 
 
 @transaction.atomic

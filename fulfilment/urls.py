@@ -2,27 +2,27 @@
 
 from django.urls import path
 
-from .views import stock, work
+from .views import pick, pickup, stock, work
 
 urlpatterns = [
-    # Work queue, ship-from-store, click-and-collect handover (views/work.py).
+    # Work queue and one fulfilment (views/work.py), picking (views/pick.py), the pickup counter (views/pickup.py).
     path("", work.queue, name="queue"),
     path("work/<int:pk>/", work.fulfilment_detail, name="fulfilment"),
     path("work/<int:pk>/accept/", work.accept, name="fulfilment_accept"),
     path("work/<int:pk>/decline/", work.decline, name="fulfilment_decline"),
-    path("work/<int:pk>/pick/", work.pick, name="pick"),
-    path("work/<int:pk>/pick/scan/", work.pick_scan, name="pick_scan"),
-    path("work/<int:pk>/pick/undo/", work.pick_undo, name="pick_undo"),
-    path("work/<int:pk>/pick/confirm/", work.pick_confirm, name="pick_confirm"),
-    path("work/<int:pk>/pick-list/", work.pick_list, name="pick_list"),
+    path("work/<int:pk>/pick/", pick.pick, name="pick"),
+    path("work/<int:pk>/pick/scan/", pick.pick_scan, name="pick_scan"),
+    path("work/<int:pk>/pick/undo/", pick.pick_undo, name="pick_undo"),
+    path("work/<int:pk>/pick/confirm/", pick.pick_confirm, name="pick_confirm"),
+    path("work/<int:pk>/pick-list/", pick.pick_list, name="pick_list"),
     path("work/<int:pk>/pack/", work.pack, name="fulfilment_pack"),
     path("work/<int:pk>/packing-slip/", work.packing_slip, name="packing_slip"),
     path("work/<int:pk>/ship/", work.ship, name="fulfilment_ship"),
     path("work/<int:pk>/ready/", work.ready, name="fulfilment_ready"),
-    path("pickups/", work.pickups, name="pickups"),
-    path("pickups/handover/", work.handover, name="handover"),
-    path("pickups/<int:pk>/collect/", work.collect, name="fulfilment_collect"),
-    path("pickups/<int:pk>/put-back/", work.put_back, name="fulfilment_put_back"),
+    path("pickups/", pickup.pickups, name="pickups"),
+    path("pickups/handover/", pickup.handover, name="handover"),
+    path("pickups/<int:pk>/collect/", pickup.collect, name="fulfilment_collect"),
+    path("pickups/<int:pk>/put-back/", pickup.put_back, name="fulfilment_put_back"),
     # Stock look-up, adjust/count, inbound transfers, endless aisle (views/stock.py).
     path("stock/", stock.stock, name="stock"),
     path("stock/adjust/", stock.adjust, name="stock_adjust"),

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Upper
 
 
 def gtin_check_digit_is_valid(code: str) -> bool:
@@ -48,6 +49,8 @@ class Sku(models.Model):
     class Meta:
         ordering = ["code"]
         verbose_name = "SKU"
+        # Staff type codes in any case: the look-up of a code not found as typed reads this.
+        indexes = [models.Index(Upper("code"), name="sku_code_upper")]
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"

@@ -17,6 +17,7 @@ from typing import NamedTuple
 
 from django.db import connection
 from django.db.models import Prefetch, Q, Sum
+from django.db.models.functions import Upper
 from django.utils import timezone
 from geopy.distance import EARTH_RADIUS
 
@@ -60,7 +61,8 @@ def _skus_by_code(codes: list[str]) -> dict[str, Sku]:
 
 
 def skus_resolve(*, codes: Iterable[str], channel: Channel | None = None) -> dict[str, Sku]:
-    """Map each code to its SKU, trying the SKU code, then a barcode, then the channel's alias.
+    """Map each code to its SKU, trying the SKU code, then a barcode, then the channel's alias,
+    then the SKU code in any case (people type "shirt-m" for SHIRT-M).
 
     Codes that match nothing are absent from the result. Without a channel an alias
     resolves only when exactly one channel uses it.
@@ -81,7 +83,19 @@ def skus_resolve(*, codes: Iterable[str], channel: Channel | None = None) -> dic
         for alias in aliases:
             by_code[alias.code][alias.sku_id] = alias.sku
         found.update({c: next(iter(s.values())) for c, s in by_code.items() if len(s) == 1})
+        rest -= found.keys()
+    if rest:
+        found.update(_skus_by_code_any_case(rest))
     return found
+
+
+def _skus_by_code_any_case(codes: set[str]) -> dict[str, Sku]:
+    """SKUs whose code is one of ``codes`` but for case ("shirt-m" is SHIRT-M), on the upper-case index;
+    a code two SKUs share but for case is left out as ambiguous."""
+    by_upper: dict[str, dict[int, Sku]] = defaultdict(dict)
+    for sku in Sku.objects.alias(code_upper=Upper("code")).filter(code_upper__in={c.upper() for c in codes}):
+        by_upper[sku.code.upper()][sku.pk] = sku
+    return {c: next(iter(s.values())) for c in codes if len(s := by_upper.get(c.upper(), {})) == 1}
 
 
 def sku_resolve(*, code: str, channel: Channel | None = None) -> Sku | None:

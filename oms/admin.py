@@ -17,6 +17,7 @@ from .models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
+from .services import normalise_name
 from .webhooks import ALLOWED_SCHEMES, webhook_delivery_replay
 
 
@@ -35,6 +36,10 @@ class CustomerAdmin(admin.ModelAdmin):
     list_display = ["pk", "name", "email", "phone", "member_number", "merged_into", "created_at"]
     search_fields = ["email", "phone", "member_number", "name"]
     readonly_fields = ["merged_into"]
+
+    def save_model(self, request, obj, form, change):
+        obj.name_search = normalise_name(obj.name)  # the back office finds them by the name as edited
+        super().save_model(request, obj, form, change)
 
 
 class OrderLineInline(ReadOnlyInline):

@@ -75,6 +75,9 @@ class Customer(models.Model):
     phone = models.CharField(max_length=20, null=True, blank=True, help_text="E.164")  # noqa: DJ001
     member_number = models.CharField(max_length=32, null=True, blank=True)  # noqa: DJ001
     name = models.CharField(max_length=255, blank=True)
+    # The name without accents or case, each word after a space (" zoe muller"), written with the
+    # name by the customer services: agents find a customer by the start of any word of it.
+    name_search = models.CharField(max_length=256, blank=True, default="", db_index=True, editable=False)
     merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -269,13 +272,14 @@ class Activity(models.Model):
 
 
 class Note(models.Model):
-    """A service note on an order, visible to every channel and store."""
+    """A service note on an order: stores and channels see it, unless it is for the back office only."""
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="notes")
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     text = models.TextField()
+    internal = models.BooleanField(default=False, help_text="Back office only: stores and channels do not see it.")
     at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -17,7 +17,7 @@ from inventory.models import Channel
 from inventory.selectors import skus_resolve
 
 from .models import Activity, ApiToken, Customer, Note, Order, OrderLine, OutboxEvent, WebhookDelivery
-from .services import normalise_email, normalise_phone
+from .services import normalise_email, normalise_name, normalise_phone
 
 
 @dataclass(frozen=True)
@@ -91,7 +91,8 @@ _TIMELINE_SQL = f"""
     FROM {Activity._meta.db_table} a LEFT JOIN {_USER._meta.db_table} u ON u.id = a.actor_id WHERE a.order_id = %s
     UNION ALL
     SELECT n.at, 1, n.id, 'order', n.text, '', u.{_USERNAME}, '', ''
-    FROM {Note._meta.db_table} n LEFT JOIN {_USER._meta.db_table} u ON u.id = n.author_id WHERE n.order_id = %s
+    FROM {Note._meta.db_table} n LEFT JOIN {_USER._meta.db_table} u ON u.id = n.author_id
+    WHERE n.order_id = %s AND (n.internal = %s OR n.internal = %s)
     UNION ALL
     SELECT e.created, 2, 0, 'order', e.type, '', NULL, '', ''
     FROM {OutboxEvent._meta.db_table} e WHERE e.order_id = %s AND e.type NOT LIKE %s ESCAPE '!'
@@ -104,12 +105,14 @@ def order_timeline(*, order: Order | int, deliveries: bool = False) -> list[Time
 
     It answers every order read of the API, hence hand-written. With ``deliveries`` (the back
     office) a second query adds each webhook delivery and how it went, so an agent can tell
-    whether a channel was told about a change.
+    whether a channel was told about a change, and the back office's internal notes are in it;
+    without, only the notes stores and channels may see.
     """
     order_id = getattr(order, "pk", order)
     read_at = column_reader(Activity._meta.get_field("at"))
     with connection.cursor() as cursor:
-        cursor.execute(_TIMELINE_SQL, [order_id, order_id, order_id, "%.status!_changed"])
+        params = [order_id, order_id, False, deliveries, order_id, "%.status!_changed"]
+        cursor.execute(_TIMELINE_SQL, params)
         rows = cursor.fetchall()
     entries = [
         TimelineEntry(
@@ -129,6 +132,20 @@ def order_timeline(*, order: Order | int, deliveries: bool = False) -> list[Time
         ]
         entries.sort(key=lambda e: e.at)
     return entries
+
+
+def order_notes_for_stores(*, order_ids: Iterable[int]) -> dict[int, list[Note]]:
+    """The notes store staff see, per order id, oldest first: every note but the back office's internal ones.
+
+    One query for any number of orders, so a queue of a hundred rows reads its notes at once.
+    """
+    ids = set(order_ids)
+    notes: dict[int, list[Note]] = {}
+    if not ids:
+        return notes
+    for note in Note.objects.filter(order_id__in=ids, internal=False).only("order_id", "text", "at"):
+        notes.setdefault(note.order_id, []).append(note)
+    return notes
 
 
 def order_line_quantities(*, order: Order, lines: list[tuple[str, int]]) -> dict[int, int]:
@@ -195,10 +212,31 @@ def customer_ids_matching(*, query: str) -> set[int]:
     return found
 
 
+def _name_match(query: str) -> Q | None:
+    """Live customers with a word of their name starting with each word typed, whatever the accents and case.
+
+    The normalised column puts a space before every word, so "mül" is ``LIKE '% mul%'``: on
+    PostgreSQL the column's trigram index serves it (migration ``oms.0010``).
+    """
+    words = normalise_name(query).split()
+    if sum(ch.isalpha() for ch in "".join(words)) < 2:  # an identifier, or too short to mean a name
+        return None
+    match = Q(merged_into__isnull=True)
+    for word in words:
+        match &= Q(name_search__contains=f" {word}")
+    return match
+
+
 def customers_search(*, query: str, limit: int = 20) -> QuerySet[Customer]:
-    """Customers matching an e-mail, a phone number in any format or a member number, with their order counts."""
+    """Customers matching an e-mail, a phone number in any format, a member number or their name,
+    with their order counts."""
     ids = customer_ids_matching(query=query)
-    return Customer.objects.filter(pk__in=ids).annotate(order_count=Count("orders")).order_by("-pk")[:limit]
+    match = Q(pk__in=ids) if ids else None
+    if (by_name := _name_match(query or "")) is not None:
+        match = by_name if match is None else match | by_name
+    if match is None:
+        return Customer.objects.none()
+    return Customer.objects.filter(match).annotate(order_count=Count("orders")).order_by("-pk")[:limit]
 
 
 def customer_survivor(*, customer: Customer) -> Customer:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -124,6 +125,18 @@ def normalise_phone(phone: str | None, *, region: str = "GB") -> str | None:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
+def normalise_name(name: str | None) -> str:
+    """The name as the search column holds it: no accents, no case, each word after one space.
+
+    "Zoë MÜLLER" becomes " zoe muller", so a search for the start of any word is a LIKE on
+    " mul%"-like patterns the index serves (``oms.selectors.customers_search``).
+    """
+    plain = unicodedata.normalize("NFKD", name or "")
+    kept = (ch for ch in plain if not unicodedata.combining(ch) and ch not in "'’")  # O'Brien is obrien
+    words = "".join(ch if ch.isalnum() else " " for ch in kept).casefold().split()  # Ångström-Lee is two words
+    return "".join(f" {word}" for word in words)[: Customer._meta.get_field("name_search").max_length]
+
+
 _CUSTOMER_COLUMNS = ["id", "email", "phone", "member_number", "name"]
 
 
@@ -145,8 +158,8 @@ def _live_customer(given: dict[str, str]) -> Customer | None:
 
 
 _CUSTOMER_INSERT = (
-    f"INSERT INTO {Customer._meta.db_table} (email, phone, member_number, name, created_at)"
-    " VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING RETURNING id"
+    f"INSERT INTO {Customer._meta.db_table} (email, phone, member_number, name, name_search, created_at)"
+    " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING RETURNING id"
 )
 
 
@@ -159,7 +172,7 @@ def _customer_insert(*, name: str, email: str | None, phone: str | None, member_
     """
     created_at = connection.ops.adapt_datetimefield_value(timezone.now())
     with connection.cursor() as cursor:
-        cursor.execute(_CUSTOMER_INSERT, [email, phone, member_number, name, created_at])
+        cursor.execute(_CUSTOMER_INSERT, [email, phone, member_number, name, normalise_name(name), created_at])
         row = cursor.fetchone()
     if row is None:
         return None
@@ -518,11 +531,11 @@ def order_place_for_walk_in(
     return order
 
 
-def note_add(*, order: Order, text: str, author=None) -> Note:
-    """Add a service note every channel and store sees on the order."""
+def note_add(*, order: Order, text: str, author=None, internal: bool = False) -> Note:
+    """Add a service note to the order: every channel and store sees it, unless it is ``internal``."""
     if not text.strip():
         raise InvalidInput("A note needs text.", errors={"text": ["Required."]})
-    return Note.objects.create(order=order, text=text.strip(), author=author)
+    return Note.objects.create(order=order, text=text.strip(), author=author, internal=internal)
 
 
 def orders_release_due_holds(*, now=None) -> int:

@@ -11,7 +11,7 @@ from returns.models import Return, ReturnReason
 
 class SearchForm(forms.Form):
     q = forms.CharField(
-        label="Order, customer, phone, e-mail, member, tracking or pickup code", max_length=128, required=False
+        label="Order, customer name, phone, e-mail, member, tracking or pickup code", max_length=128, required=False
     )
 
 
@@ -165,6 +165,7 @@ class NoteForm(OrderForm):
     text = forms.CharField(
         label="Note (stores and channels see it too)", max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
     )
+    internal = forms.BooleanField(label="Back office only: stores and channels do not see it", required=False)
 
 
 class MergeForm(forms.Form):

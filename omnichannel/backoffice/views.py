@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from fulfilment.selectors import orders_search
 from fulfilment.services import fulfilment_resend_pickup_code, order_reroute_excluding
+from fulfilment.staff_messages import staff_message
 from inventory.exceptions import DomainError
 from oms.access import BACK_OFFICE_ROLES, Role, is_supervisor, refund_refusal, role_required
 from oms.models import Customer, Order
@@ -89,7 +90,7 @@ def customer_merge(request, pk: int):
     try:
         customers_merge(keep=keep, merge=Customer.objects.get(pk=others.pop()), actor=request.user)
     except DomainError as exc:
-        messages.error(request, _describe(exc))
+        messages.error(request, staff_message(exc))
     else:
         messages.success(request, "Customers merged: their orders and identifiers are now on this record.")
     return redirect("backoffice:customer", pk=keep.pk)
@@ -207,7 +208,9 @@ def _exchange(request, order, data) -> str:
 
 
 def _note(request, order, data) -> str:
-    note_add(order=order, text=data["text"], author=request.user)
+    note_add(order=order, text=data["text"], author=request.user, internal=data["internal"])
+    if data["internal"]:
+        return "Note added for the back office only."
     return "Note added; stores and channels see it on the order."
 
 
@@ -225,12 +228,6 @@ ORDER_ACTIONS = {
     "exchange": OrderAction(forms.ExchangeForm, _exchange),
     "note": OrderAction(forms.NoteForm, _note),
 }
-
-
-def _describe(exc: DomainError) -> str:
-    """The refusal and the field messages that say what to change."""
-    details = [message for field_messages in exc.errors.values() for message in field_messages]
-    return " ".join([exc.message, *details])
 
 
 def _form_errors(form) -> str:
@@ -256,5 +253,5 @@ def order_action(request, pk: int, action: str):
         try:
             messages.success(request, spec.run(request, target, form.cleaned_data))
         except DomainError as exc:
-            messages.error(request, f"Nothing was changed. {_describe(exc)}")
+            messages.error(request, f"Nothing was changed. {staff_message(exc)}")
     return redirect("backoffice:order", pk=pk)

@@ -88,3 +88,18 @@ def test_staff_act_on_any_channels_fulfilment_and_are_the_actor(api, staff_api, 
     assert staff_api.post(f"/api/v1/fulfilments/{fid}/accept", {}, format="json").status_code == 200
     timeline = api.get(f"/api/v1/orders/{order_id}").json()["timeline"]
     assert any(e["actor"] == "desk" and e["to_state"] == "accepted" for e in timeline)
+
+
+def test_a_malformed_pickup_code_is_400_on_the_field_and_the_wrong_one_keeps_the_apis_words(api, network):
+    sku, _, fid = _placed(api, network, method="pickup", store="ST-SOHO")
+    url = f"/api/v1/fulfilments/{fid}"
+    api.post(f"{url}/accept", {}, format="json")
+    api.post(f"{url}/pick", {"lines": [{"sku": sku.code, "quantity": 2}]}, format="json")
+    code = api.post(f"{url}/ready", {}, format="json").json()["pickup_code"]
+    for malformed in ["12a456"] * 6:  # more than the misses that lock a parcel; none of them counts
+        body = assert_problem(api.post(f"{url}/collect", {"pickup_code": malformed}, format="json"), 400, "pickup_code")
+        assert body["detail"] == "A pickup code is 6 digits." and body["errors"]["pickup_code"] == ["6 digits."]
+    wrong = "000000" if code != "000000" else "111111"
+    body = assert_problem(api.post(f"{url}/collect", {"pickup_code": wrong}, format="json"), 400, "pickup_code")
+    assert body["detail"] == "The pickup code does not match. 4 attempt(s) left before the parcel is locked."
+    assert body["errors"]["pickup_code"] == ["Wrong code."]

@@ -204,7 +204,7 @@ def test_pickup_handed_over_with_its_code_and_a_wrong_code_refused(page, request
     page.get_by_role("link", name=f"Hand over {f.order.number}").click()
     page.get_by_label("Pickup code").fill(wrong)
     page.get_by_role("button", name="Check code and hand over").click()
-    expect(page.get_by_role("status")).to_contain_text("The pickup code does not match.")
+    expect(page.get_by_role("status")).to_contain_text("That pickup code is not right. 4 tries left.")
     assert Fulfilment.objects.get(pk=f.pk).status == S.READY_FOR_PICKUP
     shot(page, request, "2-wrong-code")
 
