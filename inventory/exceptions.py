@@ -58,3 +58,7 @@ class InsufficientStock(InventoryError):
 
 class StockConflict(InventoryError):
     """The change would break a stock invariant, e.g. on hand below what is reserved."""
+
+
+class NotPermitted(InventoryError):
+    """The caller may not make this change (e.g. stock at a location outside its credential's scope)."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import uuid
 
@@ -12,13 +11,10 @@ from django.db import models
 from django.db.models import Q
 from django_fsm import FSMField, FSMModelMixin, transition
 
+from inventory.credentials import token_new
 from inventory.models import Channel, Location, Sku
 
 ORDER_NUMBER_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O or 1/I to misread at a counter
-
-
-def hash_token(raw: str) -> str:
-    return hashlib.sha256(raw.encode()).hexdigest()
 
 
 def new_order_number() -> str:
@@ -34,7 +30,7 @@ class ApiToken(models.Model):
     digest = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True, help_text="Refused from this time on.")
 
     class Meta:
         ordering = ["channel", "-created_at"]
@@ -44,7 +40,7 @@ class ApiToken(models.Model):
 
     @staticmethod
     def generate() -> str:
-        return f"oms_{secrets.token_urlsafe(32)}"
+        return token_new("oms_")
 
 
 class StaffProfile(models.Model):

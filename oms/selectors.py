@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection
+from django.utils import timezone
 from django.db.models import Count, DecimalField, ExpressionWrapper, F, Field, Model, Q, QuerySet, Sum
 
 from inventory.exceptions import InvalidInput
@@ -67,13 +68,17 @@ _TOKEN_COLUMNS = len(ApiToken._meta.concrete_fields)
 _TOKEN_SQL = f"""
     SELECT {columns_of(ApiToken, "t")}, {columns_of(Channel, "c")}
     FROM {ApiToken._meta.db_table} t JOIN {Channel._meta.db_table} c ON c.id = t.channel_id
-    WHERE t.digest = %s AND t.revoked_at IS NULL AND c.active"""
+    WHERE t.digest = %s AND (t.revoked_at IS NULL OR t.revoked_at > %s) AND c.active"""
 
 
 def api_token_live(*, digest: str) -> ApiToken | None:
-    """The unrevoked token of an active channel with this digest, its channel loaded, in one statement."""
+    """The live token of an active channel with this digest, its channel loaded, in one statement.
+
+    A token is live until its ``revoked_at``: a rotation sets that a while ahead for the old token.
+    """
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
     with connection.cursor() as cursor:
-        cursor.execute(_TOKEN_SQL, [digest])
+        cursor.execute(_TOKEN_SQL, [digest, now])
         row = cursor.fetchone()
     if row is None:
         return None

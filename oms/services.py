@@ -16,6 +16,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from inventory.credentials import hash_token
 from inventory.exceptions import InvalidInput
 from inventory.models import Channel, Location
 from inventory.selectors import skus_resolve
@@ -33,7 +34,6 @@ from .models import (
     OrderLine,
     OutboxEvent,
     StaffProfile,
-    hash_token,
 )
 from .ports import order_router
 from .transitions import transition_apply

@@ -11,11 +11,12 @@ from rest_framework.exceptions import NotFound, ParseError
 from rest_framework.parsers import BaseParser, JSONParser
 from rest_framework.response import Response
 
-from inventory.feeds import STOCK_COLUMNS, csv_records, stock_feed_apply
+from inventory.credentials import stock_feed_write
+from inventory.feeds import STOCK_COLUMNS, csv_records
 from inventory.models import Location
 from inventory.selectors import sku_resolve, stock_by_location
 
-from .auth import caller_actor, caller_channel
+from .auth import MaySetStock, caller_actor, caller_channel, caller_credential
 from .common import ApiView
 from .idempotency import idempotent
 
@@ -135,16 +136,23 @@ class FeedResultOutput(serializers.Serializer):
 
 
 class StockFeedView(ApiView):
-    """A snapshot sets on-hand, a delta changes it; rows that cannot apply are reported, the rest apply."""
+    """A snapshot sets on-hand, a delta changes it; rows that cannot apply are reported, the rest apply.
+
+    Only a location's system (its integration credential, for its own locations) or an
+    administrator may send one; a sales channel's token is refused.
+    """
 
     parser_classes = [JSONParser, CsvParser]
+    permission_classes = [MaySetStock]
 
     @extend_schema(
         request={"application/json": StockFeedInput, "text/csv": OpenApiTypes.STR},
         parameters=[FeedQuery],
         responses={200: FeedResultOutput},
         description="JSON `{mode, rows: [{location, sku, on_hand|delta}]}`, or a CSV file as import_stock "
-        "takes it (`location,sku,on_hand` or `location,sku,delta`) with `?mode=`.",
+        "takes it (`location,sku,on_hand` or `location,sku,delta`) with `?mode=`. Needs a location system's "
+        "credential (`oml_…` token; every row's location must be in its scope, else 403 naming them and "
+        "nothing changes) or an administrator's session; a sales channel's token gets 403.",
     )
     @idempotent
     def post(self, request):
@@ -165,11 +173,10 @@ class StockFeedView(ApiView):
             quantity = STOCK_COLUMNS[mode][2]
             rows = [(r["location"], r["sku"], r[quantity]) for r in data.validated_data["rows"]]
             first_row = 1
-        channel = caller_channel(request)
-        result = stock_feed_apply(
+        result = stock_feed_write(
             rows=rows,
             mode=mode,
-            reference=f"feed:api:{channel.code if channel else request.user.get_username()}",
+            credential=caller_credential(request),
             actor=caller_actor(request),
             first_row=first_row,
         )
