@@ -10,8 +10,8 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection
-from django.utils import timezone
 from django.db.models import Count, DecimalField, ExpressionWrapper, F, Field, Model, Q, QuerySet, Sum
+from django.utils import timezone
 
 from inventory.exceptions import InvalidInput
 from inventory.models import Channel
