@@ -18,6 +18,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from itertools import islice
+from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
@@ -26,17 +27,7 @@ from django.utils import timezone
 from psycopg2.errors import UniqueViolation
 
 from .exceptions import InvalidInput
-from .models import (
-    Barcode,
-    Channel,
-    Location,
-    LocationCredential,
-    Sku,
-    SkuAlias,
-    StockLevel,
-    StockMovement,
-    validate_gtin,
-)
+from .models import Barcode, Channel, Location, Sku, SkuAlias, StockLevel, StockMovement, validate_gtin
 
 LOCATION_COLUMNS = (
     "code", "name", "kind", "lat", "lon", "address", "city", "postcode", "country",
@@ -45,6 +36,9 @@ LOCATION_COLUMNS = (
 SKU_COLUMNS = ("sku", "name", "barcodes", "aliases")
 STOCK_COLUMNS = {"snapshot": ("location", "sku", "on_hand"), "delta": ("location", "sku", "delta")}
 STOCK_CHUNK_ROWS = 50_000
+
+if TYPE_CHECKING:
+    from .models import LocationCredential
 
 
 @dataclass(frozen=True)
@@ -404,10 +398,8 @@ class _PostgresStock:
                     f"UPDATE {self.levels} s SET on_hand = n.on_hand FROM stock_feed_levels n"
                     " WHERE s.id = n.id AND s.id = ANY(ARRAY(SELECT id FROM stock_feed_levels))"
                 )
-            constants = (
-                movement["kind"], 0, movement["reason"], movement["reference"], movement["actor_id"],
-                movement["credential_id"],
-            )  # fmt: skip
+            who = (movement["actor_id"], movement["credential_id"])
+            constants = (movement["kind"], 0, movement["reason"], movement["reference"], *who)
             tail = "\t".join(map(_copy_field, (*constants, timezone.now())))
             self._copy(
                 cursor,
