@@ -16,7 +16,7 @@ from fulfilment.services import fulfilment_resend_pickup_code, order_reroute_exc
 from inventory.exceptions import DomainError
 from oms.access import BACK_OFFICE_ROLES, Role, is_supervisor, refund_refusal, role_required
 from oms.models import Customer, Order
-from oms.selectors import customer_ids_matching, customers_search
+from oms.selectors import customer_ids_matching, customers_search, possible_duplicate_flagged
 from oms.services import (
     OrderLineInput,
     customers_merge,
@@ -55,7 +55,7 @@ def search(request):
 
 @back_office
 def customer(request, pk: int):
-    record = get_object_or_404(Customer, pk=pk)
+    record = get_object_or_404(Customer.objects.annotate(flagged=possible_duplicate_flagged()), pk=pk)
     if record.merged_into_id:
         return redirect("backoffice:customer", pk=record.merged_into_id)
     return render(
