@@ -5,6 +5,7 @@ from .models import (
     Channel,
     ChannelCap,
     Location,
+    LocationCredential,
     Reservation,
     SafetyStock,
     Sku,
@@ -131,6 +132,20 @@ class StockMovementAdmin(ReadOnlyAdmin):
     search_fields = ["reference", "stock_level__sku__code", "stock_level__location__code"]
     list_select_related = ["stock_level__sku", "stock_level__location", "actor"]
     date_hierarchy = "created_at"
+
+
+@admin.register(LocationCredential)
+class LocationCredentialAdmin(admin.ModelAdmin):
+    """Scope and revocation; tokens are issued by create_location_credential and rotate_token."""
+
+    list_display = ["name", "prefix", "created_at", "last_used_at", "revoked_at"]
+    list_filter = ["revoked_at"]
+    search_fields = ["name", "prefix", "locations__code"]
+    filter_horizontal = ["locations"]
+    readonly_fields = ["prefix", "digest", "created_at", "last_used_at"]
+
+    def has_add_permission(self, request):
+        return False  # the token is shown once, by the command that issues it
 
 
 @admin.register(Reservation)

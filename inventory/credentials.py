@@ -62,20 +62,6 @@ def location_credential_issue(*, name: str, location_codes: Iterable[str]) -> tu
     return credential, raw
 
 
-@transaction.atomic
-def location_credential_rotate(
-    *, credential: LocationCredential, old_valid_until: datetime
-) -> tuple[LocationCredential, str]:
-    """Issue a successor with the same name and scope; the old token works until ``old_valid_until``."""
-    successor, raw = location_credential_issue(
-        name=credential.name, location_codes=credential.locations.values_list("code", flat=True)
-    )
-    LocationCredential.objects.filter(pk=credential.pk).filter(live_at(old_valid_until)).update(
-        revoked_at=old_valid_until
-    )
-    return successor, raw
-
-
 def location_credential_live(*, raw: str) -> LocationCredential | None:
     """The credential of this token, while it is not revoked."""
     return LocationCredential.objects.filter(live_at(timezone.now()), digest=hash_token(raw)).first()

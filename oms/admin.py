@@ -27,7 +27,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
     readonly_fields = ["prefix", "digest", "created_at", "last_used_at"]
 
     def has_add_permission(self, request):
-        return False  # tokens are issued by create_channel, which shows the raw value once
+        return False  # issued by create_channel and rotate_token, which show the raw value once
 
 
 @admin.register(Customer)
