@@ -1,4 +1,4 @@
-"""Stock per location, catalogue look-up, and stock feeds from store and warehouse systems."""
+"""Stock per location, the catalogue (list and look-up), and stock feeds from store and warehouse systems."""
 
 from __future__ import annotations
 
@@ -8,9 +8,12 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound, ParseError
+from rest_framework.generics import ListAPIView
+from rest_framework.pagination import CursorPagination
 from rest_framework.parsers import BaseParser, JSONParser
 from rest_framework.response import Response
 
+from inventory.catalogue import sku_list
 from inventory.credentials import stock_feed_write
 from inventory.feeds import STOCK_COLUMNS, csv_records
 from inventory.models import Location
@@ -84,6 +87,36 @@ class CatalogueView(ApiView):
         if sku is None:
             raise NotFound(f"No SKU, barcode or alias {code!r}.")
         return Response(SkuOutput(sku).data)
+
+
+class SkuQuery(serializers.Serializer):
+    q = serializers.CharField(max_length=64, required=False, help_text="Part of the code or name.")
+    code = serializers.CharField(
+        max_length=128, required=False, help_text="Exactly this SKU code, barcode or the channel's alias."
+    )
+
+
+class SkuCursor(CursorPagination):
+    ordering = ("code",)  # unique, so a page boundary never moves
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+class SkuListView(ListAPIView, ApiView):
+    """The catalogue in code order, a page of at most 200 at a time (``next`` links the following page)."""
+
+    serializer_class = SkuOutput
+    pagination_class = SkuCursor
+
+    def get_queryset(self):
+        query = SkuQuery(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        return sku_list(**query.validated_data, channel=caller_channel(self.request))
+
+    @extend_schema(parameters=[SkuQuery])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
 
 
 class CsvParser(BaseParser):
