@@ -127,10 +127,11 @@ class StockMovementAdmin(ReadOnlyAdmin):
         "reason",
         "reference",
         "actor",
+        "credential",
     ]
     list_filter = ["kind", "created_at"]
     search_fields = ["reference", "stock_level__sku__code", "stock_level__location__code"]
-    list_select_related = ["stock_level__sku", "stock_level__location", "actor"]
+    list_select_related = ["stock_level__sku", "stock_level__location", "actor", "credential"]
     date_hierarchy = "created_at"
 
 
