@@ -19,7 +19,7 @@ import re
 import unicodedata
 
 import phonenumbers
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -144,6 +144,20 @@ def _flag(customer: Customer, others: list[Customer], given: dict[str, str], nam
     )
 
 
+def _identifiers_add(customer: Customer, missing: dict[str, str]) -> bool:
+    """Give the customer identifiers no one held a moment ago; False when a concurrent order took one first.
+
+    The savepoint keeps the order's transaction usable after losing that race: the order
+    still joins the customer, who simply does not gain the identifier.
+    """
+    try:
+        with transaction.atomic():
+            Customer.objects.filter(pk=customer.pk).update(**missing)
+    except IntegrityError:
+        return False
+    return True
+
+
 def _flagged_namesake(candidates: list[Customer], given: dict[str, str], name: str) -> Customer | None:
     """The record made for this person by an earlier order, when every identifier they give is someone else's.
 
@@ -183,8 +197,7 @@ def customer_resolve(
         if joinable:
             customer = joinable[0]
             missing = {k: v for k, v in given.items() if k not in held and not getattr(customer, k)}
-            if missing:
-                Customer.objects.filter(pk=customer.pk).update(**missing)
+            if missing and _identifiers_add(customer, missing):
                 for k, v in missing.items():
                     setattr(customer, k, v)
         elif held == given.keys() and (namesake := _flagged_namesake(candidates, given, name)) is not None:

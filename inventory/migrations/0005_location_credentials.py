@@ -5,31 +5,42 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('inventory', '0004_ledger_indexes_slimmed'),
+        ("inventory", "0004_ledger_indexes_slimmed"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='LocationCredential',
+            name="LocationCredential",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(help_text='The system it belongs to, e.g. soho-tills.', max_length=64)),
-                ('prefix', models.CharField(help_text='First characters, to tell tokens apart.', max_length=12)),
-                ('digest', models.CharField(max_length=64, unique=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('last_used_at', models.DateTimeField(blank=True, null=True)),
-                ('revoked_at', models.DateTimeField(blank=True, help_text='Refused from this time on.', null=True)),
-                ('locations', models.ManyToManyField(help_text='What it may write.', related_name='credentials', to='inventory.location')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(help_text="The system it belongs to, e.g. soho-tills.", max_length=64)),
+                ("prefix", models.CharField(help_text="First characters, to tell tokens apart.", max_length=12)),
+                ("digest", models.CharField(max_length=64, unique=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("last_used_at", models.DateTimeField(blank=True, null=True)),
+                ("revoked_at", models.DateTimeField(blank=True, help_text="Refused from this time on.", null=True)),
+                (
+                    "locations",
+                    models.ManyToManyField(
+                        help_text="What it may write.", related_name="credentials", to="inventory.location"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name', '-created_at'],
+                "ordering": ["name", "-created_at"],
             },
         ),
         migrations.AddField(
-            model_name='stockmovement',
-            name='credential',
-            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='inventory.locationcredential'),
+            model_name="stockmovement",
+            name="credential",
+            field=models.ForeignKey(
+                blank=True,
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="inventory.locationcredential",
+            ),
         ),
     ]
