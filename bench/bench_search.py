@@ -30,8 +30,8 @@ def load(*, orders: int, rng: random.Random) -> dict[str, list[str]]:
 
     from fulfilment.models import Fulfilment, FulfilmentLine
     from inventory.models import Channel, Location, Sku
+    from oms.identity import normalise_name
     from oms.models import Customer, Order, OrderLine
-    from oms.services import normalise_name
 
     reset_inventory()  # cascades to orders, customers stay: empty them too
     Customer.objects.all().delete()

@@ -5,6 +5,7 @@ from .models import (
     Channel,
     ChannelCap,
     Location,
+    LocationCredential,
     Reservation,
     SafetyStock,
     Sku,
@@ -126,11 +127,26 @@ class StockMovementAdmin(ReadOnlyAdmin):
         "reason",
         "reference",
         "actor",
+        "credential",
     ]
     list_filter = ["kind", "created_at"]
     search_fields = ["reference", "stock_level__sku__code", "stock_level__location__code"]
-    list_select_related = ["stock_level__sku", "stock_level__location", "actor"]
+    list_select_related = ["stock_level__sku", "stock_level__location", "actor", "credential"]
     date_hierarchy = "created_at"
+
+
+@admin.register(LocationCredential)
+class LocationCredentialAdmin(admin.ModelAdmin):
+    """Scope and revocation; tokens are issued by create_location_credential and rotate_token."""
+
+    list_display = ["name", "prefix", "created_at", "last_used_at", "revoked_at"]
+    list_filter = ["revoked_at"]
+    search_fields = ["name", "prefix", "locations__code"]
+    filter_horizontal = ["locations"]
+    readonly_fields = ["prefix", "digest", "created_at", "last_used_at"]
+
+    def has_add_permission(self, request):
+        return False  # the token is shown once, by the command that issues it
 
 
 @admin.register(Reservation)

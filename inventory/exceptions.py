@@ -69,3 +69,7 @@ class CountNeedsConfirmation(StockConflict):
             f"{sku}@{location}: this count changes on hand from {on_hand:,} to {counted:,} — confirm?",
             errors={"confirm": [f"Confirm the count of {counted:,}; {on_hand:,} are on hand."]},
         )
+
+
+class NotPermitted(InventoryError):
+    """The caller may not make this change (e.g. stock at a location outside its credential's scope)."""

@@ -18,6 +18,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from itertools import islice
+from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
@@ -36,6 +37,9 @@ LOCATION_COLUMNS = (
 SKU_COLUMNS = ("sku", "name", "barcodes", "aliases")
 STOCK_COLUMNS = {"snapshot": ("location", "sku", "on_hand"), "delta": ("location", "sku", "delta")}
 STOCK_CHUNK_ROWS = 50_000
+
+if TYPE_CHECKING:
+    from .models import LocationCredential
 
 
 @dataclass(frozen=True)
@@ -395,12 +399,14 @@ class _PostgresStock:
                     f"UPDATE {self.levels} s SET on_hand = n.on_hand FROM stock_feed_levels n"
                     " WHERE s.id = n.id AND s.id = ANY(ARRAY(SELECT id FROM stock_feed_levels))"
                 )
-            constants = (movement["kind"], 0, movement["reason"], movement["reference"], movement["actor_id"])
+            who = (movement["actor_id"], movement["credential_id"])
+            constants = (movement["kind"], 0, movement["reason"], movement["reference"], *who)
             tail = "\t".join(map(_copy_field, (*constants, timezone.now())))
             self._copy(
                 cursor,
                 self.movements,
-                "stock_level_id, on_hand_delta, kind, reserved_delta, reason, reference, actor_id, created_at",
+                "stock_level_id, on_hand_delta, kind, reserved_delta, reason, reference, actor_id, credential_id,"
+                " created_at",
                 (f"{pk}\t{delta}\t{tail}\n" for pk, delta in changes),
             )
 
@@ -558,6 +564,7 @@ def stock_feed_apply(
     mode: str,
     reference: str,
     actor: AbstractBaseUser | None = None,
+    credential: LocationCredential | None = None,
     first_row: int = 2,
     chunk_rows: int = STOCK_CHUNK_ROWS,
     progress: Callable[[int], None] | None = None,
@@ -566,7 +573,8 @@ def stock_feed_apply(
     """Set (``snapshot``) or change (``delta``) on-hand from rows of (location, sku, quantity).
 
     A SKU may be named by its code or a barcode. Each changed row writes one ``feed``
-    movement to the ledger; a row that changes nothing writes none. On-hand never drops
+    movement to the ledger, naming the ``actor`` or the location system's ``credential``
+    that sent it; a row that changes nothing writes none. On-hand never drops
     below what is reserved or below zero: such a row is rejected and the reservations
     stay. Each chunk of rows is one transaction, so a million-row file holds its row
     locks for a moment at a time rather than for the whole import.
@@ -585,6 +593,7 @@ def stock_feed_apply(
         "reason": mode,
         "reference": reference[: StockMovement._meta.get_field("reference").max_length],
         "actor_id": actor.pk if actor is not None else None,
+        "credential_id": credential.pk if credential is not None else None,
     }
 
     def done(outcome: _ChunkOutcome, rows: int) -> None:

@@ -284,6 +284,30 @@ class AdjustmentReason(models.TextChoices):
     CORRECTION = "correction"
 
 
+class LocationCredential(models.Model):
+    """The integration credential of a location's own system (a store's tills, a warehouse's WMS).
+
+    Stock feeds come from the systems that count the goods, never from a sales channel; a
+    credential may write the stock of its ``locations`` and nothing else. Only the token's
+    SHA-256 is stored. ``revoked_at`` is when it stops working: a rotation sets it a while
+    ahead, so the system can switch over without a gap.
+    """
+
+    name = models.CharField(max_length=64, help_text="The system it belongs to, e.g. soho-tills.")
+    locations = models.ManyToManyField(Location, related_name="credentials", help_text="What it may write.")
+    prefix = models.CharField(max_length=12, help_text="First characters, to tell tokens apart.")
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True, help_text="Refused from this time on.")
+
+    class Meta:
+        ordering = ["name", "-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.prefix}…"
+
+
 class StockMovement(models.Model):
     """One append-only entry of the stock ledger; the counters are the sum of these."""
 
@@ -308,6 +332,10 @@ class StockMovement(models.Model):
     reference = models.CharField(max_length=64, blank=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    # Which location system's credential wrote a feed row (a staff user is the actor instead).
+    credential = models.ForeignKey(
+        LocationCredential, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 

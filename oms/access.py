@@ -71,6 +71,15 @@ def is_supervisor(user) -> bool:
     return role_of(user) in SUPERVISOR_ROLES
 
 
+def may_set_stock(user) -> bool:
+    """Administrators set stock by hand or by feed; everyone else sells, moves or counts it.
+
+    Location systems set their own stock with their integration credential (see
+    ``inventory.credentials``); agents and supervisors correct orders, not stock figures.
+    """
+    return role_of(user) == Role.ADMIN
+
+
 def refund_limit(user) -> Decimal | None:
     """The largest refund ``user`` may pay out alone, in the order's currency; None means no limit.
 

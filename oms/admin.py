@@ -5,6 +5,7 @@ from django.contrib import admin, messages
 
 from inventory.admin import ReadOnlyAdmin, ReadOnlyInline
 
+from .identity import normalise_name
 from .models import (
     Activity,
     ApiToken,
@@ -17,7 +18,6 @@ from .models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
-from .services import normalise_name
 from .webhooks import ALLOWED_SCHEMES, webhook_delivery_replay
 
 
@@ -28,7 +28,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
     readonly_fields = ["prefix", "digest", "created_at", "last_used_at"]
 
     def has_add_permission(self, request):
-        return False  # tokens are issued by create_channel, which shows the raw value once
+        return False  # issued by create_channel and rotate_token, which show the raw value once
 
 
 @admin.register(Customer)

@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import uuid
 
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django_fsm import FSMField, FSMModelMixin, transition
 
+from inventory.credentials import token_new
 from inventory.models import Channel, Location, Sku
 
 ORDER_NUMBER_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O or 1/I to misread at a counter
-
-
-def hash_token(raw: str) -> str:
-    return hashlib.sha256(raw.encode()).hexdigest()
 
 
 def new_order_number() -> str:
@@ -34,7 +30,7 @@ class ApiToken(models.Model):
     digest = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True, help_text="Refused from this time on.")
 
     class Meta:
         ordering = ["channel", "-created_at"]
@@ -44,7 +40,7 @@ class ApiToken(models.Model):
 
     @staticmethod
     def generate() -> str:
-        return f"oms_{secrets.token_urlsafe(32)}"
+        return token_new("oms_")
 
 
 class StaffProfile(models.Model):
@@ -68,7 +64,10 @@ class StaffProfile(models.Model):
 
 
 class Customer(models.Model):
-    """One person across channels; any matching identifier attaches a new order to them."""
+    """One person across channels; an order joins them by a matching identifier unless it contradicts them.
+
+    The rule is ``oms.identity.customer_resolve``; each identifier belongs to one live customer.
+    """
 
     # NULL, not "", for a missing identifier: the unique constraints below then ignore it.
     email = models.EmailField(null=True, blank=True)  # noqa: DJ001
@@ -102,6 +101,31 @@ class Customer(models.Model):
 
     def __str__(self) -> str:
         return self.name or self.email or self.phone or f"customer {self.pk}"
+
+
+class PossibleDuplicate(models.Model):
+    """Two live customers who may be one person, for an agent to merge or leave apart.
+
+    Written when an order's e-mail, phone or member number matched a customer but the
+    rest of what it said contradicted them (see ``oms.identity``); ``reason`` says what
+    matched and what differed, without the personal data itself.
+    """
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    other = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    reason = models.CharField(max_length=128)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "other"], name="possible_duplicate_pair_unique"),
+            models.CheckConstraint(condition=Q(customer__lt=F("other")), name="possible_duplicate_pair_ordered"),
+        ]
+        indexes = [models.Index(fields=["other"], name="possible_duplicate_other")]
+
+    def __str__(self) -> str:
+        return f"#{self.customer_id} ~ #{self.other_id}: {self.reason}"
 
 
 class Order(FSMModelMixin, models.Model):

@@ -10,14 +10,37 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, DecimalField, ExpressionWrapper, F, Field, Model, Q, QuerySet, Sum
+from django.db.models import (
+    Count,
+    DecimalField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    Field,
+    Model,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+)
+from django.utils import timezone
 
 from inventory.exceptions import InvalidInput
 from inventory.models import Channel
 from inventory.selectors import skus_resolve
 
-from .models import Activity, ApiToken, Customer, Note, Order, OrderLine, OutboxEvent, WebhookDelivery
-from .services import normalise_email, normalise_name, normalise_phone
+from .identity import normalise_email, normalise_name, normalise_phone
+from .models import (
+    Activity,
+    ApiToken,
+    Customer,
+    Note,
+    Order,
+    OrderLine,
+    OutboxEvent,
+    PossibleDuplicate,
+    WebhookDelivery,
+)
 
 
 @dataclass(frozen=True)
@@ -67,13 +90,17 @@ _TOKEN_COLUMNS = len(ApiToken._meta.concrete_fields)
 _TOKEN_SQL = f"""
     SELECT {columns_of(ApiToken, "t")}, {columns_of(Channel, "c")}
     FROM {ApiToken._meta.db_table} t JOIN {Channel._meta.db_table} c ON c.id = t.channel_id
-    WHERE t.digest = %s AND t.revoked_at IS NULL AND c.active"""
+    WHERE t.digest = %s AND (t.revoked_at IS NULL OR t.revoked_at > %s) AND c.active"""
 
 
 def api_token_live(*, digest: str) -> ApiToken | None:
-    """The unrevoked token of an active channel with this digest, its channel loaded, in one statement."""
+    """The live token of an active channel with this digest, its channel loaded, in one statement.
+
+    A token is live until its ``revoked_at``: a rotation sets that a while ahead for the old token.
+    """
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
     with connection.cursor() as cursor:
-        cursor.execute(_TOKEN_SQL, [digest])
+        cursor.execute(_TOKEN_SQL, [digest, now])
         row = cursor.fetchone()
     if row is None:
         return None
@@ -284,3 +311,22 @@ def customer_summary(*, customer: Customer) -> CustomerSummary:
         .first()
     )
     return CustomerSummary(orders=orders.count(), spent=spent, preferred_store=preferred[0] if preferred else None)
+
+
+def possible_duplicate_flagged() -> Exists:
+    """Annotation: whether a customer has been flagged as maybe someone else (saves the page a query)."""
+    pairs = PossibleDuplicate.objects.filter(Q(customer=OuterRef("pk")) | Q(other=OuterRef("pk")))
+    return Exists(pairs)
+
+
+def customer_possible_duplicates(*, customer: Customer) -> list[tuple[Customer, str]]:
+    """Live customers flagged as maybe the same person as this one, with why, oldest flag first.
+
+    A customer loaded with ``possible_duplicate_flagged()`` as ``flagged`` costs nothing when unflagged.
+    """
+    if not getattr(customer, "flagged", True):
+        return []
+    flags = PossibleDuplicate.objects.filter(Q(customer=customer) | Q(other=customer)).order_by("created_at", "pk")
+    pairs = [(f.other_id if f.customer_id == customer.pk else f.customer_id, f.reason) for f in flags]
+    live = Customer.objects.filter(pk__in=[pk for pk, _ in pairs], merged_into__isnull=True).in_bulk()
+    return [(live[pk], reason) for pk, reason in pairs if pk in live]

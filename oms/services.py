@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import unicodedata
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
-import phonenumbers
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
 from django.utils import timezone
 
+from inventory.credentials import hash_token
 from inventory.exceptions import InvalidInput
 from inventory.models import Channel, Location
 from inventory.selectors import skus_resolve
@@ -24,6 +22,7 @@ from inventory.sql import insert_statement, rows_insert
 
 from .exceptions import TransitionNotAllowed
 from .geo import coordinates_for
+from .identity import customer_resolve
 from .models import (
     Activity,
     ApiToken,
@@ -34,7 +33,6 @@ from .models import (
     OrderLine,
     OutboxEvent,
     StaffProfile,
-    hash_token,
 )
 from .ports import order_router
 from .transitions import transition_apply
@@ -105,102 +103,6 @@ def staff_create(*, username: str, password: str, role: str, store_codes: list[s
 
 
 # --- customers -------------------------------------------------------------------------
-
-
-def normalise_email(email: str | None) -> str | None:
-    email = (email or "").strip().lower()
-    return email or None
-
-
-def normalise_phone(phone: str | None, *, region: str = "GB") -> str | None:
-    """Return the phone number in E.164, or raise InvalidInput when it is not a possible number."""
-    if not (phone or "").strip():
-        return None
-    try:
-        parsed = phonenumbers.parse(phone, region)
-    except phonenumbers.NumberParseException as exc:
-        raise InvalidInput(f"Not a phone number: {exc}.", errors={"customer.phone": ["Not a phone number."]}) from exc
-    if not phonenumbers.is_possible_number(parsed):
-        raise InvalidInput("Not a possible phone number.", errors={"customer.phone": ["Not a possible phone number."]})
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
-
-
-def normalise_name(name: str | None) -> str:
-    """The name as the search column holds it: no accents, no case, each word after one space.
-
-    "Zoë MÜLLER" becomes " zoe muller", so a search for the start of any word is a LIKE on
-    " mul%"-like patterns the index serves (``oms.selectors.customers_search``).
-    """
-    plain = unicodedata.normalize("NFKD", name or "")
-    kept = (ch for ch in plain if not unicodedata.combining(ch) and ch not in "'’")  # O'Brien is obrien
-    words = "".join(ch if ch.isalnum() else " " for ch in kept).casefold().split()  # Ångström-Lee is two words
-    return "".join(f" {word}" for word in words)[: Customer._meta.get_field("name_search").max_length]
-
-
-_CUSTOMER_COLUMNS = ["id", "email", "phone", "member_number", "name"]
-
-
-def _live_customer(given: dict[str, str]) -> Customer | None:
-    """The first live customer holding any of the ``given`` identifiers (column → value).
-
-    Hand-written because every order asks: the ORM's OR of lookups cost more to build
-    than the indexed read itself. Columns not read stay deferred on the instance.
-    """
-    where = " OR ".join(f"{column} = %s" for column in given)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {', '.join(_CUSTOMER_COLUMNS)} FROM {Customer._meta.db_table}"
-            f" WHERE ({where}) AND merged_into_id IS NULL ORDER BY id LIMIT 1",
-            list(given.values()),
-        )
-        row = cursor.fetchone()
-    return None if row is None else Customer.from_db(connection.alias, _CUSTOMER_COLUMNS, row)
-
-
-_CUSTOMER_INSERT = (
-    f"INSERT INTO {Customer._meta.db_table} (email, phone, member_number, name, name_search, created_at)"
-    " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING RETURNING id"
-)
-
-
-def _customer_insert(*, name: str, email: str | None, phone: str | None, member_number: str | None) -> Customer | None:
-    """Create a customer, or return None when a live one already holds any of the identifiers.
-
-    ON CONFLICT DO NOTHING instead of catching IntegrityError: a lost race with a
-    concurrent first order then needs no savepoint around the INSERT (two statements
-    fewer for every new customer), and the transaction stays usable.
-    """
-    created_at = connection.ops.adapt_datetimefield_value(timezone.now())
-    with connection.cursor() as cursor:
-        cursor.execute(_CUSTOMER_INSERT, [email, phone, member_number, name, normalise_name(name), created_at])
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    return Customer.from_db(connection.alias, _CUSTOMER_COLUMNS, [row[0], email, phone, member_number, name])
-
-
-def customer_resolve(
-    *, email: str | None = None, phone: str | None = None, member_number: str | None = None, name: str = ""
-) -> Customer | None:
-    """Find the one customer any identifier belongs to, or create them; None when nothing identifies them."""
-    email, phone = normalise_email(email), normalise_phone(phone)
-    member_number = (member_number or "").strip() or None
-    ids = {"email": email, "phone": phone, "member_number": member_number}
-    given = {key: value for key, value in ids.items() if value}
-    if not given:
-        return None
-    customer = _live_customer(given)
-    if customer is None:
-        customer = _customer_insert(name=name, **ids)
-        if customer is not None:
-            return customer
-        customer = _live_customer(given)  # a concurrent order created them first
-    missing = {k: v for k, v in ids.items() if v and not getattr(customer, k)}
-    if missing and not Customer.objects.filter(Q(**missing, _connector=Q.OR), merged_into__isnull=True).exists():
-        Customer.objects.filter(pk=customer.pk).update(**missing)
-        for k, v in missing.items():
-            setattr(customer, k, v)
-    return customer
 
 
 @transaction.atomic

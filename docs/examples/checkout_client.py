@@ -1,6 +1,6 @@
 """A minimal checkout client for the OMS API, using only the standard library.
 
-    OMS_URL=http://127.0.0.1:8000 OMS_TOKEN=oms_… python docs/examples/checkout_client.py SKU-00001
+    OMS_URL=http://127.0.0.1:8000 OMS_TOKEN=oms_… python docs/examples/checkout_client.py TEE000-NVY-XS
 
 Shows availability on a product page, then places an order idempotently and reads its status.
 """

@@ -1,7 +1,9 @@
-"""Who is calling: a channel system by its API token, or a staff user by their session.
+"""Who is calling: a channel system by its API token, a location's system by its integration
+credential, or a staff user by their session.
 
-A token sees only its own channel's orders, fulfilments and returns; staff users see
-everything and are recorded as the actor of what they do.
+A channel token sees only its own channel's orders, fulfilments and returns; a location
+credential may only send stock feeds for its locations; staff users see everything and
+are recorded as the actor of what they do.
 """
 
 from __future__ import annotations
@@ -17,8 +19,10 @@ from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import BasePermission
 from rest_framework.throttling import SimpleRateThrottle
 
-from inventory.models import Channel
-from oms.models import ApiToken, hash_token
+from inventory.credentials import CREDENTIAL_TOKEN_PREFIX, hash_token, location_credential_live
+from inventory.models import Channel, LocationCredential
+from oms.access import may_set_stock
+from oms.models import ApiToken
 from oms.selectors import api_token_live
 
 # last_used_at is for operators spotting idle tokens; a minute's precision saves a statement per request.
@@ -26,7 +30,11 @@ LAST_USED_PRECISION = timedelta(minutes=1)
 
 
 class ChannelTokenAuthentication(BaseAuthentication):
-    """``Authorization: Token <token>``, looked up by its SHA-256; revoked tokens are refused."""
+    """``Authorization: Token <token>``, looked up by its SHA-256; revoked tokens are refused.
+
+    Channel tokens start ``oms_``; location credentials' tokens start ``oml_`` and
+    authenticate as a ``LocationCredential``.
+    """
 
     keyword = b"token"
 
@@ -40,12 +48,15 @@ class ChannelTokenAuthentication(BaseAuthentication):
             raw = parts[1].decode("ascii")
         except UnicodeDecodeError as exc:
             raise AuthenticationFailed("The token is not valid.") from exc
-        token = api_token_live(digest=hash_token(raw))
+        if raw.startswith(CREDENTIAL_TOKEN_PREFIX):
+            token = location_credential_live(raw=raw)
+        else:
+            token = api_token_live(digest=hash_token(raw))
         if token is None:
             raise AuthenticationFailed("The token is not valid or was revoked.")
         now = timezone.now()
         if token.last_used_at is None or token.last_used_at < now - LAST_USED_PRECISION:
-            ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+            type(token).objects.filter(pk=token.pk).update(last_used_at=now)
         return AnonymousUser(), token
 
     def authenticate_header(self, request) -> str:
@@ -61,7 +72,8 @@ class ChannelTokenScheme(OpenApiAuthenticationExtension):
             "type": "apiKey",
             "in": "header",
             "name": "Authorization",
-            "description": "`Token <token>`: the token printed by `manage.py create_channel`.",
+            "description": "`Token <token>`: a channel's token (`manage.py create_channel`, `rotate_token`), "
+            "or for stock feeds a location system's token (`manage.py create_location_credential`).",
         }
 
 
@@ -92,6 +104,23 @@ class ChannelRequired(BasePermission):
         return isinstance(request.auth, ApiToken)
 
 
+def caller_credential(request) -> LocationCredential | None:
+    """The location system's credential the request came with, if any."""
+    return request.auth if isinstance(request.auth, LocationCredential) else None
+
+
+class MaySetStock(BasePermission):
+    """Stock feeds: a location system's credential (scope checked with the rows) or an administrator."""
+
+    message = (
+        "Stock is set by a location's own system with its integration credential, or by an administrator; "
+        "sales-channel tokens and other staff roles may not set stock."
+    )
+
+    def has_permission(self, request, view) -> bool:
+        return isinstance(request.auth, LocationCredential) or may_set_stock(request.user)
+
+
 class TokenRateThrottle(SimpleRateThrottle):
     """OMS_API_RATE requests per token (staff: per user; anyone else: per address)."""
 
@@ -103,6 +132,8 @@ class TokenRateThrottle(SimpleRateThrottle):
     def get_cache_key(self, request, view) -> str:
         if isinstance(request.auth, ApiToken):
             ident = f"token-{request.auth.pk}"
+        elif isinstance(request.auth, LocationCredential):
+            ident = f"credential-{request.auth.pk}"
         elif request.user.is_authenticated:
             ident = f"user-{request.user.pk}"
         else:

@@ -2,8 +2,9 @@
 
 The body is ``{type, title, status, detail, errors}`` where ``errors`` maps a field
 (``lines[0].sku``) to its messages; refusals that carry data add it (``shortfall``,
-``allowed``). Service refusals nothing changed for are 400 (bad input) or 409 (the
-state of stock, an order or a return does not allow it).
+``allowed``). Service refusals nothing changed for are 400 (bad input), 403 (the caller may
+not change that, e.g. a location outside its credential's scope) or 409 (the state of
+stock, an order or a return does not allow it).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from inventory.exceptions import DomainError, InsufficientStock, InvalidInput, StockConflict
+from inventory.exceptions import DomainError, InsufficientStock, InvalidInput, NotPermitted, StockConflict
 from oms.exceptions import OrderNotFound, TransitionNotAllowed
 from returns.services import ReturnNotAllowed
 
@@ -81,6 +82,8 @@ def _domain_problem(exc: DomainError) -> tuple[int, dict]:
         return 409, problem(409, "return_not_allowed", detail, errors=errors)
     if isinstance(exc, StockConflict):
         return 409, problem(409, "stock_conflict", detail, errors=errors)
+    if isinstance(exc, NotPermitted):
+        return 403, problem(403, "permission_denied", detail, errors=errors)
     if isinstance(exc, OrderNotFound):
         return 404, problem(404, "not_found", detail)
     code = "invalid_input" if isinstance(exc, InvalidInput) else "refused"

@@ -1,4 +1,4 @@
-"""Stock per location, catalogue look-up, and stock feeds from store and warehouse systems."""
+"""Stock per location, the catalogue (list and look-up), and stock feeds from store and warehouse systems."""
 
 from __future__ import annotations
 
@@ -8,14 +8,18 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound, ParseError
+from rest_framework.generics import ListAPIView
+from rest_framework.pagination import CursorPagination
 from rest_framework.parsers import BaseParser, JSONParser
 from rest_framework.response import Response
 
-from inventory.feeds import STOCK_COLUMNS, csv_records, stock_feed_apply
+from inventory.catalogue import sku_list
+from inventory.credentials import stock_feed_write
+from inventory.feeds import STOCK_COLUMNS, csv_records
 from inventory.models import Location
 from inventory.selectors import sku_resolve, stock_by_location
 
-from .auth import caller_actor, caller_channel
+from .auth import MaySetStock, caller_actor, caller_channel, caller_credential
 from .common import ApiView
 from .idempotency import idempotent
 
@@ -85,6 +89,36 @@ class CatalogueView(ApiView):
         return Response(SkuOutput(sku).data)
 
 
+class SkuQuery(serializers.Serializer):
+    q = serializers.CharField(max_length=64, required=False, help_text="Part of the code or name.")
+    code = serializers.CharField(
+        max_length=128, required=False, help_text="Exactly this SKU code, barcode or the channel's alias."
+    )
+
+
+class SkuCursor(CursorPagination):
+    ordering = ("code",)  # unique, so a page boundary never moves
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+class SkuListView(ListAPIView, ApiView):
+    """The catalogue in code order, a page of at most 200 at a time (``next`` links the following page)."""
+
+    serializer_class = SkuOutput
+    pagination_class = SkuCursor
+
+    def get_queryset(self):
+        query = SkuQuery(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        return sku_list(**query.validated_data, channel=caller_channel(self.request))
+
+    @extend_schema(parameters=[SkuQuery])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
 class CsvParser(BaseParser):
     media_type = "text/csv"
 
@@ -136,16 +170,23 @@ class FeedResultOutput(serializers.Serializer):
 
 
 class StockFeedView(ApiView):
-    """A snapshot sets on-hand, a delta changes it; rows that cannot apply are reported, the rest apply."""
+    """A snapshot sets on-hand, a delta changes it; rows that cannot apply are reported, the rest apply.
+
+    Only a location's system (its integration credential, for its own locations) or an
+    administrator may send one; a sales channel's token is refused.
+    """
 
     parser_classes = [JSONParser, CsvParser]
+    permission_classes = [MaySetStock]
 
     @extend_schema(
         request={"application/json": StockFeedInput, "text/csv": OpenApiTypes.STR},
         parameters=[FeedQuery],
         responses={200: FeedResultOutput},
         description="JSON `{mode, rows: [{location, sku, on_hand|delta}]}`, or a CSV file as import_stock "
-        "takes it (`location,sku,on_hand` or `location,sku,delta`) with `?mode=`.",
+        "takes it (`location,sku,on_hand` or `location,sku,delta`) with `?mode=`. Needs a location system's "
+        "credential (`oml_…` token; every row's location must be in its scope, else 403 naming them and "
+        "nothing changes) or an administrator's session; a sales channel's token gets 403.",
     )
     @idempotent
     def post(self, request):
@@ -166,11 +207,10 @@ class StockFeedView(ApiView):
             quantity = STOCK_COLUMNS[mode][2]
             rows = [(r["location"], r["sku"], r[quantity]) for r in data.validated_data["rows"]]
             first_row = 1
-        channel = caller_channel(request)
-        result = stock_feed_apply(
+        result = stock_feed_write(
             rows=rows,
             mode=mode,
-            reference=f"feed:api:{channel.code if channel else request.user.get_username()}",
+            credential=caller_credential(request),
             actor=caller_actor(request),
             first_row=first_row,
         )

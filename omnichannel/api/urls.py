@@ -22,5 +22,6 @@ urlpatterns = [
     path("returns/<id:pk>/receive", returns.ReturnReceiveView.as_view(), name="return-receive"),
     path("stock", stock.StockView.as_view(), name="stock"),
     path("stock-feeds", stock.StockFeedView.as_view(), name="stock-feeds"),
+    path("skus", stock.SkuListView.as_view(), name="skus"),
     path("catalogue/<str:code>", stock.CatalogueView.as_view(), name="catalogue"),
 ]

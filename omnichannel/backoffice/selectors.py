@@ -14,7 +14,7 @@ from django_fsm import can_proceed
 from fulfilment.models import Fulfilment, FulfilmentLine
 from inventory.models import Location
 from oms.models import Customer, Note, Order, OrderLine
-from oms.selectors import customer_merged_records, customer_summary, order_timeline
+from oms.selectors import customer_merged_records, customer_possible_duplicates, customer_summary, order_timeline
 from returns.models import RefundRequest, Return, ReturnLine
 from returns.services import returnable_quantities
 
@@ -53,6 +53,7 @@ def customer_page(*, customer: Customer) -> dict:
     return {
         "customer": customer,
         "merged": customer_merged_records(customer=customer),
+        "possible_duplicates": customer_possible_duplicates(customer=customer),
         "orders": orders,
         "returns": returns,
         "summary": summary,

@@ -17,7 +17,7 @@ from fulfilment.staff_messages import staff_message
 from inventory.exceptions import DomainError
 from oms.access import BACK_OFFICE_ROLES, Role, is_supervisor, refund_refusal, role_required
 from oms.models import Customer, Order
-from oms.selectors import customer_ids_matching, customers_search
+from oms.selectors import customer_ids_matching, customers_search, possible_duplicate_flagged
 from oms.services import (
     OrderLineInput,
     customers_merge,
@@ -59,7 +59,7 @@ def search(request):
 
 @back_office
 def customer(request, pk: int):
-    record = get_object_or_404(Customer, pk=pk)
+    record = get_object_or_404(Customer.objects.annotate(flagged=possible_duplicate_flagged()), pk=pk)
     if record.merged_into_id:
         return redirect("backoffice:customer", pk=record.merged_into_id)
     return render(
@@ -118,7 +118,7 @@ def refund_preview(request, pk: int, reference: str):
     try:
         quote = refund_quote(ret=ret, actor=request.user, method=request.GET.get("method"))
     except DomainError as exc:
-        messages.error(request, f"Nothing was changed. {_describe(exc)}")
+        messages.error(request, f"Nothing was changed. {staff_message(exc)}")
         return redirect("backoffice:order", pk=pk)
     return render(request, "backoffice/refund.html", {"order": ret.order, "ret": ret, "quote": quote})
 

@@ -53,6 +53,15 @@ def staff_api(db) -> APIClient:
     return client
 
 
+@pytest.fixture
+def admin_api(db) -> APIClient:
+    """An administrator's session: the one staff role that may set stock through the API."""
+    user = get_user_model().objects.create_user("ops", password="pw-123456", is_staff=True, is_superuser=True)
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
 def order_body(network, lines, *, external_id="WEB-10001", **fulfilment):
     return {
         "external_id": external_id,

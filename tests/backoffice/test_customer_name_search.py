@@ -6,9 +6,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from oms.identity import customer_resolve, normalise_name
 from oms.models import Customer
 from oms.selectors import customers_search
-from oms.services import customer_resolve, normalise_name
 
 from .conftest import Role
 

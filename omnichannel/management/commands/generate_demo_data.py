@@ -20,6 +20,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, OutputWrapper
 
+from inventory.credentials import location_credential_issue
 from inventory.feeds import stock_feed_apply
 from inventory.models import Barcode, Channel, ChannelCap, Location, Sku, SkuAlias, gtin_check_digit_is_valid
 from omnichannel.demo_orders import make_orders
@@ -187,6 +188,13 @@ def make_channels(network: DemoNetwork) -> None:
         network.out.write(f"  channel {code} token: {token}")
 
 
+def make_location_credentials(network: DemoNetwork) -> None:
+    """The warehouses' WMS may send stock feeds for both warehouses; its token is printed once."""
+    codes = [w.code for w in network.warehouses]
+    _, token = location_credential_issue(name="warehouse-wms", location_codes=codes)
+    network.out.write(f"  location credential warehouse-wms ({', '.join(codes)}) token: {token}")
+
+
 def _gtin13(number: int) -> str:
     body = f"5060{number:08d}"  # 50: the UK's GS1 prefix
     return next(body + d for d in string.digits if gtin_check_digit_is_valid(body + d))
@@ -262,6 +270,7 @@ def make_stock(network: DemoNetwork) -> None:
 STEPS: list[tuple[str, Callable[[DemoNetwork], None]]] = [
     ("locations", make_locations),
     ("channels", make_channels),
+    ("location credentials", make_location_credentials),
     ("catalogue", make_catalogue),
     ("channel policies", set_channel_policies),
     ("stock", make_stock),
