@@ -8,6 +8,7 @@ from django.shortcuts import render
 
 from fulfilment.selectors import routing_policy_for
 from inventory.models import Channel
+from omnichannel.replicas import replica_reads
 from oms.access import BACK_OFFICE_ROLES, role_required
 
 from .forms import AnalyticsFilterForm, PolicyLabForm
@@ -16,6 +17,7 @@ from .selectors import last_rollup, routing_comparison
 
 
 @role_required(*BACK_OFFICE_ROLES)
+@replica_reads
 def dashboard(request):
     form = AnalyticsFilterForm(request.GET)
     if not form.is_valid():
@@ -32,6 +34,7 @@ def dashboard(request):
 
 
 @role_required(*BACK_OFFICE_ROLES)
+@replica_reads
 def export(request, slug: str):
     """One report's table as CSV, for the same filters as the page it was linked from."""
     build = REPORTS.get(slug)
@@ -49,6 +52,7 @@ def export(request, slug: str):
 
 
 @role_required(*BACK_OFFICE_ROLES)
+@replica_reads
 def lab(request):
     channel = Channel.objects.filter(code=request.GET.get("channel") or None).first()
     form = PolicyLabForm(request.GET, policy=routing_policy_for(channel=channel))

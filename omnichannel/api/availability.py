@@ -7,6 +7,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 
 from fulfilment.selectors import availability_for
+from omnichannel.replicas import replica_reads
 
 from .auth import ChannelRequired, IsChannelOrStaff, caller_channel
 from .common import ApiView, SkuQuantitySerializer, lines_field
@@ -66,6 +67,7 @@ class AvailabilityView(ApiView):
 
     @extend_schema(request=AvailabilityInput, responses={200: AvailabilityOutput}, operation_id="availability")
     @idempotent
+    @replica_reads
     def post(self, request):
         data = AvailabilityInput(data=request.data)
         data.is_valid(raise_exception=True)

@@ -18,6 +18,7 @@ from inventory.credentials import stock_feed_write
 from inventory.feeds import STOCK_COLUMNS, csv_records
 from inventory.models import Location
 from inventory.selectors import sku_resolve, stock_by_location
+from omnichannel.replicas import replica_reads
 
 from .auth import MaySetStock, caller_actor, caller_channel, caller_credential
 from .common import ApiView
@@ -47,6 +48,7 @@ class StockOutput(serializers.Serializer):
 
 class StockView(ApiView):
     @extend_schema(parameters=[StockQuery], responses={200: StockOutput})
+    @replica_reads
     def get(self, request):
         query = StockQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
@@ -79,6 +81,7 @@ class CatalogueView(ApiView):
     @extend_schema(
         parameters=[OpenApiParameter("code", OpenApiTypes.STR, OpenApiParameter.PATH)], responses={200: SkuOutput}
     )
+    @replica_reads
     def get(self, request, code: str):
         parsed = CodeInput(data={"code": code})
         if not parsed.is_valid():
@@ -115,6 +118,7 @@ class SkuListView(ListAPIView, ApiView):
         return sku_list(**query.validated_data, channel=caller_channel(self.request))
 
     @extend_schema(parameters=[SkuQuery])
+    @replica_reads
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 

@@ -15,6 +15,7 @@ from fulfilment.selectors import orders_search
 from fulfilment.services import fulfilment_resend_pickup_code, order_reroute_excluding
 from fulfilment.staff_messages import staff_message
 from inventory.exceptions import DomainError
+from omnichannel.replicas import replica_reads
 from oms.access import BACK_OFFICE_ROLES, Role, is_supervisor, refund_refusal, role_required
 from oms.models import Customer, Order
 from oms.selectors import customer_ids_matching, customers_search, possible_duplicate_flagged
@@ -46,6 +47,7 @@ back_office = role_required(*BACK_OFFICE_ROLES)
 
 
 @back_office
+@replica_reads
 def search(request):
     """One box for every identifier: customers first (the usual goal), then their orders."""
     form = forms.SearchForm(request.GET or None)
