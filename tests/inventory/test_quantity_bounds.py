@@ -235,12 +235,14 @@ def test_a_delta_may_not_take_on_hand_past_the_bound(settings, feed_path, sku, s
 
 @pytest.fixture
 def api(network):
+    """The stores' own system, with the integration credential that may set their stock."""
     from rest_framework.test import APIClient
 
-    from oms.services import api_token_issue
+    from inventory.credentials import location_credential_issue
 
+    _, token = location_credential_issue(name="store-tills", location_codes=[network.soho.code, network.camden.code])
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_issue(channel=network.web)}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     return client
 
 
