@@ -45,7 +45,11 @@ MAX_ROUTING_ATTEMPTS = 3
 
 
 def _order_target_status(fulfilments: list[Fulfilment]) -> str | None:
-    """The order status its live fulfilments imply (None: leave it as it is)."""
+    """The order status its live fulfilments imply (None: leave it as it is).
+
+    Declined, cancelled and expired fulfilments do not count, so after a decline the order
+    follows what is left and what the re-route created (docs/decisions.md spells the cases out).
+    """
     live = [f.status for f in fulfilments if f.status not in Fulfilment.INACTIVE]
     if not live:
         return None

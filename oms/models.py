@@ -183,9 +183,9 @@ class Order(FSMModelMixin, models.Model):
         """Let a held order go on to routing."""
         self.hold_reason, self.hold_until = "", None
 
-    @transition(field=status, source=[S.PLACED, S.BACKORDERED, S.ALLOCATED], target=S.ALLOCATED)
+    @transition(field=status, source=[S.PLACED, S.BACKORDERED, S.ALLOCATED, S.IN_FULFILMENT], target=S.ALLOCATED)
     def allocate(self) -> None:
-        """Routing found a place for every line."""
+        """Routing found a place for every line; after a decline every live part may be new work again."""
 
     @transition(field=status, source=[S.PLACED, S.ALLOCATED, S.IN_FULFILMENT], target=S.BACKORDERED)
     def backorder(self) -> None:
