@@ -29,6 +29,7 @@ from inventory.services import (
     stock_write_off,
 )
 from inventory.sql import rows_insert
+from oms.amounts import order_amounts
 from oms.models import Activity, Order, OrderLine, OutboxEvent
 from oms.transitions import transition_apply
 from oms.webhooks import outbox_kick
@@ -273,6 +274,12 @@ def order_route(
             if attempt == MAX_ROUTING_ATTEMPTS - 1:
                 raise
     routing_fields = ("routing", "routing_policy_version")
+    if created and not at_placement:
+        # At placement the order's own transition tells where it went; later, each new part does.
+        Activity.objects.bulk_create(
+            Activity(order=order, subject=f.subject, action="route", to_state=f.status, reason=reason[:255], actor=actor)
+            for f in created
+        )
     if plan.status == "routed":
         live = created if at_placement else None
         summary = plan.explanation.get("summary", reason)
@@ -409,6 +416,8 @@ def _cancel_lines(*, order: Order, actor, reason: str, lines: dict[int, int] | N
         _release(fulfilment, released, reason=reason, actor=actor)
         if released and not any(fl.quantity for fl in fulfilment.lines.all()):
             transition_apply(fulfilment, "cancel", order=order, subject=fulfilment.subject, actor=actor, reason=reason)
+    if lines is not None:  # what is left decides the order's state (the rest shipped, say)
+        order_sync_status(order=order, actor=actor, reason=reason)
 
 
 # --- fulfilment actions ----------------------------------------------------------------
@@ -644,6 +653,8 @@ def fulfilment_expire(*, fulfilment: Fulfilment, actor=None) -> Fulfilment | Non
             cancelled_quantity=fl.order_line.cancelled_quantity + fl.quantity
         )
         refund += fl.order_line.unit_price * fl.quantity
+    order.total = order_amounts(order=order).total
+    Order.objects.filter(pk=order.pk).update(total=order.total)
     OutboxEvent.objects.create(
         type="refund.requested",
         channel=order.channel,

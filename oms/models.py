@@ -199,9 +199,11 @@ class Order(FSMModelMixin, models.Model):
     def ship_partially(self) -> None:
         """Some parts are on their way, others are still being worked."""
 
-    @transition(field=status, source=[S.ALLOCATED, S.IN_FULFILMENT, S.PARTIALLY_SHIPPED], target=S.SHIPPED)
+    @transition(
+        field=status, source=[S.ALLOCATED, S.IN_FULFILMENT, S.PARTIALLY_SHIPPED, S.READY_FOR_PICKUP], target=S.SHIPPED
+    )
     def ship(self) -> None:
-        """Every part is on its way."""
+        """Every part is on its way (a part waiting for collection may have been cancelled)."""
 
     @transition(field=status, source=[S.ALLOCATED, S.IN_FULFILMENT, S.PARTIALLY_SHIPPED], target=S.READY_FOR_PICKUP)
     def make_ready_for_pickup(self) -> None:

@@ -21,6 +21,7 @@ from inventory.models import Channel, Location
 from inventory.selectors import skus_resolve
 from inventory.sql import insert_statement, rows_insert
 
+from .amounts import order_amounts
 from .exceptions import TransitionNotAllowed
 from .geo import coordinates_for
 from .models import (
@@ -430,8 +431,9 @@ def order_release(*, order: Order, actor=None, note: str = "") -> Order:
 def order_cancel(*, order: Order, reason: str, actor=None, lines: dict[int, int] | None = None) -> Order:
     """Cancel the whole order, or some quantities of its lines, before they are dispatched.
 
-    ``lines`` maps order line id → quantity to cancel. Stock is released by the
-    fulfilment layer; an order with nothing left open becomes cancelled.
+    ``lines`` maps order line id → quantity to cancel; each cancelled line is audited. Stock
+    is released by the fulfilment layer; the order total drops by the cancelled units' value,
+    and an order with nothing left open becomes cancelled.
     """
     order = _locked(order)
     if order.status not in Order.BEFORE_DISPATCH:
@@ -440,7 +442,6 @@ def order_cancel(*, order: Order, reason: str, actor=None, lines: dict[int, int]
             current=order.status,
             allowed=sorted(t.name for t in order.get_available_status_transitions()),
         )
-    order_router().cancel(order=order, actor=actor, reason=reason, lines=lines)
     order_lines = list(order.lines.all())
     if lines is None:
         todo = {line.pk: line.open_quantity for line in order_lines}
@@ -452,12 +453,31 @@ def order_cancel(*, order: Order, reason: str, actor=None, lines: dict[int, int]
                     "Cannot cancel that quantity.", errors={f"lines.{line_id}": ["Not open on this order."]}
                 )
         todo = lines
+    order_router().cancel(order=order, actor=actor, reason=reason, lines=lines)
+    audit = []
     for line in order_lines:
         if todo.get(line.pk):
+            # Who, which line, how many (open units before → after) and why: the timeline tells it.
+            audit.append(
+                Activity(
+                    order=order,
+                    subject=f"line:{line.pk}",
+                    action="cancel_line",
+                    from_state=str(line.open_quantity),
+                    to_state=str(line.open_quantity - todo[line.pk]),
+                    reason=reason[:255],
+                    actor=actor,
+                )
+            )
             line.cancelled_quantity += todo[line.pk]
             line.save(update_fields=["cancelled_quantity"])
+    if lines is not None:
+        Activity.objects.bulk_create(audit)
+    order.total = order_amounts(order=order, lines=order_lines).total
     if all(line.open_quantity == 0 for line in order_lines):
-        transition_apply(order, "cancel", order=order, subject="order", actor=actor, reason=reason)
+        transition_apply(order, "cancel", order=order, subject="order", actor=actor, reason=reason, fields=["total"])
+    else:
+        order.save(update_fields=["total"])
     return order
 
 

@@ -13,6 +13,7 @@ from django_fsm import can_proceed
 
 from fulfilment.models import Fulfilment, FulfilmentLine
 from inventory.models import Location
+from oms.amounts import order_amounts
 from oms.models import Customer, Note, Order, OrderLine
 from oms.selectors import customer_merged_records, customer_summary, order_timeline
 from returns.models import Return, ReturnLine
@@ -90,9 +91,11 @@ def order_page(*, pk: int) -> dict | None:
     excluded_ids = (routing.get("request") or {}).get("excluded") or []
     routed = order.status in (Order.Status.ALLOCATED, Order.Status.BACKORDERED, Order.Status.IN_FULFILMENT)
     address = order.address or {}
+    lines = list(order.lines.all())
     return {
         "order": order,
-        "lines": list(order.lines.all()),
+        "lines": lines,
+        "amounts": order_amounts(order=order, lines=lines),
         "fulfilments": fulfilments,
         "routing": routing,
         "excluded": list(Location.objects.filter(pk__in=excluded_ids).values_list("code", flat=True))
