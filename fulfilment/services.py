@@ -276,8 +276,9 @@ def order_route(
     routing_fields = ("routing", "routing_policy_version")
     if created and not at_placement:
         # At placement the order's own transition tells where it went; later, each new part does.
+        why = reason[:255]
         Activity.objects.bulk_create(
-            Activity(order=order, subject=f.subject, action="route", to_state=f.status, reason=reason[:255], actor=actor)
+            Activity(order=order, subject=f.subject, action="route", to_state=f.status, reason=why, actor=actor)
             for f in created
         )
     if plan.status == "routed":

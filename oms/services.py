@@ -21,9 +21,9 @@ from inventory.models import Channel, Location
 from inventory.selectors import skus_resolve
 from inventory.sql import insert_statement, rows_insert
 
+from .addresses import address_change_refusal, delivery_address
 from .amounts import order_amounts
 from .exceptions import TransitionNotAllowed
-from .geo import coordinates_for
 from .models import (
     Activity,
     ApiToken,
@@ -280,33 +280,7 @@ def _destination(data: OrderInput) -> tuple[Location | None, dict, float | None,
         return store, {}, store.lat, store.lon
     if data.method != Order.Method.DELIVERY:
         raise InvalidInput("Unknown fulfilment method.", errors={"fulfilment.method": ["Use delivery or pickup."]})
-    return (None, *_delivery_address(data.address))
-
-
-def _delivery_address(address: dict | None) -> tuple[dict, float, float]:
-    """Check a delivery address and find its coordinates (sent, or from the postcode table)."""
-    address = dict(address or {})
-    missing = [f for f in ("line1", "city", "postcode", "country") if not str(address.get(f, "")).strip()]
-    if missing:
-        raise InvalidInput(
-            "The delivery address is incomplete.", errors={f"fulfilment.address.{f}": ["Required."] for f in missing}
-        )
-    lat, lon = address.pop("lat", None), address.pop("lon", None)
-    if lat is None or lon is None:
-        point = coordinates_for(postcode=address["postcode"], city=address["city"], country=address["country"])
-        if point is None:
-            raise InvalidInput(
-                "No coordinates were sent and the postcode is unknown.",
-                errors={"fulfilment.address.postcode": ["Unknown postcode; send lat and lon."]},
-            )
-        lat, lon = point
-    try:
-        lat, lon = float(lat), float(lon)
-    except (TypeError, ValueError):
-        lat = lon = float("nan")
-    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-        raise InvalidInput("Coordinates out of range.", errors={"fulfilment.address.lat": ["Out of range."]})
-    return address, lat, lon
+    return (None, *delivery_address(data.address))
 
 
 def order_place(*, data: OrderInput, actor=None) -> tuple[Order, bool]:
@@ -485,16 +459,10 @@ def order_cancel(*, order: Order, reason: str, actor=None, lines: dict[int, int]
 def order_change_address(*, order: Order, address: dict, actor=None) -> Order:
     """Change the delivery address before anything is dispatched; re-route when a better location now wins."""
     order = _locked(order)
-    if order.method != Order.Method.DELIVERY:
-        raise InvalidInput("Only delivery orders have an address.", errors={"address": ["Not a delivery order."]})
-    if order.status not in Order.BEFORE_DISPATCH:
-        raise InvalidInput(
-            f"Order {order.number} is already {order.status}.", errors={"address": ["Already dispatched."]}
-        )
-    window = timedelta(hours=settings.OMS_ADDRESS_CHANGE_WINDOW_HOURS)
-    if timezone.now() - order.created_at > window:
-        raise InvalidInput("The address can no longer be changed.", errors={"address": ["Change window has closed."]})
-    order.address, order.lat, order.lon = _delivery_address(address)
+    refusal = address_change_refusal(order)
+    if refusal is not None:
+        raise refusal
+    order.address, order.lat, order.lon = delivery_address(address, field="address")
     order.save(update_fields=["address", "lat", "lon"])
     Activity.objects.create(
         order=order, subject="order", action="change_address", reason=order.address.get("postcode", ""), actor=actor

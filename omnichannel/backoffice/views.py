@@ -137,7 +137,8 @@ def _cancel_lines(request, order, data) -> str:
         if amounts.paid
         else "the payment was not taken yet, so nothing is due back."
     )
-    return f"{units} unit(s) cancelled and their stock released. Order total now {amounts.total} {order.currency}; {refund}"
+    total = f"{amounts.total} {order.currency}"
+    return f"{units} unit(s) cancelled and their stock released. Order total now {total}; {refund}"
 
 
 def _change_address(request, order, data) -> str:
