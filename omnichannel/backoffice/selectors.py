@@ -20,6 +20,7 @@ from returns.models import Return, ReturnLine
 from returns.services import returnable_quantities
 
 from . import forms
+from .timeline import order_story
 
 REROUTABLE = (Fulfilment.Status.PENDING, Fulfilment.Status.ACCEPTED)
 REFUNDABLE = (Return.Status.RECEIVED, Return.Status.INSPECTED)
@@ -102,7 +103,9 @@ def order_page(*, pk: int) -> dict | None:
         if excluded_ids
         else [],
         "returns": returns,
-        "timeline": order_timeline(order=order, deliveries=True),
+        "timeline": order_story(
+            order=order, entries=order_timeline(order=order, deliveries=True), fulfilments=fulfilments, returns=returns
+        ),
         "can": {
             "hold": can_proceed(order.hold),
             "release": can_proceed(order.release),
