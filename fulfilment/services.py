@@ -16,6 +16,8 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
+from django.db.models import F as Col
+from django.db.models import Sum
 from django.utils import timezone
 
 from inventory.exceptions import InsufficientStock, InvalidInput
@@ -49,7 +51,8 @@ def _order_target_status(fulfilments: list[Fulfilment]) -> str | None:
     """The order status its live fulfilments imply (None: leave it as it is).
 
     Declined, cancelled and expired fulfilments do not count, so after a decline the order
-    follows what is left and what the re-route created (docs/decisions.md spells the cases out).
+    follows what is left and what the re-route created (docs/decisions.md spells the cases out);
+    ``order_sync_status`` also keeps an order that still owes units from looking finished.
     """
     live = [f.status for f in fulfilments if f.status not in Fulfilment.INACTIVE]
     if not live:
@@ -77,6 +80,16 @@ ORDER_ACTION_FOR = {
 }
 
 
+_DONE = (Order.Status.SHIPPED, Order.Status.READY_FOR_PICKUP, Order.Status.COMPLETED)
+
+
+def _units_owed(order: Order) -> bool:
+    """True when some units neither cancelled nor in a live fulfilment are still owed (they wait for stock)."""
+    open_units = order.lines.aggregate(n=Sum(Col("quantity") - Col("cancelled_quantity")))["n"] or 0
+    covered = FulfilmentLine.objects.filter(order_line__order=order).exclude(fulfilment__status__in=Fulfilment.INACTIVE)
+    return open_units > (covered.aggregate(n=Sum("quantity"))["n"] or 0)
+
+
 def order_sync_status(
     *, order: Order, actor=None, reason: str = "", live: list[Fulfilment] | None = None, fields: tuple[str, ...] = ()
 ) -> bool:
@@ -85,7 +98,12 @@ def order_sync_status(
     ``live`` spares the read when the caller has just created every fulfilment the order has;
     ``fields`` the caller changed on the order are saved with the move.
     """
-    target = _order_target_status(live if live is not None else list(order.fulfilments.all()))
+    fulfilments = live if live is not None else list(order.fulfilments.all())
+    target = _order_target_status(fulfilments)
+    if target in _DONE and _units_owed(order):
+        # A part nowhere could take (declined, no stock elsewhere) is still owed to the customer.
+        dispatched = any(f.status in Fulfilment.DISPATCHED for f in fulfilments)
+        target = Order.Status.PARTIALLY_SHIPPED if dispatched else Order.Status.IN_FULFILMENT
     if target is None or target == order.status:
         return False
     transition_apply(

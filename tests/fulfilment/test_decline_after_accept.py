@@ -183,3 +183,30 @@ def test_store_page_decline_after_accept_says_where_it_went(stocked):
     assert said == [f"Order {order.number} declined (damaged); re-routed to ST-LEEDS."]
     soho.refresh_from_db()
     assert soho.status == F.DECLINED
+
+
+def test_units_nowhere_else_keep_the_order_from_looking_shipped_or_completed(network):
+    a, b = network.skus[:2]
+    network.stock(network.soho, a, 1)
+    network.stock(network.camden, b, 1)  # nobody else holds B
+    order = place(network, [(a, 1), (b, 1)])
+    by_location = {f.location_id: f for f in order.fulfilments.all()}
+    soho, camden = by_location[network.soho.pk], by_location[network.camden.pk]
+    fulfilment_accept(fulfilment=soho)
+    fulfilment_accept(fulfilment=camden)
+    fulfilment_decline(fulfilment=camden, reason_code="not_in_stock")
+    order.refresh_from_db()
+    assert order.status == Order.Status.IN_FULFILMENT  # Soho still works on A; B waits for stock
+
+    fulfilment_pick(fulfilment=soho, picked={a.code: 1})
+    fulfilment_pack(fulfilment=soho)
+    fulfilment_ship(fulfilment=soho, carrier="DPD", tracking="T-1")
+    order.refresh_from_db()
+    # A is on its way but B is still owed: partially shipped, not shipped.
+    assert order.status == Order.Status.PARTIALLY_SHIPPED
+
+    from fulfilment.services import fulfilment_deliver
+
+    fulfilment_deliver(fulfilment=soho)
+    order.refresh_from_db()
+    assert order.status == Order.Status.PARTIALLY_SHIPPED
