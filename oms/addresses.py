@@ -40,7 +40,7 @@ def delivery_address(address: dict | None, *, field: str = "fulfilment.address")
         if point is None:
             raise InvalidInput(
                 f"The postcode {postcode} is not a known {country} postcode. Check it with the customer.",
-                errors={f"{field}.postcode": ["Unknown postcode; correct it, or send lat and lon."]},
+                errors={f"{field}.postcode": ["Not a known postcode."]},
             )
         lat, lon = point
     try:
