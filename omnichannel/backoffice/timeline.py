@@ -41,6 +41,7 @@ class Story:
     text: str
     who: str = ""  # "agent ann", when the sentence does not already say who
     rerouted: bool = field(default=False, repr=False)  # a decline or short pick: where the work went follows
+    sent: bool = field(default=False, repr=False)  # ... and it went somewhere
 
 
 @dataclass(frozen=True)
@@ -113,9 +114,6 @@ FULFILMENT_SENTENCES: dict[str, Callable[[Fulfilment, TimelineEntry, _Context], 
     "resend_pickup_code": lambda f, e, ctx: f"Pickup code for {_place(f.location)} sent to the customer again",
     "put_back": lambda f, e, ctx: f"Uncollected stock put back on the shop floor at {_place(f.location)}",
 }
-# After these, the parts the re-route created read as one sentence with them.
-REROUTED_AFTER = {"decline", "pick"}
-
 # --- order rows ----------------------------------------------------------------------------
 
 ORDER_SENTENCES: dict[str, Callable[[TimelineEntry], str]] = {
@@ -214,11 +212,15 @@ def order_story(
         last = stories[-1] if stories else None
         if e.action == "route" and e.subject in ctx.fulfilments and last is not None and last.rerouted:
             last.text += ". " + _route(ctx.fulfilments[e.subject], e, ctx, instead=True)
+            last.sent = True
             continue
         text, says_who = _sentence(e, ctx)
-        rerouted = e.kind == "transition" and e.subject.startswith("fulfilment:") and e.action in REROUTED_AFTER
+        gave_up = e.action == "decline" or (e.action == "pick" and e.reason == "short pick")
+        rerouted = e.kind == "transition" and e.subject.startswith("fulfilment:") and gave_up
         stories.append(Story(e.at, e.kind, text, "" if says_who else ctx.who(e.actor), rerouted))
     for story in stories:
+        if story.rerouted and not story.sent:
+            story.text += ". No other location has it now"
         if not story.text.endswith((".", "!", "?")):
             story.text += "."
     return stories

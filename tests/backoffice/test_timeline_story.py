@@ -61,3 +61,15 @@ def test_agent_actions_say_who_did_them(client, login, network, declined):
     lines = timeline(client, declined)
     assert any("Note by agent ann: Customer rang about the delay." in line_ for line_ in lines)
     assert any(f"1 × {line.sku.name} cancelled by agent ann: customer changed mind." in line_ for line_ in lines)
+
+
+def test_a_decline_nowhere_else_can_take_says_so(client, login, network):
+    sku = network.skus[0]
+    network.stock(network.soho, sku, 2)
+    order = place(network, [(sku, 2)])
+    fulfilment_decline(fulfilment=order.fulfilments.get(), reason_code="not_in_stock", note="shelf empty")
+    login(Role.AGENT)
+    lines = timeline(client, order)
+    soho = network.soho.name
+    assert any(f"{soho} declined: not in stock (shelf empty). No other location has it now." in line for line in lines)
+    assert any("Backordered: no location has the stock now; the order waits for stock." in line for line in lines)
