@@ -33,6 +33,7 @@ from fulfilment.models import Fulfilment
 from fulfilment.selectors import (
     OPEN_WORK,
     fulfilment_pick_list,
+    order_live_fulfilment_ids,
     order_locations_now,
     pickup_shelf,
     pickups_find,
@@ -283,10 +284,11 @@ def decline(request, store, fulfilment):
     if not form.is_valid():
         return _fulfilment_page(request, store, fulfilment, status=400, decline_form=form)
     reason, note = form.cleaned_data["reason"], form.cleaned_data["note"]
+    before = order_live_fulfilment_ids(order=fulfilment.order)
     if not _attempt(request, services.fulfilment_decline, fulfilment=fulfilment, reason_code=reason, note=note):
         return _to_fulfilment(store, fulfilment)
     request.session.pop(_pick_key(fulfilment), None)
-    elsewhere = [code for code in order_locations_now(order=fulfilment.order) if code != store.code]
+    elsewhere = order_locations_now(order=fulfilment.order, besides=before)
     where = f"re-routed to {', '.join(elsewhere)}" if elsewhere else "no other location has it now: backordered"
     messages.success(request, f"Order {fulfilment.order.number} declined ({reason.replace('_', ' ')}); {where}.")
     return redirect("store:queue", code=store.code)

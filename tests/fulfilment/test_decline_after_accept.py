@@ -210,3 +210,21 @@ def test_units_nowhere_else_keep_the_order_from_looking_shipped_or_completed(net
     fulfilment_deliver(fulfilment=soho)
     order.refresh_from_db()
     assert order.status == Order.Status.PARTIALLY_SHIPPED
+
+
+def test_store_page_decline_names_only_where_the_declined_work_went(network):
+    a, b = network.skus[:2]
+    network.stock(network.soho, a, 1)
+    network.stock(network.camden, b, 1)  # nobody else holds B
+    order = place(network, [(a, 1), (b, 1)])
+    camden = order.fulfilments.get(location=network.camden)
+    client = store_staff_client(network.camden, "cam")
+    client.post(reverse("store:fulfilment_accept", args=["ST-CAMDEN", camden.pk]))
+
+    response = client.post(
+        reverse("store:fulfilment_decline", args=["ST-CAMDEN", camden.pk]), {"reason": "damaged"}, follow=True
+    )
+
+    said = [str(m) for m in response.context["messages"]][-1]
+    # Soho still works on the other line; it is not where Camden's part went.
+    assert said == f"Order {order.number} declined (damaged); no other location has it now: backordered."
