@@ -16,7 +16,6 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import F as Col
 from django.db.models import Sum
 from django.utils import timezone
 
@@ -85,7 +84,7 @@ _DONE = (Order.Status.SHIPPED, Order.Status.READY_FOR_PICKUP, Order.Status.COMPL
 
 def _units_owed(order: Order) -> bool:
     """True when some units neither cancelled nor in a live fulfilment are still owed (they wait for stock)."""
-    open_units = order.lines.aggregate(n=Sum(Col("quantity") - Col("cancelled_quantity")))["n"] or 0
+    open_units = sum(q - c for q, c in order.lines.values_list("quantity", "cancelled_quantity"))
     covered = FulfilmentLine.objects.filter(order_line__order=order).exclude(fulfilment__status__in=Fulfilment.INACTIVE)
     return open_units > (covered.aggregate(n=Sum("quantity"))["n"] or 0)
 

@@ -427,7 +427,6 @@ def order_cancel(*, order: Order, reason: str, actor=None, lines: dict[int, int]
                     "Cannot cancel that quantity.", errors={f"lines.{line_id}": ["Not open on this order."]}
                 )
         todo = lines
-    order_router().cancel(order=order, actor=actor, reason=reason, lines=lines)
     audit = []
     for line in order_lines:
         if todo.get(line.pk):
@@ -447,6 +446,8 @@ def order_cancel(*, order: Order, reason: str, actor=None, lines: dict[int, int]
             line.save(update_fields=["cancelled_quantity"])
     if lines is not None:
         Activity.objects.bulk_create(audit)
+    # After the lines: the fulfilment layer then sees what is still owed when it moves the order.
+    order_router().cancel(order=order, actor=actor, reason=reason, lines=lines)
     order.total = order_amounts(order=order, lines=order_lines).total
     if all(line.open_quantity == 0 for line in order_lines):
         transition_apply(order, "cancel", order=order, subject="order", actor=actor, reason=reason, fields=["total"])

@@ -124,3 +124,27 @@ def test_api_line_cancel_lowers_the_total_and_is_on_the_timeline(network):
     [entry] = [e for e in body["timeline"] if e["subject"].startswith("line:")]
     assert (entry["from_state"], entry["to_state"]) == ("2", "1")
     assert entry["text"] == "cancel_line: customer changed mind"
+
+
+def test_cancelling_the_part_still_in_work_lets_the_order_follow_what_is_left(network, ann):
+    """A collection order: A waits on Soho's shelf, B (from Camden) is still in work; B is cancelled."""
+    from fulfilment.services import fulfilment_accept, fulfilment_pick, fulfilment_ready
+
+    a, b = network.skus[:2]
+    network.stock(network.soho, a, 1)
+    network.stock(network.camden, b, 1)
+    order = place(network, [(a, 1), (b, 1)], method="pickup", store=network.soho)
+    by_source = {f.source_location_id: f for f in order.fulfilments.all()}
+    shelf, transfer = by_source[network.soho.pk], by_source[network.camden.pk]
+    fulfilment_accept(fulfilment=shelf)
+    fulfilment_pick(fulfilment=shelf, picked={a.code: 1})
+    fulfilment_ready(fulfilment=shelf)
+    fulfilment_accept(fulfilment=transfer)
+    order.refresh_from_db()
+    assert order.status == Order.Status.IN_FULFILMENT
+
+    order_cancel(order=order, reason="customer changed mind", lines={order.lines.get(sku=b).pk: 1}, actor=ann)
+
+    order.refresh_from_db()
+    assert order.status == Order.Status.READY_FOR_PICKUP
+    assert order.total == Decimal("10.00")
