@@ -15,7 +15,7 @@ from datetime import datetime
 from geopy.distance import geodesic
 
 from fulfilment.models import Fulfilment
-from oms.models import Order, StaffProfile
+from oms.models import Order, OrderLine, StaffProfile
 from oms.selectors import TimelineEntry
 from returns.models import Return
 
@@ -49,7 +49,7 @@ class _Context:
     order: Order
     fulfilments: dict[str, Fulfilment]
     returns: dict[str, Return]
-    lines: dict[str, object]
+    lines: dict[str, OrderLine]
     roles: dict[str, str]
 
     def who(self, username: str | None) -> str:
@@ -90,7 +90,7 @@ def _route(f: Fulfilment, e: TimelineEntry, ctx: _Context, *, instead: bool = Fa
 
 def _pick(f: Fulfilment, e: TimelineEntry, ctx: _Context) -> str:
     if e.reason == "short pick":
-        return f"{_place(f.location)} picked short: what was missing goes elsewhere"
+        return f"{_place(f.location)} picked short"
     return f"{_place(f.location)} picked the items"
 
 

@@ -73,3 +73,19 @@ def test_a_decline_nowhere_else_can_take_says_so(client, login, network):
     soho = network.soho.name
     assert any(f"{soho} declined: not in stock (shelf empty). No other location has it now." in line for line in lines)
     assert any("Backordered: no location has the stock now; the order waits for stock." in line for line in lines)
+
+
+def test_a_short_pick_says_where_the_missing_units_went(client, login, network):
+    from fulfilment.services import fulfilment_pick
+
+    sku = network.skus[0]
+    network.stock(network.soho, sku, 5)
+    network.stock(network.leeds, sku, 5)
+    order = place(network, [(sku, 2)])
+    soho = order.fulfilments.get()
+    fulfilment_accept(fulfilment=soho)
+    fulfilment_pick(fulfilment=soho, picked={sku.code: 1}, short_reason="damaged")
+    login(Role.AGENT)
+    lines = timeline(client, order)
+    pattern = rf"{network.soho.name} picked short\. Sent to {network.leeds.name} instead \(\d+\.\d km\)\."
+    assert any(re.search(pattern, line) for line in lines), lines
