@@ -135,9 +135,9 @@ class Fulfilment(FSMModelMixin, models.Model):
     def accept(self) -> None:
         """The location takes the work on."""
 
-    @transition(field=status, source=[S.PENDING, S.ACCEPTED, S.PICKING], target=S.DECLINED)
+    @transition(field=status, source=[S.PENDING, S.ACCEPTED, S.PICKING, S.PACKED], target=S.DECLINED)
     def decline(self, *, reason_code: str) -> None:
-        """Refuse the work; the service adjusts stock by the reason and re-routes the lines."""
+        """Refuse the work up to dispatch; the service adjusts stock by the reason and re-routes the lines."""
         self.decline_reason = reason_code
 
     @transition(field=status, source=[S.ACCEPTED, S.PICKING], target=S.PICKING)

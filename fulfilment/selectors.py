@@ -598,9 +598,20 @@ def fulfilment_pick_list(*, fulfilment: Fulfilment) -> list[PickGroup]:
     return groups
 
 
-def order_locations_now(*, order: Order) -> list[str]:
-    """Codes of the locations working on the order now (its live fulfilments): where a decline sent it."""
-    codes = Fulfilment.objects.filter(order=order).exclude(status__in=Fulfilment.INACTIVE)
+def order_live_fulfilment_ids(*, order: Order) -> set[int]:
+    """Ids of the order's live fulfilments (not declined, cancelled or expired)."""
+    return set(
+        Fulfilment.objects.filter(order=order).exclude(status__in=Fulfilment.INACTIVE).values_list("pk", flat=True)
+    )
+
+
+def order_locations_now(*, order: Order, besides: set[int] = frozenset()) -> list[str]:
+    """Codes of the locations working on the order now (its live fulfilments but ``besides``).
+
+    With ``besides`` the live fulfilments before a decline, these are where the decline sent
+    the work, not the other parts of the order that were already under way.
+    """
+    codes = Fulfilment.objects.filter(order=order).exclude(status__in=Fulfilment.INACTIVE).exclude(pk__in=besides)
     return list(dict.fromkeys(codes.values_list("location__code", flat=True)))
 
 

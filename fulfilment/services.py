@@ -16,6 +16,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
+from django.db.models import Sum
 from django.utils import timezone
 
 from inventory.exceptions import InsufficientStock, InvalidInput
@@ -29,6 +30,7 @@ from inventory.services import (
     stock_write_off,
 )
 from inventory.sql import rows_insert
+from oms.amounts import order_amounts
 from oms.models import Activity, Order, OrderLine, OutboxEvent
 from oms.transitions import transition_apply
 from oms.webhooks import outbox_kick
@@ -46,7 +48,12 @@ MAX_ROUTING_ATTEMPTS = 3
 
 
 def _order_target_status(fulfilments: list[Fulfilment]) -> str | None:
-    """The order status its live fulfilments imply (None: leave it as it is)."""
+    """The order status its live fulfilments imply (None: leave it as it is).
+
+    Declined, cancelled and expired fulfilments do not count, so after a decline the order
+    follows what is left and what the re-route created (docs/decisions.md spells the cases out);
+    ``order_sync_status`` also keeps an order that still owes units from looking finished.
+    """
     live = [f.status for f in fulfilments if f.status not in Fulfilment.INACTIVE]
     if not live:
         return None
@@ -73,6 +80,16 @@ ORDER_ACTION_FOR = {
 }
 
 
+_DONE = (Order.Status.SHIPPED, Order.Status.READY_FOR_PICKUP, Order.Status.COMPLETED)
+
+
+def _units_owed(order: Order) -> bool:
+    """True when some units neither cancelled nor in a live fulfilment are still owed (they wait for stock)."""
+    open_units = sum(q - c for q, c in order.lines.values_list("quantity", "cancelled_quantity"))
+    covered = FulfilmentLine.objects.filter(order_line__order=order).exclude(fulfilment__status__in=Fulfilment.INACTIVE)
+    return open_units > (covered.aggregate(n=Sum("quantity"))["n"] or 0)
+
+
 def order_sync_status(
     *, order: Order, actor=None, reason: str = "", live: list[Fulfilment] | None = None, fields: tuple[str, ...] = ()
 ) -> bool:
@@ -81,7 +98,12 @@ def order_sync_status(
     ``live`` spares the read when the caller has just created every fulfilment the order has;
     ``fields`` the caller changed on the order are saved with the move.
     """
-    target = _order_target_status(live if live is not None else list(order.fulfilments.all()))
+    fulfilments = live if live is not None else list(order.fulfilments.all())
+    target = _order_target_status(fulfilments)
+    if target in _DONE and _units_owed(order):
+        # A part nowhere could take (declined, no stock elsewhere) is still owed to the customer.
+        dispatched = any(f.status in Fulfilment.DISPATCHED for f in fulfilments)
+        target = Order.Status.PARTIALLY_SHIPPED if dispatched else Order.Status.IN_FULFILMENT
     if target is None or target == order.status:
         return False
     transition_apply(
@@ -270,6 +292,13 @@ def order_route(
             if attempt == MAX_ROUTING_ATTEMPTS - 1:
                 raise
     routing_fields = ("routing", "routing_policy_version")
+    if created and not at_placement:
+        # At placement the order's own transition tells where it went; later, each new part does.
+        why = reason[:255]
+        Activity.objects.bulk_create(
+            Activity(order=order, subject=f.subject, action="route", to_state=f.status, reason=why, actor=actor)
+            for f in created
+        )
     if plan.status == "routed":
         live = created if at_placement else None
         summary = plan.explanation.get("summary", reason)
@@ -406,6 +435,8 @@ def _cancel_lines(*, order: Order, actor, reason: str, lines: dict[int, int] | N
         _release(fulfilment, released, reason=reason, actor=actor)
         if released and not any(fl.quantity for fl in fulfilment.lines.all()):
             transition_apply(fulfilment, "cancel", order=order, subject=fulfilment.subject, actor=actor, reason=reason)
+    if lines is not None:  # what is left decides the order's state (the rest shipped, say)
+        order_sync_status(order=order, actor=actor, reason=reason)
 
 
 # --- fulfilment actions ----------------------------------------------------------------
@@ -653,6 +684,8 @@ def fulfilment_expire(*, fulfilment: Fulfilment, actor=None) -> Fulfilment | Non
             cancelled_quantity=fl.order_line.cancelled_quantity + fl.quantity
         )
         refund += fl.order_line.unit_price * fl.quantity
+    order.total = order_amounts(order=order).total
+    Order.objects.filter(pk=order.pk).update(total=order.total)
     OutboxEvent.objects.create(
         type="refund.requested",
         channel=order.channel,

@@ -1,4 +1,4 @@
-"""Offline coordinates for a postcode or town, from the places table shipped with the project."""
+"""Offline coordinates for a postcode, from the places table shipped with the project."""
 
 from __future__ import annotations
 
@@ -10,30 +10,45 @@ from django.conf import settings
 
 
 @lru_cache(maxsize=1)
-def _places() -> tuple[dict[str, tuple[float, float]], dict[str, tuple[float, float]]]:
-    by_outward: dict[str, tuple[float, float]] = {}
-    by_city: dict[str, tuple[float, float]] = {}
+def _places() -> dict[str, tuple[float, float]]:
+    """Country:key → point, for every postcode district listed and, through its first district, every area."""
+    by_key: dict[str, tuple[float, float]] = {}
+    areas: dict[str, tuple[float, float]] = {}
     with open(settings.OMS_PLACES_FILE, newline="", encoding="utf-8") as fh:
         for row in csv.DictReader(fh):
             point = (float(row["lat"]), float(row["lon"]))
             country = row.get("country", "GB").upper()
-            by_city.setdefault(f"{country}:{row['name'].strip().lower()}", point)
-            for outward in re.split(r"[;\s]+", row.get("postcode", "").upper()):
-                if outward:
-                    by_outward.setdefault(f"{country}:{outward}", point)
-    return by_outward, by_city
+            for district in re.split(r"[;\s]+", row.get("postcode", "").upper()):
+                if district:
+                    by_key.setdefault(f"{country}:{district}", point)
+                    areas.setdefault(f"{country}:{_area(district)}", point)
+    return {**areas, **by_key}
 
 
-def coordinates_for(*, postcode: str = "", city: str = "", country: str = "GB") -> tuple[float, float] | None:
-    """Coordinates of the postcode's district (e.g. "SW1A" of "SW1A 1AA"), else of the town; None if unknown."""
-    by_outward, by_city = _places()
+def _area(district: str) -> str:
+    return re.match(r"[A-Z]*", district).group()
+
+
+def _district(compact: str, country: str) -> str:
+    """The part of a postcode that names a place: the outward code ("SW1A" of "SW1A1AA"), an Eircode's routing key."""
+    if country == "IE":
+        return compact[:3]
+    return compact[:-3] if len(compact) > 4 else compact
+
+
+def coordinates_for(*, postcode: str, country: str = "GB") -> tuple[float, float] | None:
+    """Coordinates of the postcode's district, else of its area ("LS" of "LS6 3AB"); None if neither is known.
+
+    The town is deliberately not consulted: a postcode no area has is a typing mistake,
+    and placing it at the town named beside it would route the order on a guess.
+    """
+    places = _places()
     country = (country or "GB").upper()
     compact = re.sub(r"\s+", "", postcode or "").upper()
-    if compact:
-        outward = compact[:-3] if len(compact) > 4 else compact
-        for key in (outward, re.match(r"[A-Z]*", outward).group()):
-            if key and f"{country}:{key}" in by_outward:
-                return by_outward[f"{country}:{key}"]
-    if city:
-        return by_city.get(f"{country}:{city.strip().lower()}")
+    if not compact:
+        return None
+    district = _district(compact, country)
+    for key in (district, _area(district)):
+        if key and f"{country}:{key}" in places:
+            return places[f"{country}:{key}"]
     return None

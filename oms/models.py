@@ -210,9 +210,9 @@ class Order(FSMModelMixin, models.Model):
         """Let a held order go on to routing."""
         self.hold_reason, self.hold_until = "", None
 
-    @transition(field=status, source=[S.PLACED, S.BACKORDERED, S.ALLOCATED], target=S.ALLOCATED)
+    @transition(field=status, source=[S.PLACED, S.BACKORDERED, S.ALLOCATED, S.IN_FULFILMENT], target=S.ALLOCATED)
     def allocate(self) -> None:
-        """Routing found a place for every line."""
+        """Routing found a place for every line; after a decline every live part may be new work again."""
 
     @transition(field=status, source=[S.PLACED, S.ALLOCATED, S.IN_FULFILMENT], target=S.BACKORDERED)
     def backorder(self) -> None:
@@ -226,9 +226,11 @@ class Order(FSMModelMixin, models.Model):
     def ship_partially(self) -> None:
         """Some parts are on their way, others are still being worked."""
 
-    @transition(field=status, source=[S.ALLOCATED, S.IN_FULFILMENT, S.PARTIALLY_SHIPPED], target=S.SHIPPED)
+    @transition(
+        field=status, source=[S.ALLOCATED, S.IN_FULFILMENT, S.PARTIALLY_SHIPPED, S.READY_FOR_PICKUP], target=S.SHIPPED
+    )
     def ship(self) -> None:
-        """Every part is on its way."""
+        """Every part is on its way (a part waiting for collection may have been cancelled)."""
 
     @transition(field=status, source=[S.ALLOCATED, S.IN_FULFILMENT, S.PARTIALLY_SHIPPED], target=S.READY_FOR_PICKUP)
     def make_ready_for_pickup(self) -> None:

@@ -52,6 +52,8 @@ class TimelineEntry:
     actor: str | None = None
     from_state: str = ""
     to_state: str = ""
+    action: str = ""  # a transition's or audit row's action; what happened, for a presenter to phrase
+    reason: str = ""
 
 
 def column_reader(field: Field) -> Callable[[Any], Any]:
@@ -143,7 +145,15 @@ def order_timeline(*, order: Order | int, deliveries: bool = False) -> list[Time
         rows = cursor.fetchall()
     entries = [
         TimelineEntry(
-            read_at(at), _TIMELINE_KINDS[part], subject, f"{action}: {reason}" if reason else action, actor, old, new
+            read_at(at),
+            _TIMELINE_KINDS[part],
+            subject,
+            f"{action}: {reason}" if reason else action,
+            actor,
+            old,
+            new,
+            action,
+            reason,
         )
         for at, part, _, subject, action, reason, actor, old, new in rows
     ]

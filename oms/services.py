@@ -20,8 +20,9 @@ from inventory.models import Channel, Location
 from inventory.selectors import skus_resolve
 from inventory.sql import insert_statement, rows_insert
 
+from .addresses import address_change_refusal, delivery_address
+from .amounts import order_amounts
 from .exceptions import TransitionNotAllowed
-from .geo import coordinates_for
 from .identity import customer_resolve
 from .models import (
     Activity,
@@ -194,33 +195,7 @@ def _destination(data: OrderInput) -> tuple[Location | None, dict, float | None,
         return store, {}, store.lat, store.lon
     if data.method != Order.Method.DELIVERY:
         raise InvalidInput("Unknown fulfilment method.", errors={"fulfilment.method": ["Use delivery or pickup."]})
-    return (None, *_delivery_address(data.address))
-
-
-def _delivery_address(address: dict | None) -> tuple[dict, float, float]:
-    """Check a delivery address and find its coordinates (sent, or from the postcode table)."""
-    address = dict(address or {})
-    missing = [f for f in ("line1", "city", "postcode", "country") if not str(address.get(f, "")).strip()]
-    if missing:
-        raise InvalidInput(
-            "The delivery address is incomplete.", errors={f"fulfilment.address.{f}": ["Required."] for f in missing}
-        )
-    lat, lon = address.pop("lat", None), address.pop("lon", None)
-    if lat is None or lon is None:
-        point = coordinates_for(postcode=address["postcode"], city=address["city"], country=address["country"])
-        if point is None:
-            raise InvalidInput(
-                "No coordinates were sent and the postcode is unknown.",
-                errors={"fulfilment.address.postcode": ["Unknown postcode; send lat and lon."]},
-            )
-        lat, lon = point
-    try:
-        lat, lon = float(lat), float(lon)
-    except (TypeError, ValueError):
-        lat = lon = float("nan")
-    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-        raise InvalidInput("Coordinates out of range.", errors={"fulfilment.address.lat": ["Out of range."]})
-    return address, lat, lon
+    return (None, *delivery_address(data.address))
 
 
 def order_place(*, data: OrderInput, actor=None) -> tuple[Order, bool]:
@@ -345,8 +320,9 @@ def order_release(*, order: Order, actor=None, note: str = "") -> Order:
 def order_cancel(*, order: Order, reason: str, actor=None, lines: dict[int, int] | None = None) -> Order:
     """Cancel the whole order, or some quantities of its lines, before they are dispatched.
 
-    ``lines`` maps order line id → quantity to cancel. Stock is released by the
-    fulfilment layer; an order with nothing left open becomes cancelled.
+    ``lines`` maps order line id → quantity to cancel; each cancelled line is audited. Stock
+    is released by the fulfilment layer; the order total drops by the cancelled units' value,
+    and an order with nothing left open becomes cancelled.
     """
     order = _locked(order)
     if order.status not in Order.BEFORE_DISPATCH:
@@ -355,7 +331,6 @@ def order_cancel(*, order: Order, reason: str, actor=None, lines: dict[int, int]
             current=order.status,
             allowed=sorted(t.name for t in order.get_available_status_transitions()),
         )
-    order_router().cancel(order=order, actor=actor, reason=reason, lines=lines)
     order_lines = list(order.lines.all())
     if lines is None:
         todo = {line.pk: line.open_quantity for line in order_lines}
@@ -367,12 +342,32 @@ def order_cancel(*, order: Order, reason: str, actor=None, lines: dict[int, int]
                     "Cannot cancel that quantity.", errors={f"lines.{line_id}": ["Not open on this order."]}
                 )
         todo = lines
+    audit = []
     for line in order_lines:
         if todo.get(line.pk):
+            # Who, which line, how many (open units before → after) and why: the timeline tells it.
+            audit.append(
+                Activity(
+                    order=order,
+                    subject=f"line:{line.pk}",
+                    action="cancel_line",
+                    from_state=str(line.open_quantity),
+                    to_state=str(line.open_quantity - todo[line.pk]),
+                    reason=reason[:255],
+                    actor=actor,
+                )
+            )
             line.cancelled_quantity += todo[line.pk]
             line.save(update_fields=["cancelled_quantity"])
+    if lines is not None:
+        Activity.objects.bulk_create(audit)
+    # After the lines: the fulfilment layer then sees what is still owed when it moves the order.
+    order_router().cancel(order=order, actor=actor, reason=reason, lines=lines)
+    order.total = order_amounts(order=order, lines=order_lines).total
     if all(line.open_quantity == 0 for line in order_lines):
-        transition_apply(order, "cancel", order=order, subject="order", actor=actor, reason=reason)
+        transition_apply(order, "cancel", order=order, subject="order", actor=actor, reason=reason, fields=["total"])
+    else:
+        order.save(update_fields=["total"])
     return order
 
 
@@ -380,16 +375,10 @@ def order_cancel(*, order: Order, reason: str, actor=None, lines: dict[int, int]
 def order_change_address(*, order: Order, address: dict, actor=None) -> Order:
     """Change the delivery address before anything is dispatched; re-route when a better location now wins."""
     order = _locked(order)
-    if order.method != Order.Method.DELIVERY:
-        raise InvalidInput("Only delivery orders have an address.", errors={"address": ["Not a delivery order."]})
-    if order.status not in Order.BEFORE_DISPATCH:
-        raise InvalidInput(
-            f"Order {order.number} is already {order.status}.", errors={"address": ["Already dispatched."]}
-        )
-    window = timedelta(hours=settings.OMS_ADDRESS_CHANGE_WINDOW_HOURS)
-    if timezone.now() - order.created_at > window:
-        raise InvalidInput("The address can no longer be changed.", errors={"address": ["Change window has closed."]})
-    order.address, order.lat, order.lon = _delivery_address(address)
+    refusal = address_change_refusal(order)
+    if refusal is not None:
+        raise refusal
+    order.address, order.lat, order.lon = delivery_address(address, field="address")
     order.save(update_fields=["address", "lat", "lon"])
     Activity.objects.create(
         order=order, subject="order", action="change_address", reason=order.address.get("postcode", ""), actor=actor

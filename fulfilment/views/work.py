@@ -24,7 +24,13 @@ from django.utils.cache import patch_vary_headers
 
 from fulfilment import services
 from fulfilment.models import Fulfilment
-from fulfilment.selectors import OPEN_WORK, order_locations_now, store_work_counts, store_work_queue
+from fulfilment.selectors import (
+    OPEN_WORK,
+    order_live_fulfilment_ids,
+    order_locations_now,
+    store_work_counts,
+    store_work_queue,
+)
 from oms.selectors import order_notes_for_stores
 
 from .common import (
@@ -178,9 +184,10 @@ def decline(request, store, fulfilment):
     if not form.is_valid():
         return _fulfilment_page(request, store, fulfilment, status=400, decline_form=form)
     reason, note = form.cleaned_data["reason"], form.cleaned_data["note"]
+    before = order_live_fulfilment_ids(order=fulfilment.order)
     if not attempt(request, services.fulfilment_decline, fulfilment=fulfilment, reason_code=reason, note=note):
         return to_fulfilment(store, fulfilment)
-    elsewhere = [code for code in order_locations_now(order=fulfilment.order) if code != store.code]
+    elsewhere = order_locations_now(order=fulfilment.order, besides=before)
     where = f"re-routed to {', '.join(elsewhere)}" if elsewhere else "no other location has it now: backordered"
     messages.success(request, f"Order {fulfilment.order.number} declined ({reason.replace('_', ' ')}); {where}.")
     return redirect("store:queue", code=store.code)

@@ -13,12 +13,14 @@ from django_fsm import can_proceed
 
 from fulfilment.models import Fulfilment, FulfilmentLine
 from inventory.models import Location
+from oms.amounts import order_amounts
 from oms.models import Customer, Note, Order, OrderLine
 from oms.selectors import customer_merged_records, customer_possible_duplicates, customer_summary, order_timeline
 from returns.models import RefundRequest, Return, ReturnLine
 from returns.services import returnable_quantities
 
 from . import forms
+from .timeline import order_story
 
 REROUTABLE = (Fulfilment.Status.PENDING, Fulfilment.Status.ACCEPTED)
 REFUNDABLE = (Return.Status.RECEIVED, Return.Status.INSPECTED)
@@ -92,16 +94,20 @@ def order_page(*, pk: int) -> dict | None:
     excluded_ids = (routing.get("request") or {}).get("excluded") or []
     routed = order.status in (Order.Status.ALLOCATED, Order.Status.BACKORDERED, Order.Status.IN_FULFILMENT)
     address = order.address or {}
+    lines = list(order.lines.all())
     return {
         "order": order,
-        "lines": list(order.lines.all()),
+        "lines": lines,
+        "amounts": order_amounts(order=order, lines=lines),
         "fulfilments": fulfilments,
         "routing": routing,
         "excluded": list(Location.objects.filter(pk__in=excluded_ids).values_list("code", flat=True))
         if excluded_ids
         else [],
         "returns": returns,
-        "timeline": order_timeline(order=order, deliveries=True),
+        "timeline": order_story(
+            order=order, entries=order_timeline(order=order, deliveries=True), fulfilments=fulfilments, returns=returns
+        ),
         "can": {
             "hold": can_proceed(order.hold),
             "release": can_proceed(order.release),

@@ -17,6 +17,7 @@ from fulfilment.staff_messages import staff_message
 from inventory.exceptions import DomainError
 from omnichannel.replicas import replica_reads
 from oms.access import BACK_OFFICE_ROLES, Role, is_supervisor, refund_refusal, role_required
+from oms.amounts import order_amounts
 from oms.models import Customer, Order
 from oms.selectors import customer_ids_matching, customers_search, possible_duplicate_flagged
 from oms.services import (
@@ -152,9 +153,15 @@ def _cancel(request, order, data) -> str:
 
 
 def _cancel_lines(request, order, data) -> str:
-    order_cancel(order=order, reason=data["reason"], lines=data["lines"], actor=request.user)
-    units = sum(data["lines"].values())
-    return f"{units} unit(s) cancelled and their stock released."
+    order = order_cancel(order=order, reason=data["reason"], lines=data["lines"], actor=request.user)
+    units, amounts = sum(data["lines"].values()), order_amounts(order=order)
+    refund = (
+        f"refund due {amounts.refund_due} {order.currency}."
+        if amounts.paid
+        else "the payment was not taken yet, so nothing is due back."
+    )
+    total = f"{amounts.total} {order.currency}"
+    return f"{units} unit(s) cancelled and their stock released. Order total now {total}; {refund}"
 
 
 def _change_address(request, order, data) -> str:

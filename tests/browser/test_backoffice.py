@@ -71,9 +71,9 @@ def test_an_address_change_on_the_order_page_reroutes_and_the_timeline_says_why(
     fulfilments = page.get_by_role("region", name="Fulfilments")
     assert fulfilments.get_by_role("row", name="ST-LEEDS").get_by_text("Pending").is_visible()
     timeline = page.get_by_role("region", name="Timeline").inner_text()
-    assert "change_address: LS1 6HD" in timeline
-    assert "delivery address changed" in timeline
-    assert "reroute: Single shipment from ST-LEEDS" in timeline
+    assert "Delivery address changed by agent agent: now postcode LS1 6HD." in timeline
+    assert f"Work at {network.soho.name} cancelled: delivery address changed." in timeline
+    assert "Re-routed by agent agent: Single shipment from ST-LEEDS" in timeline
     document(page, "backoffice-order.png")
 
 
