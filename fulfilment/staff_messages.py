@@ -121,7 +121,7 @@ def _input(error: DomainError) -> str:
         for text in texts:
             rule = next((say for applies, matches, say in FIELD_SENTENCES if applies(field) and matches(text)), None)
             if rule is None:
-                if text not in error.message:
+                if text.rstrip(".").lower() not in error.message.lower():
                     name = _field_name(field)
                     details.append(f"{name[:1].upper()}{name[1:]}: {text.split(': ', 1)[-1]}")
             elif said := rule(text):

@@ -40,7 +40,7 @@ def delivery_address(address: dict | None, *, field: str = "fulfilment.address")
         if point is None:
             raise InvalidInput(
                 f"The postcode {postcode} is not a known {country} postcode. Check it with the customer.",
-                errors={f"{field}.postcode": ["Not a known postcode."]},
+                errors={f"{field}.postcode": [f"Not a known {country} postcode."]},
             )
         lat, lon = point
     try:

@@ -158,10 +158,20 @@ def _line_sentence(e: TimelineEntry, ctx: _Context) -> tuple[str, bool]:
     return _with(f"{units} × {product} cancelled" + (f" by {who}" if who else ""), e.reason), True
 
 
-def _return_sentence(e: TimelineEntry, ctx: _Context) -> str:
+REFUND_DECISIONS = {
+    "refund_request": "refund requested",
+    "refund_approve": "refund approved",
+    "refund_reject": "refund rejected",
+}
+
+
+def _return_sentence(e: TimelineEntry, ctx: _Context) -> tuple[str, bool]:
     ret = ctx.returns.get(e.subject)
     name = f"Return {ret.reference}" if ret is not None else "A return"
-    return _with(f"{name} {(e.to_state or e.action).replace('_', ' ')}", e.reason)
+    if e.action in REFUND_DECISIONS:
+        who = ctx.who(e.actor)
+        return _with(f"{name}: {REFUND_DECISIONS[e.action]}" + (f" by {who}" if who else ""), e.reason), True
+    return _with(f"{name} {(e.to_state or e.action).replace('_', ' ')}", e.reason), False
 
 
 def _sentence(e: TimelineEntry, ctx: _Context) -> tuple[str, bool]:
@@ -179,7 +189,7 @@ def _sentence(e: TimelineEntry, ctx: _Context) -> tuple[str, bool]:
     if kind == "line":
         return _line_sentence(e, ctx)
     if kind == "return":
-        return _return_sentence(e, ctx), False
+        return _return_sentence(e, ctx)
     f = ctx.fulfilments.get(e.subject)
     phrase = FULFILMENT_SENTENCES.get(e.action)
     if f is None or phrase is None:

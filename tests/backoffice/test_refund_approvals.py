@@ -115,7 +115,7 @@ def test_agent_requests_approval_and_a_supervisor_approves_from_the_list(client,
     login(Role.AGENT, "agent2")
     page = client.get(order_url).content.decode()
     assert "Refunded 214.00 GBP" in page
-    assert "refund_approve: 214.00 GBP refunded. photo checked" in page
+    assert f"Return {ret.reference}: refund approved by supervisor supervisor: 214.00 GBP refunded. photo checked." in page
 
 
 def test_a_supervisor_rejects_on_the_order_page(client, login, network):
@@ -134,7 +134,7 @@ def test_a_supervisor_rejects_on_the_order_page(client, login, network):
     assert page_messages(response) == [f"Refund of 214.00 GBP for {ret.reference} rejected."]
     page = response.content.decode()
     assert "The last refund request was rejected by supervisor: worn." in page
-    assert "refund_reject: worn" in page
+    assert f"Return {ret.reference}: refund rejected by supervisor supervisor: worn." in page
     assert not Refund.objects.exists()
     response = client.post(decide, {"next": "https://evil.example/"})
     assert response.url == reverse("backoffice:approvals")

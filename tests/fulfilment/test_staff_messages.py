@@ -100,4 +100,4 @@ def test_the_back_office_names_an_unknown_postcode_in_plain_words(network, clien
     address = {"line1": "1 Nowhere Lane", "city": "Atlantis", "postcode": "ZZ99 9ZZ", "country": "GB"}
     response = client.post(reverse("backoffice:order_action", args=[order.pk, "address"]), address, follow=True)
     text = _messages(response)[-1]
-    assert text == "Nothing was changed. We do not know that postcode. Enter the customer's postcode or pick a store."
+    assert text == "Nothing was changed. The postcode ZZ99 9ZZ is not a known GB postcode. Check it with the customer."
