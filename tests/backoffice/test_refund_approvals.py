@@ -115,7 +115,8 @@ def test_agent_requests_approval_and_a_supervisor_approves_from_the_list(client,
     login(Role.AGENT, "agent2")
     page = client.get(order_url).content.decode()
     assert "Refunded 214.00 GBP" in page
-    assert f"Return {ret.reference}: refund approved by supervisor supervisor: 214.00 GBP refunded. photo checked." in page
+    approved = f"Return {ret.reference}: refund approved by supervisor supervisor: 214.00 GBP refunded. photo checked."
+    assert approved in page
 
 
 def test_a_supervisor_rejects_on_the_order_page(client, login, network):
