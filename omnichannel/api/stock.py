@@ -8,7 +8,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound, ParseError
-from rest_framework.parsers import BaseParser, JSONParser
+from rest_framework.parsers import BaseParser
 from rest_framework.response import Response
 
 from inventory.feeds import STOCK_COLUMNS, csv_records, stock_feed_apply
@@ -137,7 +137,7 @@ class FeedResultOutput(serializers.Serializer):
 class StockFeedView(ApiView):
     """A snapshot sets on-hand, a delta changes it; rows that cannot apply are reported, the rest apply."""
 
-    parser_classes = [JSONParser, CsvParser]
+    parser_classes = [*ApiView.parser_classes, CsvParser]  # the API's JSON parser, and CSV
 
     @extend_schema(
         request={"application/json": StockFeedInput, "text/csv": OpenApiTypes.STR},
