@@ -1,9 +1,12 @@
-"""What every endpoint shares: the base view, the id path converter, a SKU-and-quantity line."""
+"""What every endpoint shares: the base view, the id path converter, a SKU-and-quantity line,
+and the fields for ISO codes and coordinates."""
 
 from __future__ import annotations
 
 from rest_framework import serializers
 from rest_framework.views import APIView
+
+from oms.intake import is_country, is_currency
 
 MAX_QUANTITY = 100_000
 MAX_LINES = 100
@@ -36,3 +39,48 @@ class SkuQuantitySerializer(serializers.Serializer):
 
 def lines_field(child: serializers.Serializer, **kwargs) -> serializers.ListField:
     return serializers.ListField(child=child, min_length=1, max_length=MAX_LINES, **kwargs)
+
+
+class CountryField(serializers.CharField):
+    """An ISO 3166-1 alpha-2 country code, taken in any case and kept in upper case."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("help_text", "ISO 3166-1 alpha-2 country code, e.g. GB.")
+        super().__init__(min_length=2, max_length=2, **kwargs)
+
+    def to_internal_value(self, data):
+        code = super().to_internal_value(data)
+        if not is_country(code):
+            raise serializers.ValidationError("Not an ISO 3166-1 alpha-2 country code.")
+        return code.upper()
+
+
+class CurrencyField(serializers.CharField):
+    """An ISO 4217 currency code, taken in any case and kept in upper case."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("help_text", "ISO 4217 currency code, e.g. GBP.")
+        super().__init__(min_length=3, max_length=3, **kwargs)
+
+    def to_internal_value(self, data):
+        code = super().to_internal_value(data)
+        if not is_currency(code):
+            raise serializers.ValidationError("Not an ISO 4217 currency code.")
+        return code.upper()
+
+
+class CoordinateField(serializers.FloatField):
+    """A latitude or longitude: a number (true and false are not), within the given range."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+def latitude(**kwargs) -> CoordinateField:
+    return CoordinateField(min_value=-90, max_value=90, **kwargs)
+
+
+def longitude(**kwargs) -> CoordinateField:
+    return CoordinateField(min_value=-180, max_value=180, **kwargs)

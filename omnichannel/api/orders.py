@@ -17,7 +17,7 @@ from oms.selectors import order_line_quantities
 from oms.services import OrderInput, OrderLineInput, order_cancel, order_change_address, order_place
 
 from .auth import ChannelRequired, IsChannelOrStaff, caller_actor, caller_channel
-from .common import ApiView, SkuQuantitySerializer, lines_field
+from .common import ApiView, CountryField, CurrencyField, SkuQuantitySerializer, latitude, lines_field, longitude
 from .idempotency import idempotent
 
 # --- input ---------------------------------------------------------------------------
@@ -36,9 +36,9 @@ class AddressInput(serializers.Serializer):
     city = serializers.CharField(max_length=128)
     region = serializers.CharField(max_length=128, required=False, allow_blank=True)
     postcode = serializers.CharField(max_length=16)
-    country = serializers.CharField(min_length=2, max_length=2)
-    lat = serializers.FloatField(min_value=-90, max_value=90, required=False)
-    lon = serializers.FloatField(min_value=-180, max_value=180, required=False)
+    country = CountryField()
+    lat = latitude(required=False)
+    lon = longitude(required=False)
 
 
 class FulfilmentChoiceInput(serializers.Serializer):
@@ -72,7 +72,7 @@ class OrderCreateInput(serializers.Serializer):
     external_id = serializers.CharField(max_length=64)
     customer = CustomerInput(required=False)
     lines = lines_field(OrderLineInputSerializer())
-    currency = serializers.RegexField(r"^[A-Za-z]{3}$", max_length=3)
+    currency = CurrencyField()
     fulfilment = FulfilmentChoiceInput()
     payment = PaymentInput(required=False)
 

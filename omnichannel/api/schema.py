@@ -26,6 +26,10 @@ PROBLEM = {
             "description": "A refused transition: the actions allowed now.",
         },
         "current": {"type": "string"},
+        "order": {
+            "type": "integer",
+            "description": "A repeated external_id with a different body: the order it names.",
+        },
         "retry_after": {"type": "integer"},
     },
 }

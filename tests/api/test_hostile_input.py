@@ -65,7 +65,10 @@ SURROGATE_IN_A_FIELD = [
     ("/api/v1/orders/{order}/cancel", {"reason": "\ud800"}),
     ("/api/v1/fulfilments/{fulfilment}/decline", {"reason": "\ud800"}),
     ("/api/v1/fulfilments/{fulfilment}/decline", {"reason": "damaged", "note": "\ud800"}),
-    ("/api/v1/returns/{ret}/receive", {"location": "ST-SOHO", "lines": [{"sku": "x", "quantity": 1, "condition": "\ud800"}]}),
+    (
+        "/api/v1/returns/{ret}/receive",
+        {"location": "ST-SOHO", "lines": [{"sku": "x", "quantity": 1, "condition": "\ud800"}]},
+    ),
     ("/api/v1/stock-feeds", {"mode": "\ud800", "rows": []}),
     ("/api/v1/stock-feeds", {"\ud800": 1}),
 ]
