@@ -30,6 +30,9 @@ class ApiView(APIView):
         if request.method == "POST":
             request.body  # noqa: B018
         super().initial(request, *args, **kwargs)
+        blank = sorted({key for key, values in request.query_params.lists() if any(not v.strip() for v in values)})
+        if blank:  # filters and pagination would quietly ignore them, answering a question not asked
+            raise serializers.ValidationError({key: ["Must not be empty: leave the parameter out."] for key in blank})
 
 
 class SkuQuantitySerializer(serializers.Serializer):

@@ -177,6 +177,22 @@ class OrderCursor(CursorPagination):
     page_size_query_param = "page_size"
     max_page_size = 200
 
+    def get_page_size(self, request) -> int:
+        """Use ``?page_size=`` when it is a whole number from 1 to 200; anything else is a 400, not ignored."""
+        sent = request.query_params.get(self.page_size_query_param)
+        if sent is None:
+            return self.page_size
+        if not (sent.isascii() and sent.isdigit() and 1 <= int(sent) <= self.max_page_size):
+            raise serializers.ValidationError({"page_size": [f"A whole number from 1 to {self.max_page_size}."]})
+        return int(sent)
+
+    def get_schema_operation_parameters(self, view) -> list[dict]:
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"].update(minimum=1, maximum=self.max_page_size, default=self.page_size)
+        return parameters
+
 
 class OrderListCreateView(ListAPIView, ApiView):
     serializer_class = OrderOutput
@@ -196,7 +212,7 @@ class OrderListCreateView(ListAPIView, ApiView):
         request=OrderCreateInput,
         responses={
             201: OrderDetailOutput,
-            200: OpenApiResponse(OrderDetailOutput, "The same external_id: the original."),
+            200: OpenApiResponse(OrderDetailOutput, "The same external_id with the same body: the original order."),
         },
     )
     @idempotent

@@ -118,7 +118,9 @@ class StockFeedInput(serializers.Serializer):
 
 
 class FeedQuery(serializers.Serializer):
-    mode = serializers.ChoiceField(choices=list(STOCK_COLUMNS), default="snapshot")
+    mode = serializers.ChoiceField(
+        choices=list(STOCK_COLUMNS), default="snapshot", help_text="For a CSV file; a JSON body carries its own mode."
+    )
 
 
 class RejectionOutput(serializers.Serializer):
@@ -148,9 +150,9 @@ class StockFeedView(ApiView):
     )
     @idempotent
     def post(self, request):
+        query = FeedQuery(data=request.query_params)  # checked for JSON too: a wrong ?mode= is a mistake either way
+        query.is_valid(raise_exception=True)
         if request.content_type.startswith("text/csv"):
-            query = FeedQuery(data=request.query_params)
-            query.is_valid(raise_exception=True)
             mode = query.validated_data["mode"]
             try:
                 text = request.data if isinstance(request.data, str) else ""  # an empty body parses as {}
