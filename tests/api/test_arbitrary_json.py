@@ -27,8 +27,10 @@ leaves = (
 )
 values = st.recursive(
     leaves,
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.sampled_from(FIELDS) | st.text(characters, max_size=8), children, max_size=5),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(st.sampled_from(FIELDS) | st.text(characters, max_size=8), children, max_size=5)
+    ),
     max_leaves=30,
 )
 bodies = st.dictionaries(st.sampled_from(FIELDS), values, max_size=6).map(json.dumps) | values.map(json.dumps)
