@@ -3,6 +3,7 @@ and the fields for ISO codes and coordinates."""
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.views import APIView
 
@@ -44,12 +45,15 @@ def lines_field(child: serializers.Serializer, **kwargs) -> serializers.ListFiel
     return serializers.ListField(child=child, min_length=1, max_length=MAX_LINES, **kwargs)
 
 
+@extend_schema_field(
+    {"type": "string", "pattern": "^[A-Za-z]{2}$", "description": "ISO 3166-1 alpha-2 country code, e.g. GB."}
+)
 class CountryField(serializers.CharField):
     """An ISO 3166-1 alpha-2 country code, taken in any case and kept in upper case."""
 
     def __init__(self, **kwargs):
         kwargs.setdefault("help_text", "ISO 3166-1 alpha-2 country code, e.g. GB.")
-        super().__init__(min_length=2, max_length=2, **kwargs)
+        super().__init__(min_length=2, max_length=2, trim_whitespace=False, **kwargs)
 
     def to_internal_value(self, data):
         code = super().to_internal_value(data)
@@ -58,12 +62,13 @@ class CountryField(serializers.CharField):
         return code.upper()
 
 
+@extend_schema_field({"type": "string", "pattern": "^[A-Za-z]{3}$", "description": "ISO 4217 currency code, e.g. GBP."})
 class CurrencyField(serializers.CharField):
     """An ISO 4217 currency code, taken in any case and kept in upper case."""
 
     def __init__(self, **kwargs):
         kwargs.setdefault("help_text", "ISO 4217 currency code, e.g. GBP.")
-        super().__init__(min_length=3, max_length=3, **kwargs)
+        super().__init__(min_length=3, max_length=3, trim_whitespace=False, **kwargs)
 
     def to_internal_value(self, data):
         code = super().to_internal_value(data)
