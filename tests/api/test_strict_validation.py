@@ -93,3 +93,12 @@ def test_the_same_external_id_for_collection_at_another_store_is_a_409(api, netw
     assert_problem(api.post(ORDERS, moved, format="json"), 409, "fulfilment.store")
     delivered = order_body(network, [(sku, 1)])
     assert_problem(api.post(ORDERS, delivered, format="json"), 409, "fulfilment.method")
+
+
+def test_a_repeat_after_an_address_change_is_still_the_same_order(api, network, sku):
+    body = order_body(network, [(sku, 2)])
+    first = api.post(ORDERS, body, format="json").json()
+    moved = {**ADDRESS, "line1": "9 New Street"}
+    assert api.post(f"{ORDERS}/{first['id']}/address", moved, format="json").status_code == 200
+    again = api.post(ORDERS, body, format="json")
+    assert again.status_code == 200 and again.json()["id"] == first["id"]
