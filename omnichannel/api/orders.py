@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import django_filters
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
 from rest_framework.pagination import CursorPagination
@@ -210,6 +210,30 @@ class OrderListCreateView(ListAPIView, ApiView):
 
     @extend_schema(
         request=OrderCreateInput,
+        examples=[
+            OpenApiExample(
+                "Delivery",
+                request_only=True,
+                value={
+                    "external_id": "WEB-10001",
+                    "customer": {"email": "a@example.com", "phone": "+44 7700 900000", "name": "A. Person"},
+                    "lines": [{"sku": "SKU-1", "quantity": 2, "unit_price": "19.99"}],
+                    "currency": "GBP",
+                    "fulfilment": {
+                        "method": "delivery",
+                        "address": {
+                            "line1": "1 Strand",
+                            "city": "London",
+                            "postcode": "WC2N 5DU",
+                            "country": "GB",
+                            "lat": 51.508,
+                            "lon": -0.128,
+                        },
+                    },
+                    "payment": {"status": "authorised", "tenders": [{"type": "card", "amount": "39.98"}]},
+                },
+            )
+        ],
         responses={
             201: OrderDetailOutput,
             200: OpenApiResponse(OrderDetailOutput, "The same external_id with the same body: the original order."),
