@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 from datetime import timedelta
+from decimal import Decimal
 
 from django.db.models import F, Q
 
@@ -113,10 +114,12 @@ def make_orders(network) -> None:
         channel = rng.choice(channels)
         near = rng.choice(stores)
         pickup = rng.random() < 0.3 and near.pickup
+        lines = _lines(rng, stocked, skus)
+        total = sum((Decimal(line.unit_price) * line.quantity for line in lines), Decimal(0))
         data = OrderInput(
             channel=channel,
             external_id=f"{channel.code.upper()}-{10000 + n}",
-            lines=_lines(rng, stocked, skus),
+            lines=lines,
             method=Order.Method.PICKUP if pickup else Order.Method.DELIVERY,
             pickup_store=near.code if pickup else None,
             address={}
@@ -130,14 +133,12 @@ def make_orders(network) -> None:
                 "lon": near.lon + rng.uniform(-0.05, 0.05),
             },
             customer=_customer(rng, rng.randint(0, network.orders // 2)),
-            tenders=[{"type": "card", "amount": "0", "reference": f"PAY-{n}"}],
+            tenders=[{"type": "card", "amount": f"{total:.2f}", "reference": f"PAY-{n}"}],
         )
         try:
             order, _ = order_place(data=data)
         except DomainError:
             continue
-        order.tenders[0]["amount"] = str(order.total)
-        Order.objects.filter(pk=order.pk).update(tenders=order.tenders)
         _advance(rng, order)
         placed.append(order)
     for order in rng.sample(placed, len(placed) // 10):

@@ -194,7 +194,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["omnichannel.api.auth.IsChannelOrStaff"],
     "DEFAULT_THROTTLE_CLASSES": ["omnichannel.api.auth.TokenRateThrottle"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["omnichannel.api.parsers.BoundedJSONParser"],
     "EXCEPTION_HANDLER": "omnichannel.api.errors.problem_exception_handler",
 }
 SPECTACULAR_SETTINGS = {

@@ -14,3 +14,11 @@ class TransitionNotAllowed(DomainError):
 
 class OrderNotFound(DomainError):
     """No such order for this caller (another channel's orders are not found either)."""
+
+
+class ExternalIdConflict(DomainError):
+    """The channel's external id already names an order placed with a different body; ``order`` is its id."""
+
+    def __init__(self, message: str, *, errors: dict[str, list[str]], order: int):
+        super().__init__(message, errors=errors)
+        self.order = order

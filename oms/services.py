@@ -20,6 +20,7 @@ from inventory.models import Channel, Location
 from inventory.selectors import skus_resolve
 from inventory.sql import insert_statement, rows_insert
 
+from . import intake
 from .addresses import address_change_refusal, delivery_address
 from .amounts import order_amounts
 from .exceptions import TransitionNotAllowed
@@ -202,19 +203,20 @@ def order_place(*, data: OrderInput, actor=None) -> tuple[Order, bool]:
     """Capture, route and reserve an order in one transaction; return it and whether it is new.
 
     Idempotent per (channel, external id): a repeat returns the first order and changes
-    nothing. A shortfall raises InsufficientStock and leaves nothing behind.
+    nothing; a repeat whose body differs raises ExternalIdConflict. A shortfall raises
+    InsufficientStock and leaves nothing behind.
     """
     existing = _existing_order(data.channel, data.external_id)
-    if existing is not None:
-        return existing, False
-    try:
-        return _order_place(data=data, actor=actor), True
-    except IntegrityError:
-        # The same external id won a race a moment ago: answer with that order.
-        existing = _existing_order(data.channel, data.external_id)
-        if existing is None:
-            raise
-        return existing, False
+    if existing is None:
+        try:
+            return _order_place(data=data, actor=actor), True
+        except IntegrityError:
+            # The same external id won a race a moment ago: answer with that order.
+            existing = _existing_order(data.channel, data.external_id)
+            if existing is None:
+                raise
+    intake.repeat_check(data=data, placed=existing)
+    return existing, False
 
 
 _ORDER_BY_EXTERNAL_ID = f"SELECT id FROM {Order._meta.db_table} WHERE channel_id = %s AND external_id = %s"
@@ -238,8 +240,8 @@ def _order_place(*, data: OrderInput, actor) -> Order:
     # shortfall while reserving) must leave no order, no customer change and no reservation.
     if not (data.external_id or "").strip():
         raise InvalidInput("external_id is required.", errors={"external_id": ["Required."]})
-    if not (isinstance(data.currency, str) and len(data.currency) == 3 and data.currency.isalpha()):
-        raise InvalidInput("currency must be a 3-letter ISO code.", errors={"currency": ["3-letter ISO code."]})
+    if not intake.is_currency(data.currency):
+        raise InvalidInput("currency must be an ISO 4217 code.", errors={"currency": ["An ISO 4217 code, e.g. GBP."]})
     if data.payment_status not in Order.PaymentStatus.values:
         raise InvalidInput(
             "Unknown payment status.", errors={"payment.status": [f"One of {Order.PaymentStatus.values}."]}
@@ -250,6 +252,7 @@ def _order_place(*, data: OrderInput, actor) -> Order:
         raise InvalidInput(
             "The order total is too large.", errors={"lines": [f"The total must be below {MAX_ORDER_TOTAL}."]}
         )
+    intake.tenders_check(payment_status=data.payment_status, tenders=data.tenders, total=total)
     store, address, lat, lon = _destination(data)
     customer = customer_resolve(
         email=data.customer.get("email"),

@@ -10,15 +10,15 @@ from fulfilment.selectors import availability_for
 from omnichannel.replicas import replica_reads
 
 from .auth import ChannelRequired, IsChannelOrStaff, caller_channel
-from .common import ApiView, SkuQuantitySerializer, lines_field
+from .common import ApiView, CountryField, SkuQuantitySerializer, latitude, lines_field, longitude
 from .idempotency import idempotent
 
 
 class DestinationSerializer(serializers.Serializer):
-    lat = serializers.FloatField(min_value=-90, max_value=90, required=False)
-    lon = serializers.FloatField(min_value=-180, max_value=180, required=False)
+    lat = latitude(required=False)
+    lon = longitude(required=False)
     postcode = serializers.CharField(max_length=16, required=False)
-    country = serializers.CharField(max_length=2, min_length=2, required=False, default="GB")
+    country = CountryField(required=False, default="GB")
 
     def validate(self, attrs):
         has_point = "lat" in attrs and "lon" in attrs

@@ -1,9 +1,13 @@
-"""What every endpoint shares: the base view, the id path converter, a SKU-and-quantity line."""
+"""What every endpoint shares: the base view, the id path converter, a SKU-and-quantity line,
+and the fields for ISO codes and coordinates."""
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.views import APIView
+
+from oms.intake import is_country, is_currency
 
 MAX_QUANTITY = 100_000
 MAX_LINES = 100
@@ -27,6 +31,9 @@ class ApiView(APIView):
         if request.method == "POST":
             request.body  # noqa: B018
         super().initial(request, *args, **kwargs)
+        blank = sorted({key for key, values in request.query_params.lists() if any(not v.strip() for v in values)})
+        if blank:  # filters and pagination would quietly ignore them, answering a question not asked
+            raise serializers.ValidationError({key: ["Must not be empty: leave the parameter out."] for key in blank})
 
 
 class SkuQuantitySerializer(serializers.Serializer):
@@ -36,3 +43,52 @@ class SkuQuantitySerializer(serializers.Serializer):
 
 def lines_field(child: serializers.Serializer, **kwargs) -> serializers.ListField:
     return serializers.ListField(child=child, min_length=1, max_length=MAX_LINES, **kwargs)
+
+
+@extend_schema_field(
+    {"type": "string", "pattern": "^[A-Za-z]{2}$", "description": "ISO 3166-1 alpha-2 country code, e.g. GB."}
+)
+class CountryField(serializers.CharField):
+    """An ISO 3166-1 alpha-2 country code, taken in any case and kept in upper case."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("help_text", "ISO 3166-1 alpha-2 country code, e.g. GB.")
+        super().__init__(min_length=2, max_length=2, trim_whitespace=False, **kwargs)
+
+    def to_internal_value(self, data):
+        code = super().to_internal_value(data)
+        if not is_country(code):
+            raise serializers.ValidationError("Not an ISO 3166-1 alpha-2 country code.")
+        return code.upper()
+
+
+@extend_schema_field({"type": "string", "pattern": "^[A-Za-z]{3}$", "description": "ISO 4217 currency code, e.g. GBP."})
+class CurrencyField(serializers.CharField):
+    """An ISO 4217 currency code, taken in any case and kept in upper case."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("help_text", "ISO 4217 currency code, e.g. GBP.")
+        super().__init__(min_length=3, max_length=3, trim_whitespace=False, **kwargs)
+
+    def to_internal_value(self, data):
+        code = super().to_internal_value(data)
+        if not is_currency(code):
+            raise serializers.ValidationError("Not an ISO 4217 currency code.")
+        return code.upper()
+
+
+class CoordinateField(serializers.FloatField):
+    """A latitude or longitude: a number (true and false are not), within the given range."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+def latitude(**kwargs) -> CoordinateField:
+    return CoordinateField(min_value=-90, max_value=90, **kwargs)
+
+
+def longitude(**kwargs) -> CoordinateField:
+    return CoordinateField(min_value=-180, max_value=180, **kwargs)

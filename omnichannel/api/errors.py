@@ -19,7 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from inventory.exceptions import DomainError, InsufficientStock, InvalidInput, NotPermitted, StockConflict
-from oms.exceptions import OrderNotFound, TransitionNotAllowed
+from oms.exceptions import ExternalIdConflict, OrderNotFound, TransitionNotAllowed
 from returns.services import ReturnNotAllowed
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
@@ -80,6 +80,8 @@ def _domain_problem(exc: DomainError) -> tuple[int, dict]:
         return 409, problem(409, "transition_not_allowed", detail, current=exc.current, allowed=exc.allowed)
     if isinstance(exc, ReturnNotAllowed):
         return 409, problem(409, "return_not_allowed", detail, errors=errors)
+    if isinstance(exc, ExternalIdConflict):
+        return 409, problem(409, "external_id_conflict", detail, errors=errors, order=exc.order)
     if isinstance(exc, StockConflict):
         return 409, problem(409, "stock_conflict", detail, errors=errors)
     if isinstance(exc, NotPermitted):

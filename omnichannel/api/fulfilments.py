@@ -27,7 +27,7 @@ class EmptyInput(serializers.Serializer):
 
 class DeclineInput(serializers.Serializer):
     reason = serializers.ChoiceField(choices=Fulfilment.DeclineReason.choices)
-    note = serializers.CharField(max_length=255, required=False, default="")
+    note = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
 
 
 class PickLineInput(SkuQuantitySerializer):

@@ -25,6 +25,7 @@ from .errors import IdempotencyKeyReused
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = IdempotencyKey._meta.get_field("key").max_length
+KEY_PATTERN = "^[ -~]*$"  # printable ASCII; blank means no key
 _BODY = IdempotencyKey._meta.get_field("body")
 # Hand-written: every keyed POST runs both, and the ORM's insert and save cost more than the statements.
 _CLAIM_SQL = f"""INSERT INTO {IdempotencyKey._meta.db_table} (channel_id, "key", request_hash, created_at)
@@ -54,8 +55,8 @@ def idempotent(post):
         channel = caller_channel(request)
         if not key or channel is None:
             return post(view, request, *args, **kwargs)
-        if len(key) > MAX_KEY_LENGTH or not key.isprintable():
-            raise ValidationError({HEADER: [f"Use at most {MAX_KEY_LENGTH} printable characters."]})
+        if len(key) > MAX_KEY_LENGTH or not (key.isascii() and key.isprintable()):
+            raise ValidationError({HEADER: [f"Use at most {MAX_KEY_LENGTH} printable ASCII characters."]})
         fingerprint = request_hash(request)
         try:  # insert first: a new key, the usual case, then costs no look-up
             with transaction.atomic(), connection.cursor() as cursor:

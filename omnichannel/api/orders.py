@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import django_filters
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
 from rest_framework.pagination import CursorPagination
@@ -17,7 +17,7 @@ from oms.selectors import order_line_quantities
 from oms.services import OrderInput, OrderLineInput, order_cancel, order_change_address, order_place
 
 from .auth import ChannelRequired, IsChannelOrStaff, caller_actor, caller_channel
-from .common import ApiView, SkuQuantitySerializer, lines_field
+from .common import ApiView, CountryField, CurrencyField, SkuQuantitySerializer, latitude, lines_field, longitude
 from .idempotency import idempotent
 
 # --- input ---------------------------------------------------------------------------
@@ -36,9 +36,9 @@ class AddressInput(serializers.Serializer):
     city = serializers.CharField(max_length=128)
     region = serializers.CharField(max_length=128, required=False, allow_blank=True)
     postcode = serializers.CharField(max_length=16)
-    country = serializers.CharField(min_length=2, max_length=2)
-    lat = serializers.FloatField(min_value=-90, max_value=90, required=False)
-    lon = serializers.FloatField(min_value=-180, max_value=180, required=False)
+    country = CountryField()
+    lat = latitude(required=False)
+    lon = longitude(required=False)
 
 
 class FulfilmentChoiceInput(serializers.Serializer):
@@ -72,7 +72,7 @@ class OrderCreateInput(serializers.Serializer):
     external_id = serializers.CharField(max_length=64)
     customer = CustomerInput(required=False)
     lines = lines_field(OrderLineInputSerializer())
-    currency = serializers.RegexField(r"^[A-Za-z]{3}$", max_length=3)
+    currency = CurrencyField()
     fulfilment = FulfilmentChoiceInput()
     payment = PaymentInput(required=False)
 
@@ -177,6 +177,22 @@ class OrderCursor(CursorPagination):
     page_size_query_param = "page_size"
     max_page_size = 200
 
+    def get_page_size(self, request) -> int:
+        """Use ``?page_size=`` when it is a whole number from 1 to 200; anything else is a 400, not ignored."""
+        sent = request.query_params.get(self.page_size_query_param)
+        if sent is None:
+            return self.page_size
+        if not (sent.isascii() and sent.isdigit() and 1 <= int(sent) <= self.max_page_size):
+            raise serializers.ValidationError({"page_size": [f"A whole number from 1 to {self.max_page_size}."]})
+        return int(sent)
+
+    def get_schema_operation_parameters(self, view) -> list[dict]:
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"].update(minimum=1, maximum=self.max_page_size, default=self.page_size)
+        return parameters
+
 
 class OrderListCreateView(ListAPIView, ApiView):
     serializer_class = OrderOutput
@@ -194,9 +210,33 @@ class OrderListCreateView(ListAPIView, ApiView):
 
     @extend_schema(
         request=OrderCreateInput,
+        examples=[
+            OpenApiExample(
+                "Delivery",
+                request_only=True,
+                value={
+                    "external_id": "WEB-10001",
+                    "customer": {"email": "a@example.com", "phone": "+44 7700 900000", "name": "A. Person"},
+                    "lines": [{"sku": "SKU-1", "quantity": 2, "unit_price": "19.99"}],
+                    "currency": "GBP",
+                    "fulfilment": {
+                        "method": "delivery",
+                        "address": {
+                            "line1": "1 Strand",
+                            "city": "London",
+                            "postcode": "WC2N 5DU",
+                            "country": "GB",
+                            "lat": 51.508,
+                            "lon": -0.128,
+                        },
+                    },
+                    "payment": {"status": "authorised", "tenders": [{"type": "card", "amount": "39.98"}]},
+                },
+            )
+        ],
         responses={
             201: OrderDetailOutput,
-            200: OpenApiResponse(OrderDetailOutput, "The same external_id: the original."),
+            200: OpenApiResponse(OrderDetailOutput, "The same external_id with the same body: the original order."),
         },
     )
     @idempotent

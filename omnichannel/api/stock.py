@@ -10,7 +10,7 @@ from rest_framework import serializers
 from rest_framework.exceptions import NotFound, ParseError
 from rest_framework.generics import ListAPIView
 from rest_framework.pagination import CursorPagination
-from rest_framework.parsers import BaseParser, JSONParser
+from rest_framework.parsers import BaseParser
 from rest_framework.response import Response
 
 from inventory.catalogue import sku_list
@@ -157,7 +157,9 @@ class StockFeedInput(serializers.Serializer):
 
 
 class FeedQuery(serializers.Serializer):
-    mode = serializers.ChoiceField(choices=list(STOCK_COLUMNS), default="snapshot")
+    mode = serializers.ChoiceField(
+        choices=list(STOCK_COLUMNS), default="snapshot", help_text="For a CSV file; a JSON body carries its own mode."
+    )
 
 
 class RejectionOutput(serializers.Serializer):
@@ -180,7 +182,7 @@ class StockFeedView(ApiView):
     administrator may send one; a sales channel's token is refused.
     """
 
-    parser_classes = [JSONParser, CsvParser]
+    parser_classes = [*ApiView.parser_classes, CsvParser]  # the API's JSON parser, and CSV
     permission_classes = [MaySetStock]
 
     @extend_schema(
@@ -194,9 +196,9 @@ class StockFeedView(ApiView):
     )
     @idempotent
     def post(self, request):
+        query = FeedQuery(data=request.query_params)  # checked for JSON too: a wrong ?mode= is a mistake either way
+        query.is_valid(raise_exception=True)
         if request.content_type.startswith("text/csv"):
-            query = FeedQuery(data=request.query_params)
-            query.is_valid(raise_exception=True)
             mode = query.validated_data["mode"]
             try:
                 text = request.data if isinstance(request.data, str) else ""  # an empty body parses as {}

@@ -1,5 +1,7 @@
 """A channel with its API token over the shared order network, and clients that call the API."""
 
+from decimal import Decimal
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
@@ -63,13 +65,15 @@ def admin_api(db) -> APIClient:
 
 
 def order_body(network, lines, *, external_id="WEB-10001", **fulfilment):
+    """An order body whose one card tender pays the lines at 19.99 each."""
+    paid = Decimal("19.99") * sum(q for _, q in lines)
     return {
         "external_id": external_id,
         "customer": {"email": "a@example.com", "phone": "+44 7700 900000", "name": "A. Person"},
         "lines": [{"sku": sku.code, "quantity": q, "unit_price": "19.99"} for sku, q in lines],
         "currency": "GBP",
         "fulfilment": fulfilment or {"method": "delivery", "address": ADDRESS},
-        "payment": {"status": "authorised", "tenders": [{"type": "card", "amount": "39.98", "reference": "PAY-1"}]},
+        "payment": {"status": "authorised", "tenders": [{"type": "card", "amount": str(paid), "reference": "PAY-1"}]},
     }
 
 
