@@ -4,6 +4,7 @@ from .models import (
     Barcode,
     Channel,
     ChannelCap,
+    LedgerCheckpoint,
     Location,
     LocationCredential,
     Reservation,
@@ -133,6 +134,13 @@ class StockMovementAdmin(ReadOnlyAdmin):
     search_fields = ["reference", "stock_level__sku__code", "stock_level__location__code"]
     list_select_related = ["stock_level__sku", "stock_level__location", "actor", "credential"]
     date_hierarchy = "created_at"
+
+
+@admin.register(LedgerCheckpoint)
+class LedgerCheckpointAdmin(ReadOnlyAdmin):
+    """How far the ledger is summed; written by the checkpoint job only."""
+
+    list_display = ["upto_movement_id", "movements", "created_at"]
 
 
 @admin.register(LocationCredential)

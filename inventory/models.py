@@ -359,3 +359,32 @@ class StockMovement(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValidationError("Stock movements are append-only.")
+
+
+class LedgerCheckpoint(models.Model):
+    """How far the ledger has been summed into ``LedgerBalance``: every movement up to ``upto_movement_id``.
+
+    The ledger only grows; a checkpoint lets consistency checks read the movements after it
+    instead of all history, and lets movements before it be archived.
+    """
+
+    upto_movement_id = models.BigIntegerField(unique=True)
+    movements = models.BigIntegerField(default=0, help_text="Movements summed by this checkpoint.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-upto_movement_id"]
+
+    def __str__(self) -> str:
+        return f"ledger summed up to movement {self.upto_movement_id}"
+
+
+class LedgerBalance(models.Model):
+    """One stock row's ledger sums up to the latest checkpoint."""
+
+    stock_level = models.OneToOneField(StockLevel, primary_key=True, on_delete=models.PROTECT, related_name="+")
+    on_hand = models.BigIntegerField(default=0)
+    reserved = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"stock row {self.stock_level_id}: {self.on_hand} on hand, {self.reserved} reserved"

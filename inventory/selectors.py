@@ -21,6 +21,7 @@ from django.db.models.functions import Upper
 from django.utils import timezone
 from geopy.distance import EARTH_RADIUS
 
+from .ledger import ledger_totals
 from .models import (
     Barcode,
     Channel,
@@ -31,7 +32,6 @@ from .models import (
     Sku,
     SkuAlias,
     StockLevel,
-    StockMovement,
     Transfer,
     TransferLine,
 )
@@ -550,13 +550,12 @@ class Discrepancy:
 
 
 def inventory_discrepancies() -> list[Discrepancy]:
-    """Every stock counter that disagrees with the ledger or with the live reservations."""
-    ledger = {
-        row["stock_level_id"]: row
-        for row in StockMovement.objects.values("stock_level_id").annotate(
-            on_hand=Sum("on_hand_delta"), reserved=Sum("reserved_delta")
-        )
-    }
+    """Every stock counter that disagrees with the ledger or with the live reservations.
+
+    The ledger's sums come from the newest checkpoint plus the movements after it
+    (``inventory.ledger``), so the check reads recent movements, not all history.
+    """
+    ledger = ledger_totals()
     live = dict(
         Reservation.objects.filter(status=Reservation.Status.ACTIVE)
         .values_list("stock_level_id")
@@ -565,10 +564,10 @@ def inventory_discrepancies() -> list[Discrepancy]:
     found = []
     levels = StockLevel.objects.values_list("id", "sku__code", "location__code", "on_hand", "reserved")
     for level_id, sku, location, on_hand, reserved in levels.iterator(chunk_size=5000):
-        sums = ledger.get(level_id, {"on_hand": 0, "reserved": 0})
+        ledger_on_hand, ledger_reserved = ledger.get(level_id, (0, 0))
         checks = [
-            ("on_hand", on_hand, sums["on_hand"] or 0, "ledger"),
-            ("reserved", reserved, sums["reserved"] or 0, "ledger"),
+            ("on_hand", on_hand, ledger_on_hand, "ledger"),
+            ("reserved", reserved, ledger_reserved, "ledger"),
             ("reserved", reserved, live.get(level_id, 0), "reservations"),
         ]
         found += [Discrepancy(sku, location, f, have, want, src) for f, have, want, src in checks if have != want]

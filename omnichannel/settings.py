@@ -292,8 +292,12 @@ CELERY_BEAT_SCHEDULE = {
         "deliver-webhooks": "oms.tasks.deliver_webhooks",
         "rollup-analytics": "omnichannel.analytics.tasks.rollup_analytics",
         "publish-availability": "oms.tasks.publish_availability",
+        "checkpoint-ledger": "inventory.tasks.checkpoint_ledger",
     }.items()
 }
+# A ledger checkpoint leaves out the newest movements for this long: a transaction still open
+# may yet commit a movement numbered among them (see inventory/ledger.py).
+OMS_LEDGER_SETTLE_SECONDS = float(os.environ.get("OMS_LEDGER_SETTLE_SECONDS", "600"))
 
 LOGGING = {
     "version": 1,
