@@ -53,7 +53,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(port: int, workers: int) -> subprocess.Popen:
+def start_server(port: int, workers: int, log=None) -> subprocess.Popen:
     """gunicorn with the bench's environment; returns once it answers."""
     # Plain http on the loopback, and persistent connections as in production behind gunicorn.
     env = {
@@ -66,7 +66,7 @@ def start_server(port: int, workers: int) -> subprocess.Popen:
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "omnichannel.wsgi", "--workers", str(workers),
          "--bind", f"127.0.0.1:{port}", "--log-level", "warning"],
-        cwd=ROOT, env=env,
+        cwd=ROOT, env=env, stderr=log,
     )  # fmt: skip
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
