@@ -443,8 +443,17 @@ def _cancel_lines(*, order: Order, actor, reason: str, lines: dict[int, int] | N
 
 
 def _locked(fulfilment: Fulfilment) -> Fulfilment:
+    """Lock the order, then the fulfilment; never the channel row joined for reading (``of``).
+
+    Locking the channel would make every checkout of that channel wait at COMMIT, where
+    PostgreSQL checks its rows' reference to the channel.
+    """
     Order.objects.select_for_update().get(pk=fulfilment.order_id)
-    return Fulfilment.objects.select_for_update().select_related("order", "order__channel").get(pk=fulfilment.pk)
+    return (
+        Fulfilment.objects.select_for_update(of=("self",))
+        .select_related("order", "order__channel")
+        .get(pk=fulfilment.pk)
+    )
 
 
 def _act(fulfilment: Fulfilment, action: str, *, actor=None, reason: str = "", **kwargs) -> None:

@@ -159,7 +159,8 @@ def return_request(*, order: Order, lines: list[ReturnLineInput], channel: Chann
 
 
 def _locked(ret: Return) -> Return:
-    return Return.objects.select_for_update().select_related("order", "order__channel").get(pk=ret.pk)
+    """Lock the return only: the order and channel joined for reading stay free for checkouts."""
+    return Return.objects.select_for_update(of=("self",)).select_related("order", "order__channel").get(pk=ret.pk)
 
 
 @transaction.atomic

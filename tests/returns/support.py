@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from fulfilment.services import fulfilment_accept, fulfilment_pack, fulfilment_pick, fulfilment_ship
+from oms.models import Order
 from oms.services import OrderInput, OrderLineInput, order_place
 from returns.models import Return
 from returns.services import ReceivedLine, ReturnLineInput, return_receive, return_request
@@ -21,9 +22,14 @@ def received_return(
 ) -> Return:
     """``units`` × ``unit_price`` shipped from the warehouse and received back resellable at Soho.
 
-    The defaults make a 214.00 GBP order paid 200.00 by card and 14.00 by gift card.
+    The defaults make a 214.00 GBP order paid 200.00 by card and 14.00 by gift card. Tenders
+    that do not add up to the total make an order taken before intake required that: it is
+    placed paid in full, then its tenders are set to what was actually paid.
     """
     sku = network.skus[0]
+    total = Decimal(unit_price) * units
+    tenders = CARD_AND_GIFT_CARD if tenders is None else tenders
+    paid_in_part = sum(Decimal(t["amount"]) for t in tenders) != total
     network.stock(network.warehouse, sku, units)
     order, _ = order_place(
         data=OrderInput(
@@ -33,9 +39,11 @@ def received_return(
             method="delivery",
             address={**CITY, "lat": 51.5080, "lon": -0.1281},
             customer={"email": "a@example.com"},
-            tenders=CARD_AND_GIFT_CARD if tenders is None else tenders,
+            tenders=[{"type": "card", "amount": str(total)}] if paid_in_part else tenders,
         )
     )
+    if paid_in_part:
+        Order.objects.filter(pk=order.pk).update(tenders=tenders)
     shipment = order.fulfilments.get()
     fulfilment_accept(fulfilment=shipment)
     fulfilment_pick(fulfilment=shipment, picked={sku.code: units})
