@@ -64,6 +64,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "omnichannel.ops.request_ids.RequestIdMiddleware",
     "omnichannel.ops.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -299,11 +300,28 @@ CELERY_BEAT_SCHEDULE = {
 # may yet commit a movement numbered among them (see inventory/ledger.py).
 OMS_LEDGER_SETTLE_SECONDS = float(os.environ.get("OMS_LEDGER_SETTLE_SECONDS", "600"))
 
+# LOG_FORMAT=json writes one JSON object per line (for log shippers); every line carries the
+# id of the request it belongs to. Personal data is never logged (docs/decisions.md).
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "plain")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "omnichannel.ops.request_ids.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if LOG_FORMAT == "json" else "plain",
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     # Sign-in failures and lock-outs are logged; django-axes' banner at every start is not.
     "loggers": {"axes.apps": {"level": "WARNING"}},
