@@ -141,6 +141,31 @@ def pg_connections() -> int:
     return count
 
 
+def watch_readiness(base: str, seconds: float, seen: list) -> threading.Thread:
+    """Read /readyz every second for ``seconds``, keeping (seconds since start, status, what is down)."""
+    import json
+    import urllib.error
+    import urllib.request
+
+    def run() -> None:
+        started = time.monotonic()
+        while time.monotonic() - started < seconds:
+            try:
+                with urllib.request.urlopen(f"{base}/readyz", timeout=5) as response:
+                    status, body = response.status, {}
+            except urllib.error.HTTPError as exc:
+                status, body = exc.code, json.loads(exc.read() or b"{}")
+            except OSError as exc:
+                status, body = 0, {"checks": {"web": type(exc).__name__}}
+            down = [part for part, state in body.get("checks", {}).items() if state != "ok"]
+            seen.append((round(time.monotonic() - started, 1), status, ",".join(down)))
+            time.sleep(1)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread
+
+
 def inject(fault: str, server: subprocess.Popen) -> None:
     if fault == "kill-worker":
         worker = subprocess.run(["pgrep", "-P", str(server.pid)], capture_output=True, text=True).stdout.split()[0]
@@ -152,6 +177,21 @@ def inject(fault: str, server: subprocess.Popen) -> None:
         subprocess.run(["rabbitmqctl", "-q", "stop_app"], check=True)
         time.sleep(20)
         subprocess.run(["rabbitmqctl", "-q", "start_app"], check=True)
+
+
+def _readiness_summary(seen: list) -> dict:
+    """When /readyz first said not ready, what it named, and when it was ready again."""
+    down = [(t, status, parts) for t, status, parts in seen if status != 200]
+    if not down:
+        return {"samples": len(seen), "ever_not_ready": False}
+    back = next((t for t, status, _ in seen if status == 200 and t > down[0][0]), None)
+    return {
+        "samples": len(seen),
+        "not_ready_from_s": down[0][0],
+        "named": sorted({parts for _, _, parts in down}),
+        "statuses": sorted({status for _, status, _ in down}),
+        "ready_again_at_s": back,
+    }
 
 
 def main() -> None:
@@ -196,7 +236,7 @@ def main() -> None:
     soak = Soak(net, rng, uuid.uuid4().hex[:6])
     started = time.monotonic()
     until = started + args.minutes * 60
-    samples, fault_at = [], None
+    samples, fault_at, readiness = [], None, []
     try:
         clients = [threading.Thread(target=soak.client, args=(until,)) for _ in range(args.clients)]
         for thread in clients:
@@ -211,6 +251,7 @@ def main() -> None:
             last_count = done
             if args.fault and fault_at is None and time.monotonic() - started >= args.minutes * 30:
                 fault_at = time.monotonic()
+                watch_readiness(net["base"], 60, readiness)
                 inject(args.fault, server)
         for thread in clients:
             thread.join()
@@ -240,6 +281,7 @@ def main() -> None:
             "orders_201_missing": len(soak.created_ids) - len(existing),
             "orders_201_without_fulfilment": without_work,
             "ledger_consistent": inventory_discrepancies() == [],
+            "readyz_after_fault": _readiness_summary(readiness),
             "samples": samples,
         },
     )
