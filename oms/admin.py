@@ -10,6 +10,7 @@ from .models import (
     Activity,
     ApiToken,
     Customer,
+    CustomerAccess,
     Note,
     Order,
     OrderLine,
@@ -94,7 +95,7 @@ class WebhookEndpointForm(forms.ModelForm):
 
     class Meta:
         model = WebhookEndpoint
-        fields = ["channel", "url", "event_types", "active", "secret"]
+        fields = ["channel", "url", "event_types", "active", "customer_data", "secret"]
 
     def clean_url(self):
         url = self.cleaned_data["url"]
@@ -109,8 +110,8 @@ class WebhookEndpointForm(forms.ModelForm):
 @admin.register(WebhookEndpoint)
 class WebhookEndpointAdmin(admin.ModelAdmin):
     form = WebhookEndpointForm
-    list_display = ["channel", "url", "active", "event_types", "secret_hint", "created_at"]
-    list_filter = ["active", "channel"]
+    list_display = ["channel", "url", "active", "customer_data", "event_types", "secret_hint", "created_at"]
+    list_filter = ["active", "customer_data", "channel"]
     search_fields = ["url"]
 
     @admin.display(description="secret")
@@ -152,3 +153,17 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+@admin.register(CustomerAccess)
+class CustomerAccessAdmin(ReadOnlyAdmin):
+    """Who viewed, exported or erased which customer's data, and when: read-only, admins only."""
+
+    list_display = ["at", "actor", "action", "customer", "reason"]
+    list_filter = ["action"]
+    list_select_related = ["actor", "customer"]
+    search_fields = ["customer__id", "actor__username"]
+    date_hierarchy = "at"
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
