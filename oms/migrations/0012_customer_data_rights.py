@@ -6,41 +6,68 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('oms', '0011_possible_duplicates_and_token_rotation'),
+        ("oms", "0011_possible_duplicates_and_token_rotation"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='customer',
-            name='erased_at',
-            field=models.DateTimeField(blank=True, help_text="When the person's data was anonymised (``oms.privacy.customer_erase``).", null=True),
+            model_name="customer",
+            name="erased_at",
+            field=models.DateTimeField(
+                blank=True,
+                help_text="When the person's data was anonymised (``oms.privacy.customer_erase``).",
+                null=True,
+            ),
         ),
         migrations.AddField(
-            model_name='order',
-            name='anonymised_at',
-            field=models.DateTimeField(blank=True, help_text='When the personal data on this order was anonymised (erasure or retention).', null=True),
+            model_name="order",
+            name="anonymised_at",
+            field=models.DateTimeField(
+                blank=True,
+                help_text="When the personal data on this order was anonymised (erasure or retention).",
+                null=True,
+            ),
         ),
         migrations.AddField(
-            model_name='webhookendpoint',
-            name='customer_data',
-            field=models.BooleanField(default=False, help_text="Send the customer's name, e-mail, phone and delivery address with order events. Only for receivers entitled to that personal data."),
+            model_name="webhookendpoint",
+            name="customer_data",
+            field=models.BooleanField(
+                default=False,
+                help_text="Send the customer's name, e-mail, phone and delivery address with order events. Only for receivers entitled to that personal data.",
+            ),
         ),
         migrations.CreateModel(
-            name='CustomerAccess',
+            name="CustomerAccess",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('action', models.CharField(choices=[('viewed', 'Viewed'), ('exported', 'Exported'), ('erased', 'Erased')], max_length=16)),
-                ('reason', models.CharField(blank=True, max_length=255)),
-                ('at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='oms.customer')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[("viewed", "Viewed"), ("exported", "Exported"), ("erased", "Erased")], max_length=16
+                    ),
+                ),
+                ("reason", models.CharField(blank=True, max_length=255)),
+                ("at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name="+", to="oms.customer"),
+                ),
             ],
             options={
-                'verbose_name_plural': 'customer data access',
-                'ordering': ['-at', '-pk'],
+                "verbose_name_plural": "customer data access",
+                "ordering": ["-at", "-pk"],
             },
         ),
     ]

@@ -5,7 +5,6 @@ from oms.services import customers_merge, note_add
 from returns.services import ReceivedLine, ReturnLineInput, return_receive, return_refund, return_request
 from tests.backoffice.support import shipped_order
 from tests.factories import ChannelFactory
-from tests.orders_support import place
 
 PERSON = {"email": "zoe.lee@example.com", "phone": "+44 7700 900123", "name": "Zoë Ångström-Lee"}
 HOME = {"line1": "14 Wisteria Lane", "line2": "Flat 3", "city": "London", "postcode": "WC2N 5DU", "country": "GB"}

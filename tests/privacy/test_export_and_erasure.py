@@ -7,10 +7,10 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from inventory.models import StockLevel, StockMovement
-from oms.models import Activity, Customer, CustomerAccess, IdempotencyKey, Note, Order, OutboxEvent, PossibleDuplicate
-from oms.identity import customer_resolve
 from omnichannel.privacy.erasure import ErasureRefused, customer_erase
 from omnichannel.privacy.export import customer_export
+from oms.identity import customer_resolve
+from oms.models import Activity, Customer, CustomerAccess, IdempotencyKey, Note, Order, OutboxEvent, PossibleDuplicate
 from returns.models import Refund
 from tests.backoffice.support import shipped_order
 

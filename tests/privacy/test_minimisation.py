@@ -8,10 +8,10 @@ import pytest
 from django.urls import reverse
 
 from fulfilment.services import fulfilment_accept, fulfilment_pick, fulfilment_ready
+from omnichannel.privacy.erasure import customer_erase
 from oms.models import Order, StaffProfile, WebhookEndpoint
 from oms.services import api_token_issue, staff_create
 from oms.webhooks import webhooks_dispatch
-from omnichannel.privacy.erasure import customer_erase
 from returns.models import Return
 from returns.services import return_refund
 from tests.oms.webhook_receiver import WebhookReceiver
@@ -126,7 +126,9 @@ def test_a_whole_order_life_writes_no_personal_data_to_the_logs(network, caplog,
         ("ship", {"carrier": "DPD", "tracking": "DPD-9"}),
     ]:
         assert api.post(f"/api/v1/fulfilments/{fid}/{action}", data, format="json").status_code == 200, action
-    ret = api.post("/api/v1/returns", {"order": order["id"], "lines": [{"sku": sku.code, "quantity": 2}]}, format="json")
+    ret = api.post(
+        "/api/v1/returns", {"order": order["id"], "lines": [{"sku": sku.code, "quantity": 2}]}, format="json"
+    )
     received = api.post(
         f"/api/v1/returns/{ret.json()['id']}/receive",
         {"location": "ST-SOHO", "lines": [{"sku": sku.code, "quantity": 2}]},

@@ -6,8 +6,8 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
-from oms.models import Activity, Customer, Note, Order
 from omnichannel.privacy.retention import orders_anonymise_expired
+from oms.models import Activity, Customer, Note, Order
 from tests.celery_worker import celery_worker
 from tests.orders_support import place
 

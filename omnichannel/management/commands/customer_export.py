@@ -3,8 +3,8 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from inventory.exceptions import DomainError
-from oms.models import CustomerAccess
 from omnichannel.privacy.export import customer_access_record, customer_export, customer_find
+from oms.models import CustomerAccess
 
 
 class Command(BaseCommand):
