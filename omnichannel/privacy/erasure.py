@@ -117,6 +117,8 @@ def orders_anonymise(*, orders: list[Order], scrub: Scrubber, now=None) -> int:
             address=_erased_address(order.address), routing=scrub(order.routing), anonymised_at=now
         )
     Note.objects.filter(order__in=ids).update(text=ERASED)
+    # An address change's history entry names the postcode it moved to: an earlier address, gone from the order.
+    Activity.objects.filter(order__in=ids, action="change_address").update(reason=ERASED)
     _scrub_rows(Activity.objects.filter(order__in=ids).exclude(reason=""), ["reason"], scrub)
     _scrub_rows(OutboxEvent.objects.filter(order__in=ids), ["data"], scrub)
     _scrub_rows(RefundRequest.objects.filter(ret__order__in=ids), ["reason", "decision_note"], scrub)
