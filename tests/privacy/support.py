@@ -1,6 +1,7 @@
 """A person with orders in two channels, one of them merged in from a duplicate record."""
 
 from fulfilment.services import fulfilment_deliver
+from oms.models import Order
 from oms.services import customers_merge, note_add
 from returns.services import ReceivedLine, ReturnLineInput, return_receive, return_refund, return_request
 from tests.backoffice.support import shipped_order
@@ -13,8 +14,6 @@ SECRETS = ["zoe.lee@example.com", "+447700900123", "Ångström", "Wisteria Lane"
 
 def delivered(network, *, external_id: str, customer: dict, address: dict = HOME, units: int = 2):
     order = shipped_order(network, units=units, external_id=external_id, customer=customer)
-    from oms.models import Order
-
     Order.objects.filter(pk=order.pk).update(address=address)
     fulfilment_deliver(fulfilment=order.fulfilments.get())
     order.refresh_from_db()

@@ -5,6 +5,7 @@ import json
 import pytest
 from django.urls import reverse
 
+from omnichannel.privacy.erasure import customer_erase
 from oms.models import Customer, CustomerAccess
 from tests.backoffice.conftest import Role
 from tests.orders_support import place
@@ -66,3 +67,13 @@ def test_the_confirmation_names_the_open_orders_and_offers_no_button(network, cl
     page = client.post(url, {"reason": "Ticket 42"}, follow=True).content.decode()
     assert open_order.number in page
     assert Customer.objects.get(pk=customer.pk).email == PERSON["email"]
+
+
+def test_an_erased_customers_order_page_says_the_address_was_erased(network, client, login):
+    customer, first, _ = person_with_history(network)
+    customer_erase(customer=customer, reason="Ticket 42")
+    login(Role.AGENT)
+    page = client.get(reverse("backoffice:order", args=[first.pk])).content.decode()
+    assert "Delivery address erased (GB)" in page and "Wisteria" not in page and PERSON["email"] not in page
+    page = client.get(reverse("backoffice:customer", args=[customer.pk])).content.decode()
+    assert PERSON["email"] not in page and first.number in page

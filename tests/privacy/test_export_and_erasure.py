@@ -13,8 +13,9 @@ from oms.identity import customer_resolve
 from oms.models import Activity, Customer, CustomerAccess, IdempotencyKey, Note, Order, OutboxEvent, PossibleDuplicate
 from returns.models import Refund
 from tests.backoffice.support import shipped_order
+from tests.orders_support import place
 
-from .support import PERSON, SECRETS, person_with_history
+from .support import PERSON, SECRETS, delivered, person_with_history
 
 pytestmark = pytest.mark.django_db
 
@@ -96,8 +97,6 @@ def test_erasure_anonymises_every_copy_and_keeps_orders_amounts_and_stock(networ
 def test_erasure_is_refused_while_an_order_is_open_and_names_it(network):
     customer, first, _ = person_with_history(network)
     network.stock(network.soho, network.skus[1], 5)
-    from tests.orders_support import place
-
     open_order = place(network, [(network.skus[1], 1)], external_id="WEB-OPEN", customer=PERSON)
     assert open_order.customer_id == customer.pk
     with pytest.raises(CommandError, match=open_order.number):
@@ -130,3 +129,13 @@ def test_the_export_of_an_erased_person_keeps_the_orders_without_the_data(networ
     assert document["customer"]["email"] is None
     assert {o["number"] for o in document["orders"]} >= {first.number}
     assert all(o["anonymised_at"] for o in document["orders"])
+
+
+def test_the_export_reads_a_fixed_number_of_queries_whatever_the_history(network, django_assert_num_queries):
+    customer, first, _ = person_with_history(network)
+    with django_assert_num_queries(14) as few:
+        customer_export(customer=customer)
+    for n in range(3):
+        delivered(network, external_id=f"WEB-MORE-{n}", customer=PERSON)
+    with django_assert_num_queries(len(few.captured_queries)):
+        assert len(customer_export(customer=customer)["orders"]) == 5

@@ -6,6 +6,7 @@ import logging
 
 import pytest
 from django.urls import reverse
+from rest_framework.test import APIClient
 
 from fulfilment.services import fulfilment_accept, fulfilment_pick, fulfilment_ready
 from omnichannel.privacy.erasure import customer_erase
@@ -101,8 +102,6 @@ def test_the_full_address_is_on_ship_from_store_work_only(network, client):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_whole_order_life_writes_no_personal_data_to_the_logs(network, caplog, client):
-    from rest_framework.test import APIClient
-
     caplog.set_level(logging.DEBUG)
     WebhookEndpoint.objects.create(channel=network.web, url="http://127.0.0.1:9/hooks", customer_data=True)
     api = APIClient()

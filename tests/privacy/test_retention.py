@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from omnichannel.privacy.retention import orders_anonymise_expired
 from oms.models import Activity, Customer, Note, Order
+from oms.services import order_cancel
 from tests.celery_worker import celery_worker
 from tests.orders_support import place
 
@@ -68,8 +69,6 @@ def test_a_person_with_an_open_order_waits(network):
 
 
 def test_a_cancelled_order_counts_as_finished(network):
-    from oms.services import order_cancel
-
     network.stock(network.soho, network.skus[1], 1)
     order = place(network, [(network.skus[1], 1)], external_id="WEB-C", customer={"email": "c@example.com"})
     order_cancel(order=order, reason="customer asked")
