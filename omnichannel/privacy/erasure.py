@@ -13,7 +13,7 @@ from datetime import timedelta
 
 import phonenumbers
 from django.db import transaction
-from django.db.models import Min, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from inventory.exceptions import DomainError
@@ -125,7 +125,7 @@ def orders_anonymise(*, orders: list[Order], scrub: Scrubber, now=None) -> int:
     _scrub_rows(ReturnException.objects.filter(ret__order__in=ids), ["note"], scrub)
     # Stored first responses of the channels' keyed POSTs made since the first of these orders
     # (keys expire after a day or so, so this is a small set).
-    since = Order.objects.filter(pk__in=ids).aggregate(first=Min("created_at"))["first"] - timedelta(days=1)
+    since = min(o.created_at for o in orders) - timedelta(days=1)
     channels = {o.channel_id for o in orders}
     _scrub_rows(IdempotencyKey.objects.filter(channel__in=channels, created_at__gte=since), ["body"], scrub)
     return len(ids)

@@ -12,11 +12,12 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from oms.models import Customer, Order
+from returns.models import RefundRequest, Return
 
 from .erasure import FINISHED, Scrubber, customer_anonymise, orders_anonymise, orders_open, personal_values
 from .export import customer_records
@@ -24,9 +25,23 @@ from .export import customer_records
 BATCH = 200
 
 
-def _due(cutoff: datetime):
+def _still_open() -> Q:
+    """Orders in progress: not finished, or with a return or a refund request open."""
     return (
-        Order.objects.filter(status__in=FINISHED, anonymised_at__isnull=True)
+        ~Q(status__in=FINISHED)
+        | Q(returns__status__in=Return.OPEN)
+        | Q(returns__refund_requests__status=RefundRequest.Status.PENDING)
+    )
+
+
+def _due(cutoff: datetime):
+    """Finished orders past the cutoff whose person has nothing open, so those who wait never hold up the rest."""
+    waiting = Order.objects.filter(_still_open(), customer__isnull=False).values("customer_id")
+    return (
+        # Finished before the cutoff means created before it: the indexed column narrows the set first.
+        Order.objects.filter(status__in=FINISHED, anonymised_at__isnull=True, created_at__lt=cutoff)
+        .exclude(customer_id__in=waiting)
+        .exclude(pk__in=Order.objects.filter(_still_open()).values("pk"))
         .annotate(last=Coalesce(Max("activities__at"), "created_at"))
         .filter(last__lt=cutoff)
     )
@@ -37,7 +52,8 @@ def _anonymise_person(customer_id: int | None, order_ids: list[int], now: dateti
     """One person's due orders in one transaction; nothing while any of their orders is open."""
     if customer_id is None:
         orders = list(Order.objects.select_for_update().filter(pk__in=order_ids, anonymised_at__isnull=True))
-        due = [o for o in orders if o not in orders_open(orders)]
+        busy = orders_open(orders)
+        due = [o for o in orders if o not in busy]
         return orders_anonymise(orders=due, scrub=Scrubber(personal_values(customers=[], orders=due)), now=now)
     customer = Customer.objects.select_for_update().get(pk=customer_id)
     everything = list(Order.objects.select_for_update().filter(customer=customer))

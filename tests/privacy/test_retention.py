@@ -91,3 +91,13 @@ def test_beat_and_a_real_worker_anonymise_expired_orders(network):
     assert f"Task {TASK}[" in worker.log()
     assert Order.objects.get(pk=old.pk).address == {"erased": True, "country": "GB"}
     assert Order.objects.get(pk=recent.pk).address == HOME
+
+
+def test_people_who_must_wait_do_not_hold_up_the_others(network):
+    waiting, _ = _old_and_recent(network)  # the lower id
+    network.stock(network.soho, network.skus[1], 1)
+    place(network, [(network.skus[1], 1)], external_id="WEB-OPEN", customer=PERSON)
+    other = delivered(network, external_id="WEB-OTHER", customer={"email": "other@example.com", "name": "Bo Ng"})
+    _age(other, settings.OMS_PERSONAL_DATA_RETENTION_DAYS + 1)
+    assert orders_anonymise_expired(limit=1) == 1
+    assert Order.objects.get(pk=other.pk).anonymised_at and not Order.objects.get(pk=waiting.pk).anonymised_at
