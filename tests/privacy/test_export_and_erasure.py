@@ -7,6 +7,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from inventory.models import StockLevel, StockMovement
+from omnichannel.analytics.models import DailyChannelRollup, DailyReturnRollup, RollupRun
+from omnichannel.analytics.services import analytics_rollup
 from omnichannel.privacy.erasure import ErasureRefused, customer_erase
 from omnichannel.privacy.export import customer_export
 from oms.identity import customer_resolve
@@ -139,3 +141,20 @@ def test_the_export_reads_a_fixed_number_of_queries_whatever_the_history(network
         delivered(network, external_id=f"WEB-MORE-{n}", customer=PERSON)
     with django_assert_num_queries(len(few.captured_queries)):
         assert len(customer_export(customer=customer)["orders"]) == 5
+
+
+def test_analytics_recomputed_after_an_erasure_give_the_same_figures(network):
+    customer, *_ = person_with_history(network)
+
+    def figures():
+        RollupRun.objects.all().delete()  # the next run rebuilds every day
+        analytics_rollup()
+        return [
+            sorted(map(str, model.objects.values_list(*[f.name for f in model._meta.concrete_fields][1:])))
+            for model in (DailyChannelRollup, DailyReturnRollup)
+        ]
+
+    before = figures()
+    assert any(before[0]) and any(before[1])
+    customer_erase(customer=customer, reason="asked")
+    assert figures() == before
