@@ -77,3 +77,20 @@ def test_an_erased_customers_order_page_says_the_address_was_erased(network, cli
     assert "Delivery address erased (GB)" in page and "Wisteria" not in page and PERSON["email"] not in page
     page = client.get(reverse("backoffice:customer", args=[customer.pk])).content.decode()
     assert PERSON["email"] not in page and first.number in page
+
+
+@pytest.mark.parametrize("reason", ["", "   ", "x" * 1000, "ticket\x0042"])
+def test_a_bad_reason_is_asked_again_and_erases_nothing(network, client, login, reason):
+    customer, *_ = person_with_history(network)
+    login(Role.SUPERVISOR)
+    response = client.post(reverse("backoffice:customer_erase", args=[customer.pk]), {"reason": reason})
+    assert response.status_code == 200
+    assert Customer.objects.get(pk=customer.pk).email == PERSON["email"]
+
+
+def test_an_unknown_or_merged_customer_is_404(network, client, login):
+    customer, first, second = person_with_history(network)
+    login(Role.SUPERVISOR)
+    for pk in (second.customer_id, 10**12):
+        assert client.get(reverse("backoffice:customer_export", args=[pk])).status_code == 404
+        assert client.post(reverse("backoffice:customer_erase", args=[pk]), {"reason": "x"}).status_code == 404
