@@ -294,6 +294,7 @@ CELERY_BEAT_SCHEDULE = {
         "rollup-analytics": "omnichannel.analytics.tasks.rollup_analytics",
         "publish-availability": "oms.tasks.publish_availability",
         "checkpoint-ledger": "inventory.tasks.checkpoint_ledger",
+        "anonymise-finished-orders": "omnichannel.privacy.tasks.anonymise_finished_orders",
     }.items()
 }
 # A ledger checkpoint leaves out the newest movements for this long: a transaction still open
@@ -335,6 +336,9 @@ OMS_PICKUP_EXPIRY_DAYS = float(os.environ.get("OMS_PICKUP_EXPIRY_DAYS", "7"))
 OMS_UNPAID_EXPIRY_HOURS = float(os.environ.get("OMS_UNPAID_EXPIRY_HOURS", "24"))
 OMS_ADDRESS_CHANGE_WINDOW_HOURS = float(os.environ.get("OMS_ADDRESS_CHANGE_WINDOW_HOURS", "24"))
 OMS_RETURN_WINDOW_DAYS = int(os.environ.get("OMS_RETURN_WINDOW_DAYS", "30"))
+# Personal data on an order is anonymised this long after the order finished (delivered,
+# collected, cancelled, returned and refunded); docs/decisions.md.
+OMS_PERSONAL_DATA_RETENTION_DAYS = float(os.environ.get("OMS_PERSONAL_DATA_RETENTION_DAYS", "730"))
 OMS_STORE_QUEUE_POLL_SECONDS = int(os.environ.get("OMS_STORE_QUEUE_POLL_SECONDS", "15"))
 # Refunds above this amount (in the order currency) need a supervisor; agents issue smaller ones.
 OMS_REFUND_APPROVAL_LIMIT = Decimal(os.environ.get("OMS_REFUND_APPROVAL_LIMIT", "100.00"))

@@ -10,6 +10,7 @@ from .models import (
     Activity,
     ApiToken,
     Customer,
+    CustomerAccess,
     Note,
     Order,
     OrderLine,
@@ -94,7 +95,7 @@ class WebhookEndpointForm(forms.ModelForm):
 
     class Meta:
         model = WebhookEndpoint
-        fields = ["channel", "url", "event_types", "active", "secret"]
+        fields = ["channel", "url", "event_types", "active", "customer_data", "secret"]
 
     def clean_url(self):
         url = self.cleaned_data["url"]
@@ -109,8 +110,8 @@ class WebhookEndpointForm(forms.ModelForm):
 @admin.register(WebhookEndpoint)
 class WebhookEndpointAdmin(admin.ModelAdmin):
     form = WebhookEndpointForm
-    list_display = ["channel", "url", "active", "event_types", "secret_hint", "created_at"]
-    list_filter = ["active", "channel"]
+    list_display = ["channel", "url", "active", "customer_data", "event_types", "secret_hint", "created_at"]
+    list_filter = ["active", "customer_data", "channel"]
     search_fields = ["url"]
 
     @admin.display(description="secret")
@@ -152,3 +153,22 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+@admin.register(CustomerAccess)
+class CustomerAccessAdmin(ReadOnlyAdmin):
+    """Who viewed, exported or erased which customer's data, and when: read-only, admins only."""
+
+    list_display = ["at", "actor", "action", "customer_number", "reason"]
+    list_filter = ["action"]
+    list_select_related = ["actor"]
+    search_fields = ["=customer__id", "actor__username"]
+    date_hierarchy = "at"
+    raw_id_fields = ["customer"]
+
+    @admin.display(description="customer", ordering="customer_id")
+    def customer_number(self, obj: CustomerAccess) -> str:
+        return f"#{obj.customer_id}"  # the number only: the audit itself shows no personal data
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser

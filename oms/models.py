@@ -79,6 +79,9 @@ class Customer(models.Model):
     name_search = models.CharField(max_length=256, blank=True, default="", db_index=True, editable=False)
     merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    erased_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the person's data was anonymised (``oms.privacy.customer_erase``)."
+    )
 
     class Meta:
         constraints = [
@@ -185,6 +188,9 @@ class Order(FSMModelMixin, models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    anonymised_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the personal data on this order was anonymised (erasure or retention)."
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -363,6 +369,11 @@ class WebhookEndpoint(models.Model):
     secret = models.CharField(max_length=128, default=secrets.token_hex, help_text="HMAC-SHA256 key.")
     event_types = models.JSONField(default=list, blank=True, help_text="Event types to send; empty means all.")
     active = models.BooleanField(default=True)
+    customer_data = models.BooleanField(
+        default=False,
+        help_text="Send the customer's name, e-mail, phone and delivery address with order events. "
+        "Only for receivers entitled to that personal data.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
@@ -439,3 +450,30 @@ class JobCursor(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} @ {self.position}"
+
+
+class CustomerAccess(models.Model):
+    """Who looked at, exported or erased a customer's personal data, and when: the data-access audit.
+
+    ``reason`` is the reason given for an erasure; it never repeats the personal data itself.
+    """
+
+    class Action(models.TextChoices):
+        VIEWED = "viewed"
+        EXPORTED = "exported"
+        ERASED = "erased"
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    action = models.CharField(max_length=16, choices=Action.choices)
+    reason = models.CharField(max_length=255, blank=True)
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        verbose_name_plural = "customer data access"
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor or 'system'} {self.action} customer #{self.customer_id}"

@@ -300,8 +300,11 @@ class CustomerSummary:
     preferred_store: str | None
 
 
-def customer_summary(*, customer: Customer) -> CustomerSummary:
-    """Order count, spend per currency (cancelled units excluded) and the store they collect from most."""
+def customer_summary(*, customer: Customer, order_count: int | None = None) -> CustomerSummary:
+    """Order count, spend per currency (cancelled units excluded) and the store they collect from most.
+
+    A caller that has read the customer's orders already passes their number and saves a query.
+    """
     orders = Order.objects.filter(customer=customer)
     open_value = ExpressionWrapper(
         F("unit_price") * (F("quantity") - F("cancelled_quantity")), output_field=DecimalField()
@@ -320,7 +323,8 @@ def customer_summary(*, customer: Customer) -> CustomerSummary:
         .order_by("-n", "pickup_location__code")
         .first()
     )
-    return CustomerSummary(orders=orders.count(), spent=spent, preferred_store=preferred[0] if preferred else None)
+    count = orders.count() if order_count is None else order_count
+    return CustomerSummary(orders=count, spent=spent, preferred_store=preferred[0] if preferred else None)
 
 
 def possible_duplicate_flagged() -> Exists:

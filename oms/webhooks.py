@@ -28,7 +28,7 @@ from django.db import transaction
 from django.utils import timezone
 from prometheus_client import Counter, Histogram
 
-from .models import OutboxEvent, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from .models import Order, OutboxEvent, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 logger = logging.getLogger(__name__)
 
@@ -120,8 +120,33 @@ def webhook_signature(*, secret: str, timestamp: int, body: bytes) -> str:
     return f"t={timestamp},v1={digest}"
 
 
-def event_body(event: OutboxEvent) -> bytes:
-    payload = {"id": str(event.id), "type": event.type, "created": event.created.isoformat(), "data": event.data}
+def event_customer(event: OutboxEvent) -> dict | None:
+    """The customer of the event's order as it stands now (anonymised once erased), for endpoints entitled to it."""
+    if event.order_id is None:
+        return None
+    order = Order.objects.select_related("customer").filter(pk=event.order_id).first()
+    if order is None:
+        return None
+    person = order.customer
+    return {
+        "name": person.name if person else "",
+        "email": person.email if person else None,
+        "phone": person.phone if person else None,
+        "member_number": person.member_number if person else None,
+        "address": order.address or None,
+    }
+
+
+def event_body(event: OutboxEvent, *, customer_data: bool = False) -> bytes:
+    """The signed JSON body; the customer's details only for an endpoint configured with ``customer_data``.
+
+    The stored event holds ids and codes only, so personal data is read when sending, never
+    copied into the outbox, and an erased person's details are never sent afterwards.
+    """
+    data = event.data
+    if customer_data and (customer := event_customer(event)) is not None:
+        data = {**data, "customer": customer}
+    payload = {"id": str(event.id), "type": event.type, "created": event.created.isoformat(), "data": data}
     return json.dumps(payload, separators=(",", ":")).encode()
 
 
@@ -192,7 +217,7 @@ def _post(delivery: WebhookDelivery) -> tuple[int | None, str]:
     endpoint = delivery.endpoint
     if urlsplit(endpoint.url).scheme not in ALLOWED_SCHEMES:
         return None, "only http and https URLs are allowed"
-    body = event_body(delivery.event)
+    body = event_body(delivery.event, customer_data=endpoint.customer_data)
     request = Request(
         endpoint.url,
         data=body,

@@ -45,7 +45,7 @@ def customer_page(*, customer: Customer) -> dict:
         .prefetch_related(Prefetch("fulfilments", queryset=Fulfilment.objects.select_related("location")))
     )
     returns = list(_returns().filter(order__customer=customer))
-    summary = customer_summary(customer=customer)
+    summary = customer_summary(customer=customer, order_count=len(orders))
     refunded: dict[str, Decimal] = {}
     for ret in returns:
         refund = getattr(ret, "refund_record", None)

@@ -15,10 +15,11 @@ from fulfilment.selectors import orders_search
 from fulfilment.services import fulfilment_resend_pickup_code, order_reroute_excluding
 from fulfilment.staff_messages import staff_message
 from inventory.exceptions import DomainError
+from omnichannel.privacy.export import customer_access_record
 from omnichannel.replicas import replica_reads
 from oms.access import BACK_OFFICE_ROLES, Role, is_supervisor, refund_refusal, role_required
 from oms.amounts import order_amounts
-from oms.models import Customer, Order
+from oms.models import Customer, CustomerAccess, Order
 from oms.selectors import customer_ids_matching, customers_search, possible_duplicate_flagged
 from oms.services import (
     OrderLineInput,
@@ -65,6 +66,7 @@ def customer(request, pk: int):
     record = get_object_or_404(Customer.objects.annotate(flagged=possible_duplicate_flagged()), pk=pk)
     if record.merged_into_id:
         return redirect("backoffice:customer", pk=record.merged_into_id)
+    customer_access_record(customer=record, actor=request.user, action=CustomerAccess.Action.VIEWED)
     return render(
         request,
         "backoffice/customer.html",
