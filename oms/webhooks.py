@@ -80,8 +80,8 @@ class _DeliveryRunSender:
             self._wanted.clear()
             try:
                 deliver_webhooks.delay()
-            except Exception:
-                logger.warning("could not queue a webhook delivery run; beat will run it", exc_info=True)
+            except Exception as exc:  # the broker is down: the outbox keeps the events, beat sends them later
+                logger.warning("could not queue a webhook delivery run (%s); beat will run it", type(exc).__name__)
             time.sleep(settings.OMS_WEBHOOK_KICK_INTERVAL_SECONDS)
 
 
