@@ -126,9 +126,17 @@ def refund_request_reject(*, request: RefundRequest, actor, note: str) -> Refund
     return request
 
 
+def _with_what_lists_show() -> QuerySet[RefundRequest]:
+    return RefundRequest.objects.select_related("ret", "ret__order", "requested_by", "decided_by")
+
+
+def refund_requests_pending() -> QuerySet[RefundRequest]:
+    """Every request waiting for a supervisor, oldest first: the approvals page and the worklist read this."""
+    return _with_what_lists_show().filter(status=Status.PENDING).order_by("requested_at", "pk")
+
+
 def refund_requests(*, status: str | None = Status.PENDING, limit: int = 100) -> QuerySet[RefundRequest]:
     """Refund requests with what the approval list shows, oldest pending first."""
-    requests = RefundRequest.objects.select_related("ret", "ret__order", "requested_by", "decided_by")
     if status == Status.PENDING:
-        return requests.filter(status=status).order_by("requested_at", "pk")[:limit]
-    return requests.exclude(status=Status.PENDING).order_by("-decided_at", "-pk")[:limit]
+        return refund_requests_pending()[:limit]
+    return _with_what_lists_show().exclude(status=Status.PENDING).order_by("-decided_at", "-pk")[:limit]

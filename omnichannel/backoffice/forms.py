@@ -26,6 +26,12 @@ class OrderForm(forms.Form):
 class HoldForm(OrderForm):
     reason = forms.ChoiceField(label="Hold reason", choices=Order.HoldReason.choices)
     note = forms.CharField(label="Note", max_length=200, required=False)
+    until = forms.DateTimeField(
+        label="Release automatically at (optional)",
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+    )
 
 
 class ReleaseForm(OrderForm):

@@ -5,11 +5,12 @@ It lives in the project package because it spans every app (orders, fulfilments,
 
 from django.urls import path
 
-from . import approvals, views
+from . import approvals, views, worklist_views
 
 app_name = "backoffice"
 urlpatterns = [
     path("", views.search, name="home"),
+    path("worklists/<slug:slug>/", worklist_views.worklist, name="worklist"),
     path("customers/<int:pk>/", views.customer, name="customer"),
     path("customers/<int:pk>/merge/", views.customer_merge, name="customer_merge"),
     path("orders/<int:pk>/", views.order, name="order"),

@@ -9,6 +9,8 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from fulfilment.selectors import orders_search
@@ -43,6 +45,7 @@ from returns.services import (
 
 from . import forms
 from .selectors import customer_page, order_page
+from .worklist_views import worklist_tiles
 
 back_office = role_required(*BACK_OFFICE_ROLES)
 
@@ -54,6 +57,8 @@ def search(request):
     form = forms.SearchForm(request.GET or None)
     query = form.cleaned_data["q"].strip() if form.is_valid() else ""
     context = {"form": form, "query": query, "search_page": True}
+    if not query:
+        context["tiles"] = worklist_tiles(now=timezone.now())
     if query:
         context["customers"] = list(customers_search(query=query))
         context["orders"] = list(orders_search(query=query))
@@ -138,7 +143,9 @@ class OrderAction:
 
 
 def _hold(request, order, data) -> str:
-    order_hold(order=order, reason=data["reason"], note=data["note"], actor=request.user)
+    order = order_hold(order=order, reason=data["reason"], note=data["note"], until=data["until"], actor=request.user)
+    if order.hold_until:
+        return f"The order is on hold until {timezone.localtime(order.hold_until):%d %b %H:%M}, then released."
     return "The order is on hold."
 
 
@@ -263,4 +270,7 @@ def order_action(request, pk: int, action: str):
             messages.success(request, spec.run(request, target, form.cleaned_data))
         except DomainError as exc:
             messages.error(request, f"Nothing was changed. {staff_message(exc)}")
+    target = request.POST.get("next", "")  # a worklist's button brings the agent back to the list
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return redirect(target)
     return redirect("backoffice:order", pk=pk)
