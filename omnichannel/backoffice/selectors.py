@@ -119,8 +119,9 @@ def order_page(*, pk: int) -> dict | None:
             "refund": [r for r in returns if r.status in REFUNDABLE],
         },
         "forms": {
-            "hold": forms.HoldForm(order=order),
-            "release": forms.ReleaseForm(order=order),
+            # Own ids: the hold, release and cancel forms share field names on one page.
+            "hold": forms.HoldForm(order=order, auto_id="hold-%s"),
+            "release": forms.ReleaseForm(order=order, auto_id="release-%s"),
             "cancel": forms.CancelForm(order=order),
             "cancel_lines": forms.CancelLinesForm(order=order),
             "address": forms.AddressForm(order=order, initial=address),
