@@ -129,5 +129,6 @@ def order_page(*, pk: int) -> dict | None:
             "pickup_code": forms.FulfilmentChoiceForm(order=order),
             "return": forms.ReturnForm(order=order, returnable=returnable),
             "note": forms.NoteForm(order=order),
+            "goodwill": forms.GoodwillForm(order=order, auto_id="goodwill-%s"),
         },
     }

@@ -32,7 +32,8 @@ from oms.services import (
     order_release,
 )
 from returns.approvals import refund_request_create
-from returns.models import Return
+from returns.goodwill import order_goodwill_refund_or_request
+from returns.models import RefundRequest, Return
 from returns.services import (
     RefundNeedsApproval,
     ReturnLineInput,
@@ -214,6 +215,22 @@ def _refund_request(request, order, data) -> str:
     )
 
 
+def _goodwill(request, order, data) -> str:
+    done = order_goodwill_refund_or_request(
+        order=order,
+        amount=data["amount"],
+        reason=data["reason"],
+        method=data["method"],
+        note=data["note"],
+        actor=request.user,
+    )
+    if isinstance(done, RefundRequest):
+        return (
+            f"Approval requested for a goodwill refund of {done.amount} {done.currency}: a supervisor must approve it."
+        )
+    return f"Goodwill refund of {done.amount} {done.currency} paid."
+
+
 def _exchange(request, order, data) -> str:
     ret = data["ret"]
     price = ret.lines.select_related("order_line").first().order_line.unit_price  # like for like
@@ -242,6 +259,7 @@ ORDER_ACTIONS = {
     "refund": OrderAction(forms.RefundForm, _refund),
     "refund-request": OrderAction(forms.RefundRequestForm, _refund_request),
     "exchange": OrderAction(forms.ExchangeForm, _exchange),
+    "goodwill": OrderAction(forms.GoodwillForm, _goodwill),
     "note": OrderAction(forms.NoteForm, _note),
 }
 

@@ -234,7 +234,11 @@ WORKLISTS: dict[str, Worklist] = {
             "Store work late or declined",
             f"A store is past its deadline, or {DECLINES_TO_FLAG} or more stores declined the order.",
             _store_work,
-            {"due": (F("due_at").asc(nulls_last=True), "pk"), "-declined": ("-declined", "pk"), "placed": ("created_at", "pk")},
+            {
+                "due": (F("due_at").asc(nulls_last=True), "pk"),
+                "-declined": ("-declined", "pk"),
+                "placed": ("created_at", "pk"),
+            },
         ),
         Worklist(
             "pickups",

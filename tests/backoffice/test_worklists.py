@@ -11,8 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from fulfilment.models import Fulfilment
-from oms.models import Order, WebhookEndpoint
 from omnichannel.backoffice.worklists import WORKLISTS, worklist_counts, worklist_page
+from oms.models import Order, WebhookEndpoint
 from returns.models import RefundRequest, Return
 
 from .conftest import Role
@@ -37,7 +37,10 @@ def counted_by_hand(now) -> dict[str, int]:
         if due < now:
             late.add(f.order_id)
     declines = dict(
-        Fulfilment.objects.filter(status="declined").values_list("order").annotate(n=Count("pk")).values_list("order", "n")
+        Fulfilment.objects.filter(status="declined")
+        .values_list("order")
+        .annotate(n=Count("pk"))
+        .values_list("order", "n")
     )
     store_work = {
         o.pk for o in Order.objects.filter(status__in=in_progress) if o.pk in late or declines.get(o.pk, 0) >= 2
@@ -113,7 +116,9 @@ def test_the_home_page_shows_the_counts_and_each_list_its_rows_and_next_action(c
     assert "parcel lost in the post" in approvals and "a supervisor decides" in approvals
 
     for slug in WORKLISTS:
-        assert client.get(reverse("backoffice:worklist", args=[slug]), {"sort": "bogus", "page": "x"}).status_code == 200
+        assert (
+            client.get(reverse("backoffice:worklist", args=[slug]), {"sort": "bogus", "page": "x"}).status_code == 200
+        )
     assert client.get(reverse("backoffice:worklist", args=["nope"])).status_code == 404
 
 

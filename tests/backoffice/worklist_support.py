@@ -8,7 +8,13 @@ from datetime import timedelta
 from django.utils import timezone
 
 from fulfilment.models import Fulfilment
-from fulfilment.services import fulfilment_accept, fulfilment_decline, fulfilment_pack, fulfilment_pick, fulfilment_ready
+from fulfilment.services import (
+    fulfilment_accept,
+    fulfilment_decline,
+    fulfilment_pack,
+    fulfilment_pick,
+    fulfilment_ready,
+)
 from oms.models import Order, OutboxEvent, WebhookDelivery, WebhookEndpoint
 from oms.services import order_hold
 from returns.approvals import refund_request_create
