@@ -12,6 +12,7 @@ from omnichannel.replicas import replica_reads
 from oms.access import BACK_OFFICE_ROLES, role_required
 
 from .forms import AnalyticsFilterForm, PolicyLabForm
+from .headlines import headline_figures, previous_period
 from .reports import REPORTS, lab_report
 from .selectors import last_rollup, routing_comparison
 
@@ -27,6 +28,8 @@ def dashboard(request):
         "form": form,
         "filters": filters,
         "query": urlencode(form.query()),
+        "headlines": headline_figures(filters=filters),
+        "previous": previous_period(filters),
         "reports": [build(filters) for build in REPORTS.values()],
         "last_run": last_rollup(),
     }
