@@ -4,20 +4,21 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('omnichannel', '0001_initial'),
+        ("omnichannel", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='dailychannelrollup',
-            name='finished',
-            field=models.PositiveIntegerField(default=0, help_text='Fulfilments dispatched or put on the pickup shelf (the work the location owed).'),
+            model_name="dailychannelrollup",
+            name="finished",
+            field=models.PositiveIntegerField(
+                default=0, help_text="Fulfilments dispatched or put on the pickup shelf (the work the location owed)."
+            ),
         ),
         migrations.AddField(
-            model_name='dailychannelrollup',
-            name='on_time',
-            field=models.PositiveIntegerField(default=0, help_text='Of ``finished``, those done by their due time.'),
+            model_name="dailychannelrollup",
+            name="on_time",
+            field=models.PositiveIntegerField(default=0, help_text="Of ``finished``, those done by their due time."),
         ),
     ]

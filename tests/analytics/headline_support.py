@@ -9,8 +9,8 @@ from django.db.models import F, Sum
 from django.utils import timezone
 
 from fulfilment.models import Fulfilment
-from oms.models import Activity, Order, OrderLine
 from omnichannel.analytics.selectors import day_bounds
+from oms.models import Activity, Order, OrderLine
 from returns.models import Return
 
 from .shop import build_shop, ship

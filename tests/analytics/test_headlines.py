@@ -47,4 +47,4 @@ def test_the_page_opens_with_the_headlines_and_links_to_each_section(client, net
     for anchor in ("headline", "channels", "fulfilment-mix", "stores", "returns", "inventory"):
         assert f'href="#{anchor}"' in page and f'id="{anchor}"' in page
     assert 'data-testid="headline-on_time"' in page and "+100.0 pts" in page
-    assert "table class=\"stack\" data-sortable" in page
+    assert 'table class="stack" data-sortable' in page
