@@ -37,6 +37,7 @@ class Headline:
     value: int | Decimal | float | None
     previous: int | Decimal | float | None
     explains: str
+    better: str = "up"  # which way is good news: up | down | "" (neither)
 
     @property
     def change(self) -> float | None:
@@ -65,6 +66,13 @@ class Headline:
         change = self.change
         return "flat" if not change else ("up" if change > 0 else "down")
 
+    @property
+    def tone(self) -> str:
+        """good, bad or neutral: a falling return rate is good news, a falling revenue is not."""
+        if self.direction == "flat" or not self.better:
+            return "neutral"
+        return "good" if self.direction == self.better else "bad"
+
 
 def previous_period(filters: AnalyticsFilters) -> AnalyticsFilters:
     """The same number of days just before ``filters.start``."""
@@ -85,13 +93,13 @@ def _figures(totals: dict) -> dict:
 
 
 HEADLINES = (
-    ("orders", "Orders", "int", "Orders placed in the period."),
-    ("revenue", "Revenue", "money", "Value of the units ordered and not cancelled."),
-    ("ship_from_store", "Ship-from-store share", "rate", "Live fulfilments shipped from a store."),
-    ("click_and_collect", "Click-and-collect share", "rate", "Live fulfilments collected at a store."),
-    ("split_rate", "Split rate", "rate", "Routed orders sent from more than one location."),
-    ("on_time", "On-time rate", "rate", "Fulfilments dispatched or ready for pickup by their due time."),
-    ("return_rate", "Return rate", "rate", "Orders placed in the period that have a return."),
+    ("orders", "Orders", "int", "Orders placed in the period.", "up"),
+    ("revenue", "Revenue", "money", "Value of the units ordered and not cancelled.", "up"),
+    ("ship_from_store", "Ship-from-store share", "rate", "Live fulfilments shipped from a store.", ""),
+    ("click_and_collect", "Click-and-collect share", "rate", "Live fulfilments collected at a store.", ""),
+    ("split_rate", "Split rate", "rate", "Routed orders sent from more than one location.", "down"),
+    ("on_time", "On-time rate", "rate", "Fulfilments dispatched or ready for pickup by their due time.", "up"),
+    ("return_rate", "Return rate", "rate", "Orders placed in the period that have a return.", "down"),
 )
 
 
@@ -106,4 +114,7 @@ def headline_figures(*, filters: AnalyticsFilters) -> list[Headline]:
     totals = _channel_rows(replace(filters, start=before.start)).aggregate(**sums)
     now = _figures({name: totals[f"now_{name}"] for name in FIELDS})
     then = _figures({name: totals[f"before_{name}"] for name in FIELDS})
-    return [Headline(slug, label, kind, now[slug], then[slug], explains) for slug, label, kind, explains in HEADLINES]
+    return [
+        Headline(slug, label, kind, now[slug], then[slug], explains, better)
+        for slug, label, kind, explains, better in HEADLINES
+    ]

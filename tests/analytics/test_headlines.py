@@ -35,6 +35,9 @@ def test_headlines_and_changes_equal_the_tables_for_two_periods(network, django_
     by_slug = {h.slug: h for h in headlines}
     assert by_slug["on_time"].change_text == "+100.0 pts"
     assert by_slug["orders"].change_text == "+0.0%"
+    # Fewer returns is good news, less revenue is not; shares are neither.
+    tones = {slug: by_slug[slug].tone for slug in ("return_rate", "revenue", "ship_from_store", "orders")}
+    assert tones == {"return_rate": "good", "revenue": "bad", "ship_from_store": "neutral", "orders": "neutral"}
 
 
 def test_the_page_opens_with_the_headlines_and_links_to_each_section(client, network):
