@@ -6,17 +6,21 @@ from datetime import timedelta
 
 import pytest
 from django.conf import settings
+from django.db import connection
 from django.db.models import Count, Q
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from fulfilment.models import Fulfilment
 from omnichannel.backoffice.worklists import WORKLISTS, worklist_counts, worklist_page
 from oms.models import Order, WebhookEndpoint
+from oms.services import order_hold
 from returns.models import RefundRequest, Return
+from tests.orders_support import place
 
 from .conftest import Role
-from .worklist_support import arrange_exceptions
+from .worklist_support import arrange_exceptions, bare_order
 
 pytestmark = pytest.mark.django_db
 
@@ -133,3 +137,24 @@ def test_releasing_from_the_worklist_comes_back_to_the_list_without_the_order(cl
     assert client.post(url, {"next": "https://evil.example/"}).url == reverse(
         "backoffice:order", args=[exceptions.fraud_hold.pk]
     )
+
+
+def test_each_list_page_reads_a_fixed_number_of_queries(client, exceptions, network):
+    def queries(slug) -> int:
+        with CaptureQueriesContext(connection) as seen:
+            assert client.get(reverse("backoffice:worklist", args=[slug])).status_code == 200
+        return len(seen)
+
+    before = {slug: queries(slug) for slug in WORKLISTS}
+    arrange_exceptions_again(network)
+    after = {slug: queries(slug) for slug in WORKLISTS}
+    assert after == before
+    assert max(before.values()) <= 12  # session and user 2-3, counts 4, the page's count and rows 2, choices 1
+
+
+def arrange_exceptions_again(network):
+    """More rows in two lists: a second hold, a second late order."""
+    order_hold(order=bare_order(network, "WL-FRAUD-2"), reason="address")
+    network.stock(network.soho, network.skus[2], 1)
+    late = place(network, [(network.skus[2], 1)], external_id="WL-LATE-2")
+    Fulfilment.objects.filter(order=late).update(created_at=timezone.now() - timedelta(hours=7))
