@@ -122,3 +122,35 @@ def test_the_worklist_counts_equal_the_database(page, sign_in, staff_user, netwo
     tile(page, "store-work").click()
     expect(page.get_by_role("heading", name="Store work late or declined")).to_contain_text(str(expected["store-work"]))
     expect(page.locator("tbody tr")).to_have_count(expected["store-work"])
+
+
+@override_settings(OMS_REFUND_APPROVAL_LIMIT=Decimal("100.00"))
+def test_a_goodwill_refund_within_the_limit_is_paid_and_above_it_waits_for_a_supervisor(
+    page, sign_in, staff_user, network
+):
+    ret = received_return(network)
+    staff_user("ann", Role.AGENT)
+    sign_in("ann")
+    page.goto(f"/backoffice/orders/{ret.order_id}/")
+    expect(page.get_by_text("Candidates considered (1) and why the others lost")).to_be_visible()
+    expect(page.get_by_role("columnheader", name="Score components (lower wins)")).to_be_hidden()
+
+    def goodwill(amount: str, reason: str) -> None:
+        page.get_by_text("Goodwill refund", exact=True).click()
+        page.get_by_label("Amount").fill(amount)
+        page.get_by_label("Goodwill reason").select_option(label=reason)
+        page.get_by_role("button", name="Refund goodwill").click()
+
+    goodwill("15.00", "Late delivery")
+    expect(page.get_by_role("status").first).to_have_text("Goodwill refund of 15.00 GBP paid.")
+    goodwill("150.00", "Item missing from the parcel")
+    expect(page.get_by_role("status").first).to_have_text(
+        "Approval requested for a goodwill refund of 150.00 GBP: a supervisor must approve it."
+    )
+    timeline = page.get_by_role("region", name="Timeline")
+    expect(timeline).to_contain_text("Goodwill refund paid by agent ann: 15.00 GBP, late delivery.")
+    expect(timeline).to_contain_text("Goodwill refund requested by agent ann: 150.00 GBP, item missing")
+    document(page, "backoffice-order-goodwill.png")
+    assert list(Refund.objects.values_list("amount", "goodwill_reason")) == [(Decimal("15.00"), "late_delivery")]
+    page.goto("/backoffice/worklists/approvals/")
+    expect(page.get_by_role("row", name="goodwill (item missing from the parcel)")).to_contain_text("150.00 GBP")
