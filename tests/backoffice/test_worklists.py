@@ -158,3 +158,12 @@ def arrange_exceptions_again(network):
     network.stock(network.soho, network.skus[2], 1)
     late = place(network, [(network.skus[2], 1)], external_id="WL-LATE-2")
     Fulfilment.objects.filter(order=late).update(created_at=timezone.now() - timedelta(hours=7))
+
+
+def test_a_failing_endpoints_next_action_opens_its_deliveries_in_the_admin(client, exceptions, login):
+    login(Role.ADMIN, "root")
+    page = client.get(reverse("backoffice:worklist", args=["webhooks"])).content.decode()
+    link = page.split('<a href="/admin/oms/webhookdelivery/', 1)[1].split('"', 1)[0].replace("&amp;", "&")
+    deliveries = client.get(f"/admin/oms/webhookdelivery/{link}")
+    assert deliveries.status_code == 200
+    assert "1 webhook delivery" in deliveries.content.decode() or "1 result" in deliveries.content.decode()
