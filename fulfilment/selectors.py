@@ -525,6 +525,16 @@ def store_work_queue(*, store: Location, now: datetime) -> QuerySet[Fulfilment]:
     )
 
 
+def fulfilment_due_at():
+    """When a fulfilment is due out (or on the shelf): the store queue's deadline, as an expression."""
+    return _due_at()
+
+
+def fulfilments_overdue(*, now: datetime) -> QuerySet[Fulfilment]:
+    """Open store work past its ``due_at``, in every store: the same "overdue" the store queue shows."""
+    return Fulfilment.objects.filter(status__in=OPEN_WORK).annotate(due_at=_due_at()).filter(due_at__lt=now)
+
+
 def store_work_counts(*, store: Location, now: datetime, method: str = "") -> dict[str, dict[str, int]]:
     """Per open state (and waiting on the shelf): how many, and how many of them are overdue."""
     work = Fulfilment.objects.filter(location=store, status__in=[*OPEN_WORK, Fulfilment.Status.READY_FOR_PICKUP])

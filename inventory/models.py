@@ -45,6 +45,13 @@ class Sku(models.Model):
     attributes = models.JSONField(default=dict, blank=True)
     final_sale = models.BooleanField(default=False, help_text="Final-sale items cannot be returned.")
     active = models.BooleanField(default=True)
+    unit_cost = models.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="What one unit costs the retailer, for margin analytics; empty when not known.",
+    )
 
     class Meta:
         ordering = ["code"]

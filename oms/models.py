@@ -155,6 +155,7 @@ class Order(FSMModelMixin, models.Model):
         PAYMENT = "payment"
         ADDRESS = "address"
         STOCK = "stock"
+        CUSTOMER = "customer", "Customer request"
         MANUAL = "manual"
 
     class PaymentStatus(models.TextChoices):
@@ -208,7 +209,7 @@ class Order(FSMModelMixin, models.Model):
 
     @transition(field=status, source=S.PLACED, target=S.ON_HOLD)
     def hold(self, *, reason_code: str, until=None) -> None:
-        """Stop the order before routing (fraud check, payment, address, stock, manual)."""
+        """Stop the order before routing (fraud check, payment, address, stock, customer request, manual)."""
         self.hold_reason, self.hold_until = reason_code, until
 
     @transition(field=status, source=S.ON_HOLD, target=S.PLACED)

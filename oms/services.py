@@ -303,9 +303,15 @@ def order_hold(*, order: Order, reason: str, actor=None, note: str = "", until=N
     """Put a placed order on hold before it is routed; with ``until`` the beat job lifts it then."""
     if reason not in Order.HoldReason.values:
         raise InvalidInput("Unknown hold reason.", errors={"reason": [f"One of {Order.HoldReason.values}."]})
+    if until is not None and until <= timezone.now():
+        raise InvalidInput("The time-out must be in the future.", errors={"until": ["Must be later than now."]})
     order = _locked(order)
+    # The timeline tells the reason, the agent's note and when the hold lifts itself.
+    said = Order.HoldReason(reason).label.lower() + (f" ({note.strip()})" if note.strip() else "")
+    if until is not None:
+        said += f"; released automatically at {timezone.localtime(until):%d %b %H:%M}"
     transition_apply(
-        order, "hold", order=order, subject="order", actor=actor, reason=note or reason, reason_code=reason, until=until
+        order, "hold", order=order, subject="order", actor=actor, reason=said, reason_code=reason, until=until
     )
     return order
 
@@ -441,7 +447,7 @@ def orders_release_due_holds(*, now=None) -> int:
         with transaction.atomic():
             order = Order.objects.select_for_update().get(pk=pk)
             if order.status == Order.Status.ON_HOLD and order.hold_until and order.hold_until <= now:
-                transition_apply(order, "release", order=order, subject="order", reason="hold timed out")
+                transition_apply(order, "release", order=order, subject="order", reason="its time-out passed")
                 order_router().allocate(order=order)
                 released += 1
     return released

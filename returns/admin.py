@@ -39,16 +39,16 @@ class ReturnAdmin(ReadOnlyAdmin):
 
 @admin.register(Refund)
 class RefundAdmin(ReadOnlyAdmin):
-    list_display = ["ret", "amount", "currency", "method", "created_at"]
-    list_filter = ["method"]
-    search_fields = ["ret__reference", "ret__order__number"]
+    list_display = ["order", "ret", "goodwill_reason", "amount", "currency", "method", "created_at"]
+    list_filter = ["method", "goodwill_reason"]
+    search_fields = ["ret__reference", "order__number"]
 
 
 @admin.register(RefundRequest)
 class RefundRequestAdmin(ReadOnlyAdmin):
     """Requests are decided in the back office, where approval pays through the refund service."""
 
-    list_display = ["ret", "amount", "currency", "status", "requested_by", "requested_at", "decided_by"]
-    list_filter = ["status"]
-    search_fields = ["ret__reference", "ret__order__number"]
-    list_select_related = ["ret", "requested_by", "decided_by"]
+    list_display = ["order", "ret", "goodwill_reason", "amount", "currency", "status", "requested_by", "decided_by"]
+    list_filter = ["status", "goodwill_reason"]
+    search_fields = ["ret__reference", "order__number"]
+    list_select_related = ["order", "ret", "requested_by", "decided_by"]

@@ -1,5 +1,8 @@
 """Refund approvals: a refund above the requester's limit waits here until a supervisor decides.
 
+A request is for a return's refund or for a goodwill refund without a return
+(``returns.goodwill``); both are decided here, the same way, by the same people.
+
 Nothing is paid on request. Approval pays through ``return_refund`` — the one refund rule —
 which checks again that the amount is still due; rejection pays nothing. Each step is on
 the order's timeline, so the requester and everyone else see the outcome.
@@ -17,6 +20,7 @@ from inventory.exceptions import DomainError, InvalidInput
 from oms.access import is_supervisor
 from oms.models import Activity, Order
 
+from .goodwill import order_goodwill_refund
 from .models import Refund, RefundRequest, Return
 from .services import RefundNeedsApproval, RefundNotAllowed, refund_quote, return_refund
 
@@ -29,8 +33,8 @@ class RefundDecisionNotAllowed(DomainError):
 
 def _record(request: RefundRequest, action: str, actor, reason: str) -> None:
     Activity.objects.create(
-        order_id=request.ret.order_id,
-        subject=request.ret.subject,
+        order_id=request.order_id,
+        subject=request.ret.subject if request.ret_id else "order",
         action=action,
         to_state=request.status,
         actor=actor,
@@ -55,6 +59,7 @@ def refund_request_create(
     if not quote.needs_approval:
         raise RefundNotAllowed(f"{quote.amount:.2f} {quote.currency} is within your limit: refund it yourself.")
     request = RefundRequest.objects.create(
+        order=ret.order,
         ret=ret,
         amount=quote.amount,
         currency=quote.currency,
@@ -72,10 +77,13 @@ def _decidable(request: RefundRequest, actor) -> RefundRequest:
     """The request row, locked after its order and return (the order ``return_refund`` locks in)."""
     if not is_supervisor(actor):
         raise RefundDecisionNotAllowed("Only a supervisor can approve or reject a refund request.")
-    Order.objects.select_for_update().filter(pk=request.ret.order_id).first()
-    Return.objects.select_for_update().filter(pk=request.ret_id).first()
+    Order.objects.select_for_update().filter(pk=request.order_id).first()
+    if request.ret_id:
+        Return.objects.select_for_update().filter(pk=request.ret_id).first()
     locked = (
-        RefundRequest.objects.select_for_update(of=("self",)).select_related("ret", "decided_by").get(pk=request.pk)
+        RefundRequest.objects.select_for_update(of=("self",))
+        .select_related("order", "ret", "decided_by")
+        .get(pk=request.pk)
     )
     if locked.status != Status.PENDING:
         by = f" by {locked.decided_by}" if locked.decided_by else ""
@@ -96,13 +104,24 @@ def refund_request_approve(*, request: RefundRequest, actor, note: str = "") -> 
     request.decision_note = note.strip()[:255]
     request.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
     try:
-        refund: Refund = return_refund(
-            ret=request.ret,
-            actor=actor,
-            method=request.method,
-            shipping=request.shipping,
-            expected_amount=request.amount,
-        )
+        if request.ret_id:
+            refund: Refund = return_refund(
+                ret=request.ret,
+                actor=actor,
+                method=request.method,
+                shipping=request.shipping,
+                expected_amount=request.amount,
+            )
+        else:
+            refund = order_goodwill_refund(
+                order=request.order,
+                amount=request.amount,
+                reason=request.goodwill_reason,
+                method=request.method,
+                note=request.reason,
+                actor=actor,
+                approved=True,
+            )
     except RefundNeedsApproval as exc:  # a supervisor has no limit; kept for a changed role model
         raise RefundDecisionNotAllowed(exc.message) from exc
     request.refund = refund
@@ -126,9 +145,17 @@ def refund_request_reject(*, request: RefundRequest, actor, note: str) -> Refund
     return request
 
 
+def _with_what_lists_show() -> QuerySet[RefundRequest]:
+    return RefundRequest.objects.select_related("order", "ret", "requested_by", "decided_by")
+
+
+def refund_requests_pending() -> QuerySet[RefundRequest]:
+    """Every request waiting for a supervisor, oldest first: the approvals page and the worklist read this."""
+    return _with_what_lists_show().filter(status=Status.PENDING).order_by("requested_at", "pk")
+
+
 def refund_requests(*, status: str | None = Status.PENDING, limit: int = 100) -> QuerySet[RefundRequest]:
     """Refund requests with what the approval list shows, oldest pending first."""
-    requests = RefundRequest.objects.select_related("ret", "ret__order", "requested_by", "decided_by")
     if status == Status.PENDING:
-        return requests.filter(status=status).order_by("requested_at", "pk")[:limit]
-    return requests.exclude(status=Status.PENDING).order_by("-decided_at", "-pk")[:limit]
+        return refund_requests_pending()[:limit]
+    return _with_what_lists_show().exclude(status=Status.PENDING).order_by("-decided_at", "-pk")[:limit]

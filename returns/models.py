@@ -176,10 +176,28 @@ class ReturnException(models.Model):
         return f"{self.kind} {self.sku_code}: {self.received}/{self.expected}"
 
 
-class Refund(models.Model):
-    """The one refund of a return (the one-to-one key makes a second refund impossible)."""
+class GoodwillReason(models.TextChoices):
+    """Why money goes back without a return (an appeasement)."""
 
-    ret = models.OneToOneField(Return, on_delete=models.PROTECT, related_name="refund_record")
+    LATE_DELIVERY = "late_delivery", "Late delivery"
+    DAMAGED_KEPT = "damaged_kept", "Damaged, customer keeps it"
+    MISSING_ITEM = "missing_item", "Item missing from the parcel"
+    PRICE_ADJUSTMENT = "price_adjustment", "Price adjustment"
+    SERVICE = "service", "Poor service"
+    OTHER = "other", "Other"
+
+
+class Refund(models.Model):
+    """Money back on an order: the one refund of a return, or a goodwill refund without one.
+
+    A return is refunded once (the one-to-one key makes a second refund impossible); a
+    goodwill refund has no return and says why (``goodwill_reason``). Both count against
+    what was paid on the order (``returns.services.refund_room``).
+    """
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="refunds")
+    ret = models.OneToOneField(Return, null=True, blank=True, on_delete=models.PROTECT, related_name="refund_record")
+    goodwill_reason = models.CharField(max_length=24, choices=GoodwillReason.choices, blank=True)
     amount = models.DecimalField(max_digits=12, decimal_places=2)
     currency = models.CharField(max_length=3)
     method = models.CharField(max_length=24, choices=Return.RefundMethod.choices)
@@ -189,8 +207,21 @@ class Refund(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ret__isnull=False, goodwill_reason="") | Q(ret__isnull=True) & ~Q(goodwill_reason=""),
+                name="refund_of_a_return_or_for_goodwill",
+            ),
+        ]
+
     def __str__(self) -> str:
         return f"{self.amount} {self.currency} ({self.method})"
+
+    def save(self, *args, **kwargs):
+        if self.order_id is None and self.ret_id is not None:
+            self.order_id = self.ret.order_id  # a return's refund is on the return's order
+        super().save(*args, **kwargs)
 
 
 class RefundRequest(models.Model):
@@ -205,7 +236,9 @@ class RefundRequest(models.Model):
         APPROVED = "approved"
         REJECTED = "rejected"
 
-    ret = models.ForeignKey(Return, on_delete=models.PROTECT, related_name="refund_requests")
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="refund_requests")
+    ret = models.ForeignKey(Return, null=True, blank=True, on_delete=models.PROTECT, related_name="refund_requests")
+    goodwill_reason = models.CharField(max_length=24, choices=GoodwillReason.choices, blank=True)
     amount = models.DecimalField(max_digits=12, decimal_places=2)
     currency = models.CharField(max_length=3)
     method = models.CharField(max_length=24, choices=Return.RefundMethod.choices)
@@ -233,7 +266,23 @@ class RefundRequest(models.Model):
                 fields=["ret"], condition=Q(status="pending"), name="refund_request_one_pending_per_return"
             ),
             models.CheckConstraint(condition=Q(amount__gt=0), name="refund_request_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(ret__isnull=False, goodwill_reason="") | Q(ret__isnull=True) & ~Q(goodwill_reason=""),
+                name="refund_request_of_a_return_or_for_goodwill",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.amount} {self.currency} for {self.ret} ({self.status})"
+        return f"{self.amount} {self.currency} for {self.subject_label} ({self.status})"
+
+    def save(self, *args, **kwargs):
+        if self.order_id is None and self.ret_id is not None:
+            self.order_id = self.ret.order_id
+        super().save(*args, **kwargs)
+
+    @property
+    def subject_label(self) -> str:
+        """What the money is for, as lists show it: the return's reference, or "goodwill (late delivery)"."""
+        if self.ret_id:
+            return self.ret.reference
+        return f"goodwill ({self.get_goodwill_reason_display().lower()})"

@@ -270,7 +270,7 @@ def return_value(ret: Return) -> Decimal:
 def _allocate(order: Order, amount: Decimal) -> list[dict]:
     """Split a refund across the order's tenders in their order, less what earlier refunds took."""
     used = Counter()
-    for refund in Refund.objects.filter(ret__order=order, method=Return.RefundMethod.ORIGINAL_TENDERS):
+    for refund in Refund.objects.filter(order=order, method=Return.RefundMethod.ORIGINAL_TENDERS):
         for part in refund.allocations:
             used[part.get("reference") or part.get("type")] += Decimal(part["amount"])
     allocations, left = [], amount
@@ -291,13 +291,15 @@ def _allocate(order: Order, amount: Decimal) -> list[dict]:
 def refund_room(*, order: Order, ret: Return | None = None) -> Decimal:
     """What may still go back on an order: what was paid, less refunds made and refunds awaiting approval.
 
+    Goodwill refunds (no return) count like any other: the money is the order's.
+
     What was paid is the sum of the order's tenders (its total when the channel sent none).
     ``ret``'s own pending request is not counted: it is the one being decided.
     """
     tenders = order.tenders or []
     paid = sum((Decimal(str(t.get("amount", "0"))) for t in tenders), Decimal(0)) if tenders else order.total
-    refunded = Refund.objects.filter(ret__order=order).aggregate(n=Sum("amount"))["n"] or Decimal(0)
-    pending = RefundRequest.objects.filter(ret__order=order, status=RefundRequest.Status.PENDING)
+    refunded = Refund.objects.filter(order=order).aggregate(n=Sum("amount"))["n"] or Decimal(0)
+    pending = RefundRequest.objects.filter(order=order, status=RefundRequest.Status.PENDING)
     if ret is not None:
         pending = pending.exclude(ret=ret)
     return paid - refunded - (pending.aggregate(n=Sum("amount"))["n"] or Decimal(0))
@@ -319,7 +321,7 @@ class RefundNeedsApproval(DomainError):
 class RefundQuote:
     """What a refund of a return would pay, where it would go, and whether this person may pay it alone."""
 
-    ret: Return
+    ret: Return | None  # None: a goodwill refund
     method: str
     amount: Decimal
     currency: str
@@ -403,6 +405,7 @@ def return_refund(
     if refusal:
         raise RefundNeedsApproval(refusal, amount=quote.amount, limit=quote.limit)
     refund = Refund.objects.create(
+        order=ret.order,
         ret=ret,
         amount=quote.amount,
         currency=quote.currency,

@@ -41,6 +41,10 @@ class DailyChannelRollup(models.Model):
     ready_seconds = models.FloatField(default=0, help_text="Routed to ready, summed over ``ready``.")
     collected = models.PositiveIntegerField(default=0)
     expired = models.PositiveIntegerField(default=0)
+    finished = models.PositiveIntegerField(
+        default=0, help_text="Fulfilments dispatched or put on the pickup shelf (the work the location owed)."
+    )
+    on_time = models.PositiveIntegerField(default=0, help_text="Of ``finished``, those done by their due time.")
 
     class Meta:
         ordering = ["day", "channel", "location"]

@@ -64,10 +64,13 @@ class Report:
     chart: Chart
     note: str = ""
 
-    def display_rows(self) -> list[list[tuple[str, str, bool]]]:
-        """Cells as (text, column label, numeric) for the template."""
+    def display_rows(self) -> list[list[tuple[str, str, bool, object]]]:
+        """Cells as (text, column label, numeric, sort key) for the template; the key is the CSV value."""
         return [
-            [(display(value, c.kind), c.label, c.numeric) for value, c in zip(row, self.columns, strict=True)]
+            [
+                (display(value, c.kind), c.label, c.numeric, exported(value, c.kind))
+                for value, c in zip(row, self.columns, strict=True)
+            ]
             for row in self.rows
         ]
 

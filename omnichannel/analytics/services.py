@@ -21,6 +21,7 @@ from django.utils import timezone
 from geopy.distance import geodesic
 
 from fulfilment.models import Fulfilment
+from fulfilment.selectors import fulfilment_due_at
 from inventory.models import StockLevel, StockMovement
 from oms.models import Activity, Order
 from returns.models import Return
@@ -69,10 +70,11 @@ def _channel_rows(day: date) -> list[DailyChannelRollup]:
     }
     fulfilments = list(
         Fulfilment.objects.filter(order_id__in=list(orders))
+        .annotate(due_at=fulfilment_due_at())
         .annotate(value=Sum(F("lines__quantity") * F("lines__order_line__unit_price"), output_field=MONEY))
         .values(
             "pk", "order_id", "location_id", "location__lat", "location__lon", "method", "status", "created_at",
-            "ready_at", "value",
+            "ready_at", "value", "due_at", "dispatched_at",
         )
     )  # fmt: skip
     accepted = {
@@ -100,6 +102,10 @@ def _channel_rows(day: date) -> list[DailyChannelRollup]:
             if f["ready_at"] is not None:
                 row["ready"] += 1
                 row["ready_seconds"] += (f["ready_at"] - f["created_at"]).total_seconds()
+            done_at = f["ready_at"] or f["dispatched_at"]  # the store's part is done: on the shelf or sent
+            if done_at is not None:
+                row["finished"] += 1
+                row["on_time"] += done_at <= f["due_at"]
             if f["status"] in DEAD:
                 continue
             row[f["method"]] += 1

@@ -12,6 +12,8 @@ from omnichannel.replicas import replica_reads
 from oms.access import BACK_OFFICE_ROLES, role_required
 
 from .forms import AnalyticsFilterForm, PolicyLabForm
+from .headlines import headline_figures, previous_period
+from .kpi_reports import KPI_REPORTS, kpi_page
 from .reports import REPORTS, lab_report
 from .selectors import last_rollup, routing_comparison
 
@@ -27,6 +29,8 @@ def dashboard(request):
         "form": form,
         "filters": filters,
         "query": urlencode(form.query()),
+        "headlines": headline_figures(filters=filters),
+        "previous": previous_period(filters),
         "reports": [build(filters) for build in REPORTS.values()],
         "last_run": last_rollup(),
     }
@@ -37,7 +41,7 @@ def dashboard(request):
 @replica_reads
 def export(request, slug: str):
     """One report's table as CSV, for the same filters as the page it was linked from."""
-    build = REPORTS.get(slug)
+    build = REPORTS.get(slug) or KPI_REPORTS.get(slug)
     if build is None:
         raise Http404("No such report.")
     form = AnalyticsFilterForm(request.GET)
@@ -66,3 +70,15 @@ def lab(request):
     )
     context = {"form": form, "comparison": comparison, **lab_report(comparison)}
     return render(request, "analytics/lab.html", context)
+
+
+@role_required(*BACK_OFFICE_ROLES)
+@replica_reads
+def cross_channel(request):
+    """Cross-channel KPIs for the same filters as the dashboard: contribution, lifetime value, crossing, service."""
+    form = AnalyticsFilterForm(request.GET)
+    if not form.is_valid():
+        return render(request, "analytics/cross_channel.html", {"form": form}, status=400)
+    filters = form.filters()
+    context = {"form": form, "filters": filters, "query": urlencode(form.query()), **kpi_page(filters)}
+    return render(request, "analytics/cross_channel.html", context)

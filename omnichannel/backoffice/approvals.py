@@ -39,7 +39,7 @@ def approval_decide(request, pk: int, decision: str):
     decide = DECISIONS.get(decision)
     if decide is None:
         raise Http404("No such decision.")
-    asked = get_object_or_404(RefundRequest.objects.select_related("ret"), pk=pk)
+    asked = get_object_or_404(RefundRequest.objects.select_related("order", "ret"), pk=pk)
     form = forms.RefundDecisionForm(request.POST)
     note = form.cleaned_data["note"] if form.is_valid() else ""
     try:
@@ -49,7 +49,7 @@ def approval_decide(request, pk: int, decision: str):
         messages.error(request, " ".join(["Nothing was changed.", exc.message, *details]))
     else:
         what = "approved and refunded" if decided.status == RefundRequest.Status.APPROVED else "rejected"
-        messages.success(request, f"Refund of {decided.amount} {decided.currency} for {asked.ret.reference} {what}.")
+        messages.success(request, f"Refund of {decided.amount} {decided.currency} for {asked.subject_label} {what}.")
     target = request.POST.get("next", "")
     if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         return redirect(target)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django import forms
 
 from fulfilment.models import Fulfilment
 from oms.models import Order
-from returns.models import Return, ReturnReason
+from returns.models import GoodwillReason, Return, ReturnReason
 
 
 class SearchForm(forms.Form):
@@ -26,6 +28,12 @@ class OrderForm(forms.Form):
 class HoldForm(OrderForm):
     reason = forms.ChoiceField(label="Hold reason", choices=Order.HoldReason.choices)
     note = forms.CharField(label="Note", max_length=200, required=False)
+    until = forms.DateTimeField(
+        label="Release automatically at (optional)",
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+    )
 
 
 class ReleaseForm(OrderForm):
@@ -150,6 +158,15 @@ class RefundForm(ReturnChoiceForm):
 class RefundRequestForm(ReturnChoiceForm):
     method = forms.ChoiceField(label="Refund to", choices=Return.RefundMethod.choices)
     reason = forms.CharField(label="Why the refund is due (for the supervisor)", max_length=255, required=False)
+
+
+class GoodwillForm(OrderForm):
+    """Money back without a return: how much, why, and where it goes."""
+
+    amount = forms.DecimalField(label="Amount", max_digits=12, decimal_places=2, min_value=Decimal("0.01"))
+    reason = forms.ChoiceField(label="Goodwill reason", choices=GoodwillReason.choices)
+    method = forms.ChoiceField(label="Refund to", choices=Return.RefundMethod.choices)
+    note = forms.CharField(label="Details (on the timeline)", max_length=200, required=False)
 
 
 class RefundDecisionForm(forms.Form):

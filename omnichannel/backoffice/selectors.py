@@ -119,8 +119,9 @@ def order_page(*, pk: int) -> dict | None:
             "refund": [r for r in returns if r.status in REFUNDABLE],
         },
         "forms": {
-            "hold": forms.HoldForm(order=order),
-            "release": forms.ReleaseForm(order=order),
+            # Own ids: the hold, release and cancel forms share field names on one page.
+            "hold": forms.HoldForm(order=order, auto_id="hold-%s"),
+            "release": forms.ReleaseForm(order=order, auto_id="release-%s"),
             "cancel": forms.CancelForm(order=order),
             "cancel_lines": forms.CancelLinesForm(order=order),
             "address": forms.AddressForm(order=order, initial=address),
@@ -128,5 +129,6 @@ def order_page(*, pk: int) -> dict | None:
             "pickup_code": forms.FulfilmentChoiceForm(order=order),
             "return": forms.ReturnForm(order=order, returnable=returnable),
             "note": forms.NoteForm(order=order),
+            "goodwill": forms.GoodwillForm(order=order, auto_id="goodwill-%s"),
         },
     }

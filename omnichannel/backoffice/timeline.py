@@ -130,9 +130,23 @@ ORDER_SENTENCES: dict[str, Callable[[TimelineEntry], str]] = {
     "change_address": lambda e: f"Delivery address changed: now postcode {e.reason}",
     "reroute": lambda e: _with("Re-routed", e.reason),
     "customer_merge": lambda e: f"Customer records merged ({e.reason})",
+    "goodwill_refund": lambda e: _with("Goodwill refund paid", e.reason),
+    "goodwill_request": lambda e: _with("Goodwill refund requested", e.reason),
+    "refund_approve": lambda e: _with("Goodwill refund approved", e.reason),
+    "refund_reject": lambda e: _with("Goodwill refund rejected", e.reason),
 }
 # Sentences that name the person themselves ("cancelled by agent ann: …").
-SAYS_WHO = {"cancel", "hold", "release", "reroute", "change_address"}
+SAYS_WHO = {
+    "cancel",
+    "hold",
+    "release",
+    "reroute",
+    "change_address",
+    "goodwill_refund",
+    "goodwill_request",
+    "refund_approve",
+    "refund_reject",
+}
 
 
 def _order_sentence(e: TimelineEntry, ctx: _Context) -> tuple[str, bool]:

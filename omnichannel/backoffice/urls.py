@@ -7,11 +7,12 @@ from django.urls import path
 
 from omnichannel.privacy import views as privacy
 
-from . import approvals, views
+from . import approvals, views, worklist_views
 
 app_name = "backoffice"
 urlpatterns = [
     path("", views.search, name="home"),
+    path("worklists/<slug:slug>/", worklist_views.worklist, name="worklist"),
     path("customers/<int:pk>/", views.customer, name="customer"),
     path("customers/<int:pk>/merge/", views.customer_merge, name="customer_merge"),
     path("customers/<int:pk>/export/", privacy.customer_export_download, name="customer_export"),

@@ -9,6 +9,8 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from fulfilment.selectors import orders_search
@@ -31,7 +33,8 @@ from oms.services import (
     order_release,
 )
 from returns.approvals import refund_request_create
-from returns.models import Return
+from returns.goodwill import order_goodwill_refund_or_request
+from returns.models import RefundRequest, Return
 from returns.services import (
     RefundNeedsApproval,
     ReturnLineInput,
@@ -44,6 +47,7 @@ from returns.services import (
 
 from . import forms
 from .selectors import customer_page, order_page
+from .worklist_views import worklist_tiles
 
 back_office = role_required(*BACK_OFFICE_ROLES)
 
@@ -55,6 +59,8 @@ def search(request):
     form = forms.SearchForm(request.GET or None)
     query = form.cleaned_data["q"].strip() if form.is_valid() else ""
     context = {"form": form, "query": query, "search_page": True}
+    if not query:
+        context["tiles"] = worklist_tiles(now=timezone.now())
     if query:
         context["customers"] = list(customers_search(query=query))
         context["orders"] = list(orders_search(query=query))
@@ -140,7 +146,9 @@ class OrderAction:
 
 
 def _hold(request, order, data) -> str:
-    order_hold(order=order, reason=data["reason"], note=data["note"], actor=request.user)
+    order = order_hold(order=order, reason=data["reason"], note=data["note"], until=data["until"], actor=request.user)
+    if order.hold_until:
+        return f"The order is on hold until {timezone.localtime(order.hold_until):%d %b %H:%M}, then released."
     return "The order is on hold."
 
 
@@ -209,6 +217,22 @@ def _refund_request(request, order, data) -> str:
     )
 
 
+def _goodwill(request, order, data) -> str:
+    done = order_goodwill_refund_or_request(
+        order=order,
+        amount=data["amount"],
+        reason=data["reason"],
+        method=data["method"],
+        note=data["note"],
+        actor=request.user,
+    )
+    if isinstance(done, RefundRequest):
+        return (
+            f"Approval requested for a goodwill refund of {done.amount} {done.currency}: a supervisor must approve it."
+        )
+    return f"Goodwill refund of {done.amount} {done.currency} paid."
+
+
 def _exchange(request, order, data) -> str:
     ret = data["ret"]
     price = ret.lines.select_related("order_line").first().order_line.unit_price  # like for like
@@ -237,6 +261,7 @@ ORDER_ACTIONS = {
     "refund": OrderAction(forms.RefundForm, _refund),
     "refund-request": OrderAction(forms.RefundRequestForm, _refund_request),
     "exchange": OrderAction(forms.ExchangeForm, _exchange),
+    "goodwill": OrderAction(forms.GoodwillForm, _goodwill),
     "note": OrderAction(forms.NoteForm, _note),
 }
 
@@ -265,4 +290,7 @@ def order_action(request, pk: int, action: str):
             messages.success(request, spec.run(request, target, form.cleaned_data))
         except DomainError as exc:
             messages.error(request, f"Nothing was changed. {staff_message(exc)}")
+    target = request.POST.get("next", "")  # a worklist's button brings the agent back to the list
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return redirect(target)
     return redirect("backoffice:order", pk=pk)
