@@ -105,6 +105,8 @@ NOT_PERSONAL: dict[str, str] = {
     "returns.Return.reference": "the return's reference, kept for the books",
     "returns.Return.status": _CODES,
     "returns.Return.refund_method": _CODES,
+    "returns.Refund.goodwill_reason": _CODES,
+    "returns.RefundRequest.goodwill_reason": _CODES,
     "returns.ReturnException.sku_code": _CATALOGUE,
     "returns.ReturnException.kind": _CODES,
     "returns.Refund.currency": _CODES,
