@@ -62,6 +62,7 @@ class Fulfilment(FSMModelMixin, models.Model):
         SHIP_FROM_WAREHOUSE = "ship_from_warehouse"
         SHIP_FROM_STORE = "ship_from_store"
         CLICK_AND_COLLECT = "click_and_collect"
+        IN_STORE = "in_store"
 
     class DeclineReason(models.TextChoices):
         NOT_IN_STOCK = "not_in_stock"

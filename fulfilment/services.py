@@ -542,17 +542,33 @@ def fulfilment_pick(
         fl.save(update_fields=["quantity", "picked_quantity", "scanned_quantity"])
     _act(fulfilment, "pick", actor=actor, reason="short pick" if short else "")
     if short:
-        _release(fulfilment, short, reason=f"short_pick:{short_reason}", actor=actor)
-        _adjust_for_reason(fulfilment, short, reason_code=short_reason, actor=actor)
-        # The shelf was short, so the rest must come from somewhere else, as after a decline.
-        order_route(
-            order=fulfilment.order,
+        fulfilment_reroute_short(
+            fulfilment=fulfilment,
+            short=short,
             actor=actor,
+            release_reason=f"short_pick:{short_reason}",
             reason=f"short pick at {fulfilment.location.code}",
-            exclude=frozenset({fulfilment.source_location_id}),
+            reason_code=short_reason,
         )
     order_sync_status(order=fulfilment.order, actor=actor)
     return fulfilment
+
+
+def fulfilment_reroute_short(
+    *, fulfilment: Fulfilment, short: Counter, actor, release_reason: str, reason: str, reason_code: str = ""
+) -> None:
+    """Release units (sku id → quantity) a location no longer has for this work and route them elsewhere.
+
+    The caller has locked the fulfilment and taken the units off its lines. ``reason_code``
+    (a decline reason) corrects the location's stock as a decline would; the re-route
+    excludes the location, since its shelf has just proved short.
+    """
+    _release(fulfilment, short, reason=release_reason, actor=actor)
+    if reason_code:
+        _adjust_for_reason(fulfilment, short, reason_code=reason_code, actor=actor)
+    order_route(
+        order=fulfilment.order, actor=actor, reason=reason, exclude=frozenset({fulfilment.source_location_id})
+    )
 
 
 @transaction.atomic

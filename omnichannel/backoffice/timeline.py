@@ -113,6 +113,8 @@ FULFILMENT_SENTENCES: dict[str, Callable[[Fulfilment, TimelineEntry, _Context], 
     "cancel": lambda f, e, ctx: _with(f"Work at {_place(f.location)} cancelled", e.reason),
     "resend_pickup_code": lambda f, e, ctx: f"Pickup code for {_place(f.location)} sent to the customer again",
     "put_back": lambda f, e, ctx: f"Uncollected stock put back on the shop floor at {_place(f.location)}",
+    "sell": lambda f, e, ctx: f"Sold at the till at {_place(f.location)}; the customer took the goods",
+    "sold_at_till": lambda f, e, ctx: _with(f"{_place(f.location)} sold units of this order at the till", e.reason),
 }
 # --- order rows ----------------------------------------------------------------------------
 
@@ -126,6 +128,7 @@ ORDER_SENTENCES: dict[str, Callable[[TimelineEntry], str]] = {
     "ship": lambda e: "Every part of the order is on its way",
     "make_ready_for_pickup": lambda e: "Everything is ready for collection",
     "complete": lambda e: "Order completed: everything was delivered or collected",
+    "sell_in_store": lambda e: "Till sale recorded: order completed",
     "cancel": lambda e: _with("Order cancelled", e.reason),
     "change_address": lambda e: f"Delivery address changed: now postcode {e.reason}",
     "reroute": lambda e: _with("Re-routed", e.reason),
@@ -225,7 +228,7 @@ def order_story(
             last.sent = True
             continue
         text, says_who = _sentence(e, ctx)
-        gave_up = e.action == "decline" or (e.action == "pick" and e.reason == "short pick")
+        gave_up = e.action in ("decline", "sold_at_till") or (e.action == "pick" and e.reason == "short pick")
         rerouted = e.kind == "transition" and e.subject.startswith("fulfilment:") and gave_up
         stories.append(Story(e.at, e.kind, text, "" if says_who else ctx.who(e.actor), rerouted))
     for story in stories:
