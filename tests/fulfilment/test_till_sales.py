@@ -157,3 +157,16 @@ def test_bad_sales_are_refused_precisely_and_change_nothing(network, till):
     assert not Order.objects.exists()
     assert network.level(network.soho, sku).on_hand == 5
 
+
+
+def test_the_store_page_lists_its_till_sales_and_the_skus_to_count(network, till):
+    from tests.conftest import store_staff_client
+
+    sku = network.skus[0]
+    network.stock(network.soho, sku, 1)
+    sale = sell(network, till, [(sku, 3)])
+    page = store_staff_client(network.soho).get(f"/store/{network.soho.code}/stock/sales/").content.decode()
+    assert sale.number in page and sku.code in page
+    assert "Sold 2 more than the books held" in page
+    elsewhere = store_staff_client(network.camden, "cam").get(f"/store/{network.camden.code}/stock/sales/")
+    assert sale.number not in elsewhere.content.decode()
