@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import datetime, timedelta
 
 from geopy.distance import geodesic
@@ -113,6 +113,7 @@ class RoutingRequest:
     now: datetime
     pickup_location_id: int | None = None
     excluded: frozenset[int] = frozenset()  # declined before, closed, frozen
+    unavailable: Mapping[int, str] = field(default_factory=dict)  # paused or closed today: location id -> why
 
 
 @dataclass(frozen=True)
@@ -326,6 +327,8 @@ def _assess(request, candidates, policy, lines, origin) -> tuple[list[_Option], 
 def _ruled_out(c: Candidate, request: RoutingRequest, policy: RoutingPolicy) -> str | None:
     if c.location_id in request.excluded:
         return "excluded"
+    if c.location_id in request.unavailable:
+        return request.unavailable[c.location_id]
     if c.capacity_left is not None and c.capacity_left <= 0:
         return "capacity full"
     # Sending stock to a pickup store is an internal transfer: only delivery needs `ships`.

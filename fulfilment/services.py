@@ -38,7 +38,9 @@ from oms.webhooks import outbox_kick
 from .exceptions import PickupCodeRefused
 from .models import Fulfilment, FulfilmentLine
 from .routing import Candidate, RoutingPlan, RoutingPolicy, RoutingRequest, route
+from .deadlines import accept_deadline, routing_unavailable
 from .selectors import order_shortfall_alternatives, routing_candidates, routing_policy_for
+from .store_hours import ready_time
 
 F = Fulfilment.Status
 MAX_ROUTING_ATTEMPTS = 3
@@ -172,13 +174,15 @@ def _create_fulfilments(
         owner_ref=order.owner_ref,
         channel=order.channel,
     )
+    kinds = {c.location_id: c.kind for c in candidates}
     fulfilments = [
         Fulfilment(
             order=order,
             location_id=g.location_id,
             source_location_id=g.source_location_id,
             method=g.method,
-            ready_by=g.ready_by,
+            ready_by=ready_time(location_id=g.location_id, ready_by=g.ready_by),
+            accept_by=accept_deadline(g, kinds.get(g.source_location_id)),
         )
         for g in plan.groups
     ]
@@ -279,6 +283,7 @@ def order_route(
             pickup_location_id=order.pickup_location_id,
             excluded=excluded,
             now=timezone.now(),
+            unavailable=routing_unavailable(order),
         )
         plan, candidates = _plan(request, order, wanted, policy)
         order.routing = {"reason": reason, **plan.explanation}
