@@ -215,8 +215,11 @@ def pickup_ready_by(
     lines = _checked_lines(replace(request, pickup_location_id=stores[0].location_id))
     bits = [(1 << bit, sku, qty) for bit, (sku, qty) in enumerate(lines)]
 
-    def fills(c: Candidate) -> int:
-        if _ruled_out(c, request, policy):
+    # A paused or closed store still hands over its own stock to its own collections.
+    own_request = replace(request, unavailable={})
+
+    def fills(c: Candidate, own: bool = False) -> int:
+        if _ruled_out(c, own_request if own else request, policy):
             return 0
         return sum(bit for bit, sku, qty in bits if c.stock.get(sku, 0) >= qty)
 
@@ -232,7 +235,7 @@ def pickup_ready_by(
         if not store.pickup:
             raise RoutingError(f"Cannot route: {store.code} has no pickup; customers cannot collect there.")
         usable = {key for key, ids in sources.items() if ids != [store.location_id]}
-        own = fills(store)
+        own = fills(store, own=True)
         if own:
             usable.add((own, policy.pickup_prep_minutes))
         signature = frozenset(usable)
