@@ -41,8 +41,8 @@ from oms.geo import coordinates_for
 from oms.models import Order, OrderLine
 from oms.selectors import TimelineEntry, column_reader, customer_ids_matching, order_timeline
 
-from .models import Fulfilment, FulfilmentLine, RoutingPolicyVersion
 from .deadlines import routing_unavailable
+from .models import Fulfilment, FulfilmentLine, RoutingPolicyVersion
 from .routing import DELIVERY, PICKUP, ROUTED, Candidate, RoutingPolicy, RoutingRequest, pickup_ready_by, route
 from .store_hours import Calendar, next_opening, opens_at, store_calendar
 

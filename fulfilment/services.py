@@ -35,10 +35,10 @@ from oms.models import Activity, Order, OrderLine, OutboxEvent
 from oms.transitions import transition_apply
 from oms.webhooks import outbox_kick
 
+from .deadlines import accept_deadline, routing_unavailable
 from .exceptions import PickupCodeRefused
 from .models import Fulfilment, FulfilmentLine
 from .routing import Candidate, RoutingPlan, RoutingPolicy, RoutingRequest, route
-from .deadlines import accept_deadline, routing_unavailable
 from .selectors import order_shortfall_alternatives, routing_candidates, routing_policy_for
 from .store_hours import ready_time
 
@@ -571,9 +571,7 @@ def fulfilment_reroute_short(
     _release(fulfilment, short, reason=release_reason, actor=actor)
     if reason_code:
         _adjust_for_reason(fulfilment, short, reason_code=reason_code, actor=actor)
-    order_route(
-        order=fulfilment.order, actor=actor, reason=reason, exclude=frozenset({fulfilment.source_location_id})
-    )
+    order_route(order=fulfilment.order, actor=actor, reason=reason, exclude=frozenset({fulfilment.source_location_id}))
 
 
 @transaction.atomic

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from inventory.exceptions import InvalidInput
 from inventory.models import Location
+from oms.models import Activity
 from oms.transitions import transition_apply
 
 from .models import Fulfilment, StorePause
@@ -21,11 +22,15 @@ from .services import _locked, _units, fulfilment_reroute_short, order_sync_stat
 from .store_hours import store_calendar, store_pause_current
 
 F = Fulfilment.Status
+TAKEN_ACTIONS = ("cancel", "sold_at_till")
 
 
 @transaction.atomic
 def store_pause(*, store: Location, minutes: int, reason: str, actor=None, now: datetime | None = None) -> StorePause:
-    """Stop new routed work for ``store`` for ``minutes`` (up to OMS_STORE_PAUSE_MAX_HOURS); a pause already on is replaced."""
+    """Stop new routed work for ``store`` for ``minutes`` (up to OMS_STORE_PAUSE_MAX_HOURS).
+
+    A pause already on is replaced by the new one.
+    """
     now = now or timezone.now()
     limit = int(settings.OMS_STORE_PAUSE_MAX_HOURS * 60)
     errors = {}
@@ -92,7 +97,27 @@ def fulfilment_reroute_unaccepted(*, fulfilment: Fulfilment, now: datetime | Non
 def fulfilments_reroute_unaccepted(*, now: datetime | None = None) -> int:
     """Re-route every store's work whose accept deadline has passed; return how many moved."""
     now = now or timezone.now()
-    due = Fulfilment.objects.filter(
-        status=F.PENDING, accept_by__lte=now, location__kind=Location.Kind.STORE
-    ).order_by("accept_by", "pk")
+    due = Fulfilment.objects.filter(status=F.PENDING, accept_by__lte=now, location__kind=Location.Kind.STORE).order_by(
+        "accept_by", "pk"
+    )
     return sum(1 for f in list(due) if fulfilment_reroute_unaccepted(fulfilment=f, now=now))
+
+
+def fulfilment_taken_away(*, fulfilment: Fulfilment, lines) -> str:
+    """Why work (or some of its ``lines``) left this store without the store declining it; "" if none did.
+
+    A missed accept deadline or a till sale of its units, say; nothing is read for work
+    that is whole.
+    """
+    if fulfilment.status != F.CANCELLED and all(line.quantity for line in lines):
+        return ""
+    row = (
+        Activity.objects.filter(order_id=fulfilment.order_id, subject=fulfilment.subject, action__in=TAKEN_ACTIONS)
+        .order_by("-pk")
+        .first()
+    )
+    if row is None:
+        return ""
+    if row.action == "sold_at_till":
+        return f"Units sold at the till here: {row.reason}"
+    return row.reason.replace("deadline: ", "Accept deadline missed: ", 1)

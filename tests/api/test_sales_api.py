@@ -15,7 +15,9 @@ SALES = "/api/v1/sales"
 @pytest.fixture
 def till_api(network) -> APIClient:
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_issue(channel=ChannelFactory(code='tills', kind='store'))}")
+    client.credentials(
+        HTTP_AUTHORIZATION=f"Token {api_token_issue(channel=ChannelFactory(code='tills', kind='store'))}"
+    )
     return client
 
 

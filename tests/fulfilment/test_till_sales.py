@@ -158,7 +158,6 @@ def test_bad_sales_are_refused_precisely_and_change_nothing(network, till):
     assert network.level(network.soho, sku).on_hand == 5
 
 
-
 def test_the_store_page_lists_its_till_sales_and_the_skus_to_count(network, till):
     from tests.conftest import store_staff_client
 
