@@ -167,6 +167,20 @@ def unavailable_stores(*, at: datetime | None = None, cal: Calendar | None = Non
     return found
 
 
+def pause_in_force(*, location_id: int, at: datetime | None = None) -> tuple[datetime, str] | None:
+    """(until when, why) of the store's pause at ``at``, read from the cached calendar; None if not paused."""
+    at = at or timezone.now()
+    cal = store_calendar()
+    stamp = at.timestamp()
+    live = [
+        (until, reason) for loc, since, until, reason in cal.pauses if loc == location_id and since <= stamp < until
+    ]
+    if not live:
+        return None
+    until, reason = max(live)
+    return datetime.fromtimestamp(until, cal.zone(location_id)), reason
+
+
 def store_pause_current(*, location_id: int, at: datetime | None = None) -> StorePause | None:
     """The pause in force at the store now, if any."""
     at = at or timezone.now()

@@ -47,6 +47,7 @@ from .common import (
     store_page,
     to_fulfilment,
 )
+from .store_ops import pause_panel
 
 S = Fulfilment.Status
 # The transitions the fulfilment page offers as forms when the state allows them. Cancel and
@@ -140,6 +141,7 @@ def queue(request, store):
         "on_shelf": counts[S.READY_FOR_PICKUP]["n"],
         "poll_seconds": settings.OMS_STORE_QUEUE_POLL_SECONDS,
         "updated": timezone.localtime(now, ZoneInfo(store.timezone)).strftime("%H:%M:%S"),
+        **pause_panel(store=store, now=now),
     }
     return _partial_or_page(request, "store/work/_queue_table.html", "store/work/queue.html", context)
 

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from fulfilment.models import ClosedDay, Fulfilment, OpeningHours
-from fulfilment.store_hours import add_open_minutes, next_opening, opens_at
+from fulfilment.store_hours import add_open_minutes, next_opening, opens_at, unavailable_stores
 from fulfilment.store_ops import store_pause, store_resume
 from inventory.exceptions import InvalidInput
 from tests.orders_support import place
@@ -141,3 +141,22 @@ def test_warehouse_work_has_no_accept_deadline(network, clock):
     order = place(network, [(sku, 1)])
     f = order.fulfilments.get()
     assert f.method == Fulfilment.Method.SHIP_FROM_WAREHOUSE and f.accept_by is None
+
+
+def test_store_staff_pause_their_store_from_the_queue_page_and_resume_it(network):
+    from tests.conftest import store_staff_client
+
+    staff = store_staff_client(network.soho)
+    queue = f"/store/{network.soho.code}/"
+    assert "Pause new work" in staff.get(queue).content.decode()
+    refused = staff.post(f"{queue}pause/", {"minutes": "60", "reason": ""}, follow=True).content.decode()
+    assert "The store was not paused." in refused
+    assert "Paused until" not in refused
+    page = staff.post(f"{queue}pause/", {"minutes": "60", "reason": "Stock count"}, follow=True).content.decode()
+    assert "Paused until" in page and "Stock count" in page
+    assert network.soho.pk in unavailable_stores()
+    page = staff.post(f"{queue}resume/", follow=True).content.decode()
+    assert "Resumed" in page and network.soho.pk not in unavailable_stores()
+    # Another store's staff cannot pause Soho.
+    other = store_staff_client(network.camden, "cam")
+    assert other.post(f"{queue}pause/", {"minutes": "60", "reason": "x"}).status_code == 404
