@@ -62,7 +62,6 @@ class OpeningHoursInline(admin.TabularInline):
     extra = 0
 
 
-
 class ClosedDayInline(admin.TabularInline):
     model = ClosedDay
     extra = 0

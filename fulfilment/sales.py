@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import Case, IntegerField, Value, When
+from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.utils import timezone
 
 from inventory.exceptions import InvalidInput, NotPermitted
+from inventory.locks import stock_levels_for_update
 from inventory.models import Channel, Location, Reservation, Sku, StockLevel
 from inventory.selectors import channel_location_ids
 from inventory.services import reservations_release
@@ -143,8 +144,13 @@ def _sale_record(*, data: SaleInput, store: Location, lines: list[OrderLine], ac
         sold[line.sku_id] += line.quantity
     skus = {line.sku_id: line.sku for line in lines}
     why = f"sold at the till at {store.code} ({order.external_id})"
+    # Lock in the order every writer here uses: order rows first (each order whose store work
+    # the sale may take units from, by id), then the store's stock rows (by id). A decline or
+    # a placement then never holds a row the sale waits for while waiting for one it holds.
+    _lock_work_and_stock(store=store, sku_ids=sorted(sold))
     for sku_id in sorted(sold):
         _free_reserved(store=store, sku=skus[sku_id], quantity=sold[sku_id], reason=why, actor=actor)
+    for sku_id in sorted(sold):
         stock_sell(sku=skus[sku_id], location=store, quantity=sold[sku_id], reference=order.number, actor=actor)
     now = timezone.now()
     fulfilment = Fulfilment.objects.create(
@@ -171,6 +177,19 @@ def _sale_record(*, data: SaleInput, store: Location, lines: list[OrderLine], ac
     )
     transition_apply(order, "sell_in_store", order=order, subject="order", actor=actor, reason=store.code)
     return order
+
+
+def _store_work(*, store: Location, sku_ids) -> QuerySet[Fulfilment]:
+    return Fulfilment.objects.filter(
+        source_location=store, status__in=_PROGRESS, lines__sku_id__in=list(sku_ids), lines__quantity__gt=0
+    ).exclude(method=Fulfilment.Method.IN_STORE)
+
+
+def _lock_work_and_stock(*, store: Location, sku_ids: list[int]) -> None:
+    order_ids = sorted(set(_store_work(store=store, sku_ids=sku_ids).values_list("order_id", flat=True)))
+    list(Order.objects.select_for_update().filter(pk__in=order_ids).order_by("pk").values_list("pk", flat=True))
+    levels = StockLevel.objects.filter(location=store, sku_id__in=sku_ids).values_list("pk", flat=True)
+    stock_levels_for_update(ids=list(levels))
 
 
 def _free_reserved(*, store: Location, sku: Sku, quantity: int, reason: str, actor) -> None:
@@ -201,8 +220,7 @@ def _free_reserved(*, store: Location, sku: Sku, quantity: int, reason: str, act
         return
     progress = Case(*(When(status=s, then=Value(i)) for i, s in enumerate(_PROGRESS)), output_field=IntegerField())
     work = (
-        Fulfilment.objects.filter(source_location=store, status__in=_PROGRESS, lines__sku=sku, lines__quantity__gt=0)
-        .exclude(method=Fulfilment.Method.IN_STORE)
+        _store_work(store=store, sku_ids=[sku.pk])
         .annotate(progress=progress)
         .order_by("progress", "-order__created_at", "-pk")
         .distinct()
