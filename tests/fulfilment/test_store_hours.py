@@ -160,3 +160,17 @@ def test_store_staff_pause_their_store_from_the_queue_page_and_resume_it(network
     # Another store's staff cannot pause Soho.
     other = store_staff_client(network.camden, "cam")
     assert other.post(f"{queue}pause/", {"minutes": "60", "reason": "x"}).status_code == 404
+
+
+def test_an_admin_may_pause_any_store_and_a_supervisor_may_not(network, client):
+    from oms.models import StaffProfile
+    from oms.services import staff_create
+
+    admin = staff_create(username="root", password="a-long-test-pass-42", role=StaffProfile.Role.ADMIN).user
+    client.force_login(admin)
+    client.post(f"/store/{network.leeds.code}/pause/", {"minutes": "30", "reason": "Flooded stock room"})
+    assert "Flooded stock room" in unavailable_stores()[network.leeds.pk]
+    boss = staff_create(username="sue", password="a-long-test-pass-42", role=StaffProfile.Role.SUPERVISOR).user
+    client.force_login(boss)
+    assert client.post(f"/store/{network.soho.code}/pause/", {"minutes": "30", "reason": "x"}).status_code == 403
+    assert network.soho.pk not in unavailable_stores()
