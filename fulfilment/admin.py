@@ -1,8 +1,10 @@
 from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.forms.models import BaseInlineFormSet
 
 from inventory.admin import ReadOnlyAdmin, ReadOnlyInline
 
-from .models import Fulfilment, FulfilmentLine, RoutingPolicyVersion
+from .models import ClosedDay, Fulfilment, FulfilmentLine, OpeningHours, RoutingPolicyVersion, Store, StorePause
 
 
 @admin.register(RoutingPolicyVersion)
@@ -24,3 +26,67 @@ class FulfilmentAdmin(ReadOnlyAdmin):
     search_fields = ["order__number", "tracking", "pickup_code"]
     list_select_related = ["order", "location", "source_location"]
     inlines = [FulfilmentLineInline]
+
+
+class OpeningHoursFormSet(BaseInlineFormSet):
+    """Refuse spans of one weekday that overlap each other, among the rows saved together."""
+
+    def _construct_form(self, i, **kwargs):
+        form = super()._construct_form(i, **kwargs)
+        # The rows are checked against each other below: each row's own check against the
+        # database would see the old times of rows this same save changes.
+        form.instance.overlaps_checked_together = True
+        return form
+
+    def clean(self):
+        super().clean()
+        spans: dict[int, list[tuple]] = {}
+        for form in self.forms:
+            data = getattr(form, "cleaned_data", None) or {}
+            if not data or data.get("DELETE") or data.get("opens") is None or data.get("closes") is None:
+                continue
+            spans.setdefault(data["weekday"], []).append((data["opens"], data["closes"]))
+        for weekday, day in spans.items():
+            day.sort()
+            for (opens, closes), (next_opens, next_closes) in zip(day, day[1:], strict=False):
+                if next_opens < closes:
+                    name = OpeningHours.Weekday(weekday).label
+                    raise ValidationError(
+                        f"{name}: {opens:%H:%M}–{closes:%H:%M} overlaps {next_opens:%H:%M}–{next_closes:%H:%M}."
+                    )
+
+
+class OpeningHoursInline(admin.TabularInline):
+    model = OpeningHours
+    formset = OpeningHoursFormSet
+    extra = 0
+
+
+class ClosedDayInline(admin.TabularInline):
+    model = ClosedDay
+    extra = 0
+
+
+@admin.register(Store)
+class StoreAdmin(admin.ModelAdmin):
+    """Opening hours (in the store's time zone) and closed days of each store."""
+
+    list_display = ["code", "name", "kind", "timezone"]
+    list_filter = ["kind"]
+    search_fields = ["code", "name"]
+    fields = ["code", "name", "timezone"]
+    readonly_fields = ["code", "name"]
+    inlines = [OpeningHoursInline, ClosedDayInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(StorePause)
+class StorePauseAdmin(admin.ModelAdmin):
+    list_display = ["location", "starts_at", "ends_at", "reason", "created_by"]
+    list_filter = ["location"]
+    list_select_related = ["location", "created_by"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
@@ -62,6 +63,7 @@ class Fulfilment(FSMModelMixin, models.Model):
         SHIP_FROM_WAREHOUSE = "ship_from_warehouse"
         SHIP_FROM_STORE = "ship_from_store"
         CLICK_AND_COLLECT = "click_and_collect"
+        IN_STORE = "in_store"
 
     class DeclineReason(models.TextChoices):
         NOT_IN_STOCK = "not_in_stock"
@@ -91,6 +93,9 @@ class Fulfilment(FSMModelMixin, models.Model):
         null=True, blank=True, help_text="Shipped or collected: the return window starts."
     )
     reminded_at = models.DateTimeField(null=True, blank=True)
+    accept_by = models.DateTimeField(
+        null=True, blank=True, help_text="A store that has not accepted by then loses the work (re-routed)."
+    )
     parcels = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Parcels packed.")
     weight_kg = models.DecimalField(
         max_digits=7, decimal_places=3, null=True, blank=True, help_text="Total packed weight."
@@ -108,6 +113,8 @@ class Fulfilment(FSMModelMixin, models.Model):
             ),
             # The back office finds a waiting parcel by its pickup code among every store's shelves.
             models.Index(fields=["pickup_code"], condition=Q(status="ready_for_pickup"), name="fulfilment_pickup_code"),
+            # The deadline job looks only at store work still waiting to be accepted.
+            models.Index(fields=["accept_by"], condition=Q(status="pending"), name="fulfilment_accept_due"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -199,3 +206,98 @@ class FulfilmentLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sku_id} × {self.quantity}"
+
+
+# --- store operations: opening hours, closed days, pauses ------------------------------------
+
+
+class Store(Location):
+    """A location seen as a store with its opening hours (the admin edits them here)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "store opening hours"
+        verbose_name_plural = "store opening hours"
+
+
+class OpeningHours(models.Model):
+    """One span a store is open on one weekday, in the store's own time zone.
+
+    A store with no spans at all is treated as always open; a weekday without a span is closed.
+    """
+
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0
+        TUESDAY = 1
+        WEDNESDAY = 2
+        THURSDAY = 3
+        FRIDAY = 4
+        SATURDAY = 5
+        SUNDAY = 6
+
+    location = models.ForeignKey(Location, on_delete=models.CASCADE, related_name="opening_hours")
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    opens = models.TimeField()
+    closes = models.TimeField()
+
+    class Meta:
+        ordering = ["location", "weekday", "opens"]
+        verbose_name_plural = "opening hours"
+        constraints = [
+            models.CheckConstraint(condition=Q(closes__gt=models.F("opens")), name="opening_hours_close_after_open"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.opens:%H:%M}–{self.closes:%H:%M}"
+
+    def clean(self):
+        if self.opens is not None and self.closes is not None and self.closes <= self.opens:
+            raise ValidationError({"closes": "The store must close after it opens (same day)."})
+        together = getattr(self, "overlaps_checked_together", False)  # the admin's formset checks its rows
+        if together or self.location_id is None or self.opens is None or self.closes is None:
+            return
+        clash = (
+            OpeningHours.objects.filter(location_id=self.location_id, weekday=self.weekday)
+            .exclude(pk=self.pk)
+            .filter(opens__lt=self.closes, closes__gt=self.opens)
+            .first()
+        )
+        if clash is not None:
+            raise ValidationError(f"{self} overlaps {clash} on the same day.")
+
+
+class ClosedDay(models.Model):
+    """A date a store stays shut all day (a bank holiday, a refit), in the store's time zone."""
+
+    location = models.ForeignKey(Location, on_delete=models.CASCADE, related_name="closed_days")
+    date = models.DateField()
+    reason = models.CharField(max_length=128, blank=True)
+
+    class Meta:
+        ordering = ["location", "date"]
+        constraints = [models.UniqueConstraint(fields=["location", "date"], name="closed_day_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.date:%Y-%m-%d} closed" + (f" ({self.reason})" if self.reason else "")
+
+
+class StorePause(models.Model):
+    """Store staff stopped new routed work for their store until ``ends_at``; it resumes by itself then."""
+
+    location = models.ForeignKey(Location, on_delete=models.CASCADE, related_name="pauses")
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    reason = models.CharField(max_length=255)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-starts_at", "-pk"]
+        indexes = [models.Index(fields=["ends_at"], name="store_pause_ends_at")]
+        constraints = [
+            models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")), name="store_pause_ends_after_start")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.location_id} paused until {self.ends_at:%Y-%m-%d %H:%M}: {self.reason}"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import datetime, timedelta
 
 from geopy.distance import geodesic
@@ -113,6 +113,7 @@ class RoutingRequest:
     now: datetime
     pickup_location_id: int | None = None
     excluded: frozenset[int] = frozenset()  # declined before, closed, frozen
+    unavailable: Mapping[int, str] = field(default_factory=dict)  # paused or closed today: location id -> why
 
 
 @dataclass(frozen=True)
@@ -214,8 +215,11 @@ def pickup_ready_by(
     lines = _checked_lines(replace(request, pickup_location_id=stores[0].location_id))
     bits = [(1 << bit, sku, qty) for bit, (sku, qty) in enumerate(lines)]
 
-    def fills(c: Candidate) -> int:
-        if _ruled_out(c, request, policy):
+    # A paused or closed store still hands over its own stock to its own collections.
+    own_request = replace(request, unavailable={})
+
+    def fills(c: Candidate, own: bool = False) -> int:
+        if _ruled_out(c, own_request if own else request, policy):
             return 0
         return sum(bit for bit, sku, qty in bits if c.stock.get(sku, 0) >= qty)
 
@@ -231,7 +235,7 @@ def pickup_ready_by(
         if not store.pickup:
             raise RoutingError(f"Cannot route: {store.code} has no pickup; customers cannot collect there.")
         usable = {key for key, ids in sources.items() if ids != [store.location_id]}
-        own = fills(store)
+        own = fills(store, own=True)
         if own:
             usable.add((own, policy.pickup_prep_minutes))
         signature = frozenset(usable)
@@ -326,6 +330,8 @@ def _assess(request, candidates, policy, lines, origin) -> tuple[list[_Option], 
 def _ruled_out(c: Candidate, request: RoutingRequest, policy: RoutingPolicy) -> str | None:
     if c.location_id in request.excluded:
         return "excluded"
+    if c.location_id in request.unavailable:
+        return request.unavailable[c.location_id]
     if c.capacity_left is not None and c.capacity_left <= 0:
         return "capacity full"
     # Sending stock to a pickup store is an internal transfer: only delivery needs `ships`.

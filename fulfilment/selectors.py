@@ -41,8 +41,10 @@ from oms.geo import coordinates_for
 from oms.models import Order, OrderLine
 from oms.selectors import TimelineEntry, column_reader, customer_ids_matching, order_timeline
 
+from .deadlines import routing_unavailable
 from .models import Fulfilment, FulfilmentLine, RoutingPolicyVersion
 from .routing import DELIVERY, PICKUP, ROUTED, Candidate, RoutingPolicy, RoutingRequest, pickup_ready_by, route
+from .store_hours import Calendar, next_opening, opens_at, store_calendar
 
 _POLICY_SQL = f"""
     SELECT version, data FROM {RoutingPolicyVersion._meta.db_table}
@@ -348,6 +350,7 @@ class PickupStore:
     distance_km: float
     all_available: bool
     ready_by: datetime | None
+    opens_at: datetime | None = None  # when a store closed now opens next
 
 
 @dataclass(frozen=True)
@@ -409,7 +412,12 @@ def availability_for(
     policy = routing_policy_for(channel=channel)
     candidates = _candidates(stock=found.available, pickup_location_id=None)
     now = timezone.now()
-    plan = route(RoutingRequest(lines=wanted, method=DELIVERY, destination=point, now=now), candidates, policy)
+    unavailable = routing_unavailable(at=now)
+    plan = route(
+        RoutingRequest(lines=wanted, method=DELIVERY, destination=point, now=now, unavailable=unavailable),
+        candidates,
+        policy,
+    )
     delivery = DeliveryAvailability(
         can_fulfil=plan.status == ROUTED,
         shipments=len(plan.groups) if plan.status == ROUTED else 0,
@@ -433,10 +441,18 @@ def availability_for(
         )
         for n in nearby
     ]
-    collect = RoutingRequest(lines=wanted, method=PICKUP, destination=None, now=now)
+    collect = RoutingRequest(lines=wanted, method=PICKUP, destination=None, now=now, unavailable=unavailable)
     ready_by = pickup_ready_by(collect, candidates, owns, policy)
+    calendar = store_calendar()
     stores = [
-        PickupStore(n.location.code, n.location.name, n.distance_km, n.covers(wanted), ready_by[n.location.pk])
+        PickupStore(
+            n.location.code,
+            n.location.name,
+            n.distance_km,
+            n.covers(wanted),
+            _open_by(n.location.pk, ready_by[n.location.pk], calendar),
+            opens_at(location_id=n.location.pk, at=now, cal=calendar),
+        )
         for n in nearby
     ]
     return Availability(
@@ -444,6 +460,13 @@ def availability_for(
         delivery=delivery,
         pickup_stores=stores,
     )
+
+
+def _open_by(location_id: int, ready: datetime | None, calendar: Calendar) -> datetime | None:
+    """A ready time moved out of the store's closed hours (as placing the order would)."""
+    if ready is None:
+        return None
+    return next_opening(location_id=location_id, at=ready, cal=calendar) or ready
 
 
 # --- finding an order from whatever the person at the counter or on the phone has ------------

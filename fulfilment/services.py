@@ -35,10 +35,12 @@ from oms.models import Activity, Order, OrderLine, OutboxEvent
 from oms.transitions import transition_apply
 from oms.webhooks import outbox_kick
 
+from .deadlines import accept_deadline, routing_unavailable
 from .exceptions import PickupCodeRefused
 from .models import Fulfilment, FulfilmentLine
 from .routing import Candidate, RoutingPlan, RoutingPolicy, RoutingRequest, route
 from .selectors import order_shortfall_alternatives, routing_candidates, routing_policy_for
+from .store_hours import ready_time
 
 F = Fulfilment.Status
 MAX_ROUTING_ATTEMPTS = 3
@@ -172,13 +174,15 @@ def _create_fulfilments(
         owner_ref=order.owner_ref,
         channel=order.channel,
     )
+    kinds = {c.location_id: c.kind for c in candidates}
     fulfilments = [
         Fulfilment(
             order=order,
             location_id=g.location_id,
             source_location_id=g.source_location_id,
             method=g.method,
-            ready_by=g.ready_by,
+            ready_by=ready_time(location_id=g.location_id, ready_by=g.ready_by),
+            accept_by=accept_deadline(g, kinds.get(g.source_location_id)),
         )
         for g in plan.groups
     ]
@@ -279,6 +283,7 @@ def order_route(
             pickup_location_id=order.pickup_location_id,
             excluded=excluded,
             now=timezone.now(),
+            unavailable=routing_unavailable(order),
         )
         plan, candidates = _plan(request, order, wanted, policy)
         order.routing = {"reason": reason, **plan.explanation}
@@ -551,17 +556,31 @@ def fulfilment_pick(
         fl.save(update_fields=["quantity", "picked_quantity", "scanned_quantity"])
     _act(fulfilment, "pick", actor=actor, reason="short pick" if short else "")
     if short:
-        _release(fulfilment, short, reason=f"short_pick:{short_reason}", actor=actor)
-        _adjust_for_reason(fulfilment, short, reason_code=short_reason, actor=actor)
-        # The shelf was short, so the rest must come from somewhere else, as after a decline.
-        order_route(
-            order=fulfilment.order,
+        fulfilment_reroute_short(
+            fulfilment=fulfilment,
+            short=short,
             actor=actor,
+            release_reason=f"short_pick:{short_reason}",
             reason=f"short pick at {fulfilment.location.code}",
-            exclude=frozenset({fulfilment.source_location_id}),
+            reason_code=short_reason,
         )
     order_sync_status(order=fulfilment.order, actor=actor)
     return fulfilment
+
+
+def fulfilment_reroute_short(
+    *, fulfilment: Fulfilment, short: Counter, actor, release_reason: str, reason: str, reason_code: str = ""
+) -> None:
+    """Release units (sku id → quantity) a location no longer has for this work and route them elsewhere.
+
+    The caller has locked the fulfilment and taken the units off its lines. ``reason_code``
+    (a decline reason) corrects the location's stock as a decline would; the re-route
+    excludes the location, since its shelf has just proved short.
+    """
+    _release(fulfilment, short, reason=release_reason, actor=actor)
+    if reason_code:
+        _adjust_for_reason(fulfilment, short, reason_code=reason_code, actor=actor)
+    order_route(order=fulfilment.order, actor=actor, reason=reason, exclude=frozenset({fulfilment.source_location_id}))
 
 
 @transaction.atomic

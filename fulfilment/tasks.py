@@ -1,6 +1,7 @@
 from celery import shared_task
 
 from .services import pickups_expire, pickups_remind
+from .store_ops import fulfilments_reroute_unaccepted
 
 
 @shared_task
@@ -13,3 +14,9 @@ def remind_pickups() -> int:
 def expire_pickups() -> int:
     """Expire uncollected parcels: stock back on sale, lines cancelled, refund requested."""
     return pickups_expire()
+
+
+@shared_task
+def reroute_unaccepted_work() -> int:
+    """Move store work not accepted by its deadline to another location (never warehouse work)."""
+    return fulfilments_reroute_unaccepted()

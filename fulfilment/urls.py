@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import pick, pickup, stock, work
+from .views import pick, pickup, stock, store_ops, work
 
 urlpatterns = [
     # Work queue and one fulfilment (views/work.py), picking (views/pick.py), the pickup counter (views/pickup.py).
@@ -19,6 +19,8 @@ urlpatterns = [
     path("work/<int:pk>/packing-slip/", work.packing_slip, name="packing_slip"),
     path("work/<int:pk>/ship/", work.ship, name="fulfilment_ship"),
     path("work/<int:pk>/ready/", work.ready, name="fulfilment_ready"),
+    path("pause/", store_ops.pause, name="pause"),
+    path("resume/", store_ops.resume, name="resume"),
     path("pickups/", pickup.pickups, name="pickups"),
     path("pickups/handover/", pickup.handover, name="handover"),
     path("pickups/<int:pk>/collect/", pickup.collect, name="fulfilment_collect"),
@@ -27,6 +29,7 @@ urlpatterns = [
     path("stock/", stock.stock, name="stock"),
     path("stock/adjust/", stock.adjust, name="stock_adjust"),
     path("stock/count/", stock.count, name="stock_count"),
+    path("stock/sales/", store_ops.sales_and_counts, name="stock_sales"),
     path("stock/transfers/<int:transfer_id>/receive/", stock.receive_transfer, name="transfer_receive"),
     path("order/", stock.aisle, name="aisle"),
     path("order/<str:number>/", stock.aisle_placed, name="aisle_placed"),

@@ -330,6 +330,7 @@ class StockMovement(models.Model):
         RESERVATION = "reservation"
         RELEASE = "release"
         FEED = "feed"
+        SALE = "sale"
 
     stock_level = models.ForeignKey(StockLevel, on_delete=models.PROTECT, related_name="movements")
     kind = models.CharField(max_length=16, choices=Kind.choices)
@@ -395,3 +396,28 @@ class LedgerBalance(models.Model):
 
     def __str__(self) -> str:
         return f"stock row {self.stock_level_id}: {self.on_hand} on hand, {self.reserved} reserved"
+
+
+class CountFlag(models.Model):
+    """A SKU a store should count: the system's figure was proved wrong (a till sold units it did not know of).
+
+    Open while ``cleared_at`` is empty; a count of that SKU at that store clears it.
+    """
+
+    sku = models.ForeignKey(Sku, on_delete=models.CASCADE, related_name="+")
+    location = models.ForeignKey(Location, on_delete=models.CASCADE, related_name="count_flags")
+    reason = models.CharField(max_length=255)
+    reference = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    cleared_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["sku", "location"], condition=Q(cleared_at__isnull=True), name="count_flag_one_open"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"count {self.sku_id}@{self.location_id}: {self.reason}"

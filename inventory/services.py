@@ -27,6 +27,7 @@ from .models import (
     AdjustmentReason,
     Channel,
     ChannelCap,
+    CountFlag,
     Location,
     Reservation,
     Sku,
@@ -191,6 +192,8 @@ def stock_count(
     if not confirmed and count_needs_confirmation(on_hand=level.on_hand, counted=counted):
         raise CountNeedsConfirmation(sku=sku.code, location=location.code, on_hand=level.on_hand, counted=counted)
     _move(level, kind=Kind.COUNT, on_hand=counted - level.on_hand, reference=reference, actor=actor, reason=reason)
+    # A count settles whatever made the store flag this SKU for one (inventory.till).
+    CountFlag.objects.filter(sku=sku, location=location, cleared_at__isnull=True).update(cleared_at=timezone.now())
     return _refreshed(level)
 
 

@@ -287,6 +287,7 @@ CELERY_BEAT_SCHEDULE = {
         "release-expired-holds": "inventory.tasks.release_expired_holds",
         "remind-pickups": "fulfilment.tasks.remind_pickups",
         "expire-pickups": "fulfilment.tasks.expire_pickups",
+        "reroute-unaccepted-work": "fulfilment.tasks.reroute_unaccepted_work",
         "expire-unpaid-orders": "oms.tasks.expire_unpaid_orders",
         "release-due-holds": "oms.tasks.release_due_holds",
         "expire-idempotency-keys": "oms.tasks.expire_idempotency_keys",
@@ -333,6 +334,13 @@ OMS_DEFAULT_HOLD_TTL_MINUTES = int(os.environ.get("OMS_DEFAULT_HOLD_TTL_MINUTES"
 OMS_PLACES_FILE = BASE_DIR / "omnichannel" / "data" / "cities.csv"
 OMS_PICKUP_REMINDER_HOURS = float(os.environ.get("OMS_PICKUP_REMINDER_HOURS", "24"))
 OMS_PICKUP_EXPIRY_DAYS = float(os.environ.get("OMS_PICKUP_EXPIRY_DAYS", "7"))
+# Minutes of opening hours a store has to accept new work, per fulfilment method (0: no deadline).
+OMS_ACCEPT_MINUTES = {
+    "ship_from_store": float(os.environ.get("OMS_ACCEPT_MINUTES_SHIP_FROM_STORE", "120")),
+    "click_and_collect": float(os.environ.get("OMS_ACCEPT_MINUTES_CLICK_AND_COLLECT", "60")),
+}
+# The longest a store may pause new routed work for in one go.
+OMS_STORE_PAUSE_MAX_HOURS = float(os.environ.get("OMS_STORE_PAUSE_MAX_HOURS", "8"))
 OMS_UNPAID_EXPIRY_HOURS = float(os.environ.get("OMS_UNPAID_EXPIRY_HOURS", "24"))
 OMS_ADDRESS_CHANGE_WINDOW_HOURS = float(os.environ.get("OMS_ADDRESS_CHANGE_WINDOW_HOURS", "24"))
 OMS_RETURN_WINDOW_DAYS = int(os.environ.get("OMS_RETURN_WINDOW_DAYS", "30"))

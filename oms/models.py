@@ -149,6 +149,7 @@ class Order(FSMModelMixin, models.Model):
     class Method(models.TextChoices):
         DELIVERY = "delivery"
         PICKUP = "pickup"
+        IN_STORE = "in_store"
 
     class HoldReason(models.TextChoices):
         FRAUD = "fraud"
@@ -248,6 +249,10 @@ class Order(FSMModelMixin, models.Model):
     )
     def complete(self) -> None:
         """Every part was delivered or collected."""
+
+    @transition(field=status, source=S.PLACED, target=S.COMPLETED)
+    def sell_in_store(self) -> None:
+        """A till sale: the customer left the store with the goods, so the order is complete at once."""
 
     @transition(field=status, source=BEFORE_DISPATCH, target=S.CANCELLED)
     def cancel(self) -> None:

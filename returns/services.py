@@ -447,7 +447,8 @@ def return_exchange(
         external_id=f"{ret.reference}-X",
         lines=lines,
         currency=order.currency,
-        method=Order.Method.PICKUP if hand_over_at else order.method,
+        # A till sale's replacement is collected at the store that sold it, unless handed over here.
+        method=Order.Method.PICKUP if hand_over_at or order.method == Order.Method.IN_STORE else order.method,
         address={**order.address, "lat": order.lat, "lon": order.lon} if not hand_over_at else {},
         pickup_store=hand_over_at.code
         if hand_over_at

@@ -31,6 +31,7 @@ from fulfilment.selectors import (
     store_work_counts,
     store_work_queue,
 )
+from fulfilment.store_ops import fulfilment_taken_away
 from oms.selectors import order_notes_for_stores
 
 from .common import (
@@ -46,6 +47,7 @@ from .common import (
     store_page,
     to_fulfilment,
 )
+from .store_ops import pause_panel
 
 S = Fulfilment.Status
 # The transitions the fulfilment page offers as forms when the state allows them. Cancel and
@@ -139,6 +141,7 @@ def queue(request, store):
         "on_shelf": counts[S.READY_FOR_PICKUP]["n"],
         "poll_seconds": settings.OMS_STORE_QUEUE_POLL_SECONDS,
         "updated": timezone.localtime(now, ZoneInfo(store.timezone)).strftime("%H:%M:%S"),
+        **pause_panel(store=store, now=now),
     }
     return _partial_or_page(request, "store/work/_queue_table.html", "store/work/queue.html", context)
 
@@ -148,13 +151,15 @@ def queue(request, store):
 
 def _fulfilment_page(request, store, fulfilment: Fulfilment, *, status: int = 200, **forms_):
     allowed = {t.name for t in fulfilment.get_available_status_transitions()} & STAFF_ACTIONS
+    lines = list(fulfilment.lines.select_related("sku"))
     context = {
         "store": store,
         "f": fulfilment,
         "state_label": STATE_LABELS.get(fulfilment.status, fulfilment.status),
         "method_label": METHOD_LABELS.get(fulfilment.method, fulfilment.get_method_display()),
-        "lines": list(fulfilment.lines.select_related("sku")),
+        "lines": lines,
         "notes": order_notes_for_stores(order_ids=[fulfilment.order_id]).get(fulfilment.order_id, []),
+        "taken_away": fulfilment_taken_away(fulfilment=fulfilment, lines=lines),
         "allowed": allowed,
         "decline_form": forms_.get("decline_form") or DeclineForm(),
         "pack_form": forms_.get("pack_form") or PackForm(),
@@ -233,10 +238,11 @@ def packing_slip(request, store, pk: int):
     fulfilment = fulfilment_of(store, pk)
     if fulfilment.status in (S.PENDING, S.ACCEPTED, S.DECLINED):
         raise Http404("Nothing is picked for this order yet.")
+    lines = list(fulfilment.lines.select_related("sku"))
     context = {
         "store": store,
         "f": fulfilment,
-        "lines": list(fulfilment.lines.select_related("sku")),
+        "lines": lines,
         "return_days": settings.OMS_RETURN_WINDOW_DAYS,
     }
     return render(request, "store/work/packing_slip.html", context)

@@ -51,6 +51,9 @@ class PickupStoreOutput(serializers.Serializer):
     distance_km = serializers.FloatField()
     all_available = serializers.BooleanField(help_text="Every line is in stock there now.")
     ready_by = serializers.DateTimeField(allow_null=True, help_text="Null when the lines cannot be brought there.")
+    opens_at = serializers.DateTimeField(
+        allow_null=True, help_text="When the store opens next, if it is closed now; null while it is open."
+    )
 
 
 class AvailabilityOutput(serializers.Serializer):

@@ -42,7 +42,8 @@ class AddressInput(serializers.Serializer):
 
 
 class FulfilmentChoiceInput(serializers.Serializer):
-    method = serializers.ChoiceField(choices=Order.Method.choices)
+    # A till sale (in_store) arrives through POST /sales, never as an order to route.
+    method = serializers.ChoiceField(choices=[Order.Method.DELIVERY, Order.Method.PICKUP])
     address = AddressInput(required=False)
     store = serializers.CharField(max_length=32, required=False, help_text="Pickup store code.")
 

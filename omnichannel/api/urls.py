@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from . import availability, fulfilments, orders, returns, stock
+from . import availability, fulfilments, orders, returns, sales, stock
 from .common import IdConverter
 
 register_converter(IdConverter, "id")
@@ -17,6 +17,7 @@ urlpatterns = [
         path(f"fulfilments/<id:pk>/{action}", view.as_view(), name=f"fulfilment-{action}")
         for action, view in fulfilments.ACTIONS.items()
     ],
+    path("sales", sales.SaleCreateView.as_view(), name="sales"),
     path("returns", returns.ReturnCreateView.as_view(), name="returns"),
     path("returns/<id:pk>", returns.ReturnDetailView.as_view(), name="return"),
     path("returns/<id:pk>/receive", returns.ReturnReceiveView.as_view(), name="return-receive"),

@@ -99,6 +99,12 @@ def _ship(f: Fulfilment, e: TimelineEntry, ctx: _Context) -> str:
     return f"{_place(f.location)} shipped the parcel{carrier}"
 
 
+def _cancel(f: Fulfilment, e: TimelineEntry, ctx: _Context) -> str:
+    if e.reason.startswith("deadline:"):
+        return f"{_place(f.location)} did not accept the work in time ({e.reason.removeprefix('deadline:').strip()})"
+    return _with(f"Work at {_place(f.location)} cancelled", e.reason)
+
+
 FULFILMENT_SENTENCES: dict[str, Callable[[Fulfilment, TimelineEntry, _Context], str]] = {
     "accept": lambda f, e, ctx: f"{_place(f.location)} accepted the work",
     "decline": _decline,
@@ -110,9 +116,11 @@ FULFILMENT_SENTENCES: dict[str, Callable[[Fulfilment, TimelineEntry, _Context], 
     "ready": lambda f, e, ctx: f"Ready for collection at {_place(f.location)}",
     "collect": lambda f, e, ctx: f"Collected at {_place(f.location)}",
     "expire": lambda f, e, ctx: f"Not collected at {_place(f.location)} in time; the parcel expired",
-    "cancel": lambda f, e, ctx: _with(f"Work at {_place(f.location)} cancelled", e.reason),
+    "cancel": _cancel,
     "resend_pickup_code": lambda f, e, ctx: f"Pickup code for {_place(f.location)} sent to the customer again",
     "put_back": lambda f, e, ctx: f"Uncollected stock put back on the shop floor at {_place(f.location)}",
+    "sell": lambda f, e, ctx: f"Sold at the till at {_place(f.location)}; the customer took the goods",
+    "sold_at_till": lambda f, e, ctx: _with(f"{_place(f.location)} sold units of this order at the till", e.reason),
 }
 # --- order rows ----------------------------------------------------------------------------
 
@@ -126,6 +134,7 @@ ORDER_SENTENCES: dict[str, Callable[[TimelineEntry], str]] = {
     "ship": lambda e: "Every part of the order is on its way",
     "make_ready_for_pickup": lambda e: "Everything is ready for collection",
     "complete": lambda e: "Order completed: everything was delivered or collected",
+    "sell_in_store": lambda e: "Till sale recorded: order completed",
     "cancel": lambda e: _with("Order cancelled", e.reason),
     "change_address": lambda e: f"Delivery address changed: now postcode {e.reason}",
     "reroute": lambda e: _with("Re-routed", e.reason),
@@ -239,7 +248,11 @@ def order_story(
             last.sent = True
             continue
         text, says_who = _sentence(e, ctx)
-        gave_up = e.action == "decline" or (e.action == "pick" and e.reason == "short pick")
+        gave_up = (
+            e.action in ("decline", "sold_at_till")
+            or (e.action == "pick" and e.reason == "short pick")
+            or (e.action == "cancel" and e.reason.startswith("deadline:"))
+        )
         rerouted = e.kind == "transition" and e.subject.startswith("fulfilment:") and gave_up
         stories.append(Story(e.at, e.kind, text, "" if says_who else ctx.who(e.actor), rerouted))
     for story in stories:
