@@ -34,6 +34,7 @@ PERSONAL_FIELDS: dict[str, str] = {
 # Why each of these holds no personal data of a customer.
 _CODES = "a code, status or choice set by the system"
 _CATALOGUE = "catalogue, network or channel set-up, not about a person"
+_STORE_OPS = "why a store closed, paused or must count: about the store's work, not a customer"
 _SECRET = "a credential's digest, prefix or name: staff and systems, not customers"
 NOT_PERSONAL: dict[str, str] = {
     "inventory.Sku.code": _CATALOGUE,
@@ -91,6 +92,10 @@ NOT_PERSONAL: dict[str, str] = {
     "oms.JobCursor.name": _CODES,
     "oms.CustomerAccess.action": _CODES,
     "oms.CustomerAccess.reason": "why staff erased a record; the person's identifiers are cut out when it is written",
+    "fulfilment.ClosedDay.reason": _STORE_OPS,
+    "fulfilment.StorePause.reason": _STORE_OPS,
+    "inventory.CountFlag.reason": _STORE_OPS,
+    "inventory.CountFlag.reference": "the till sale's or count's reference, not a person's",
     "fulfilment.RoutingPolicyVersion.data": _CATALOGUE,
     "fulfilment.RoutingPolicyVersion.note": _CATALOGUE,
     "fulfilment.Fulfilment.method": _CODES,

@@ -12,7 +12,7 @@ def _textual_fields() -> set[str]:
     return {
         f"{model._meta.label}.{field.name}"
         for model in apps.get_models()
-        if model._meta.app_label in PROJECT_APPS
+        if model._meta.app_label in PROJECT_APPS and not model._meta.proxy  # a proxy's columns are its model's
         for field in model._meta.concrete_fields
         if isinstance(field, TEXTUAL)
     }
