@@ -1,0 +1,137 @@
+"""What the order-life model test checks after every step, and the snapshot that proves a refusal changed nothing.
+
+The expectations here are written from the documented rules (docs/state-machines.md), not
+read back from the services, so that a service drifting from the rules fails the model test.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from decimal import Decimal
+
+from fulfilment.models import Fulfilment, FulfilmentLine
+from inventory.models import Reservation, StockLevel, StockMovement
+from inventory.selectors import inventory_discrepancies
+from oms.models import Activity, Order, OrderLine, OutboxEvent
+from returns.models import Refund, Return, ReturnLine
+
+F, O = Fulfilment.Status, Order.Status
+OPEN_ORDER = [O.PLACED, O.ON_HOLD, O.ALLOCATED, O.BACKORDERED, O.IN_FULFILMENT, O.PARTIALLY_SHIPPED, O.SHIPPED]
+OPEN_ORDER += [O.READY_FOR_PICKUP]
+# An order that says it is done must account for every unit: dispatched or cancelled.
+SETTLED_ORDER = [O.SHIPPED, O.COMPLETED, O.CANCELLED]
+# What store staff, carriers, customers and the expiry job can do to a fulfilment (cancel comes from the order).
+MOVES_ON = {"accept", "decline", "pick", "pack", "ship", "deliver", "ready", "collect", "expire"}
+
+
+def snapshot() -> tuple:
+    """Every row a lifecycle service may write, in a comparable form."""
+    return (
+        list(Order.objects.order_by("pk").values_list("pk", "status", "hold_reason", "total", "address", "lat", "lon")),
+        list(OrderLine.objects.order_by("pk").values_list("pk", "quantity", "cancelled_quantity")),
+        list(Fulfilment.objects.order_by("pk").values_list("pk", "status", "location_id", "pickup_code")),
+        list(FulfilmentLine.objects.order_by("pk").values_list("pk", "quantity", "picked_quantity")),
+        list(StockLevel.objects.order_by("pk").values_list("pk", "on_hand", "reserved")),
+        list(Reservation.objects.order_by("pk").values_list("pk", "quantity", "status")),
+        list(Return.objects.order_by("pk").values_list("pk", "status", "received_location_id")),
+        list(ReturnLine.objects.order_by("pk").values_list("pk", "quantity", "resellable_quantity", "damaged_quantity")),
+        Refund.objects.count(),
+        StockMovement.objects.count(),
+        Activity.objects.count(),
+        OutboxEvent.objects.count(),
+    )
+
+
+def expected_order_status(live: list[str]) -> str | None:
+    """The order status the documented rules give for its live (not declined, cancelled or expired) fulfilments."""
+    if not live:
+        return None
+    dispatched = {F.SHIPPED, F.DELIVERED, F.COLLECTED}
+    if all(s in (F.DELIVERED, F.COLLECTED) for s in live):
+        return O.COMPLETED
+    if all(s in dispatched for s in live):
+        return O.SHIPPED
+    if all(s in dispatched or s == F.READY_FOR_PICKUP for s in live):
+        return O.READY_FOR_PICKUP
+    if any(s in dispatched for s in live):
+        return O.PARTIALLY_SHIPPED
+    if any(s != F.PENDING for s in live):
+        return O.IN_FULFILMENT
+    return O.ALLOCATED
+
+
+def _fulfilments_by_order() -> dict[int, list[Fulfilment]]:
+    by_order = defaultdict(list)
+    for f in Fulfilment.objects.prefetch_related("lines").order_by("pk"):
+        by_order[f.order_id].append(f)
+    return by_order
+
+
+def problems() -> list[str]:
+    """Every broken invariant, each in one line naming the order and what is wrong."""
+    found = [f"stock: {d}" for d in inventory_discrepancies()]
+    fulfilments = _fulfilments_by_order()
+    returned = Counter()
+    for line_id, quantity, received in ReturnLine.objects.exclude(ret__status__in=Return.VOID).values_list(
+        "order_line_id", "quantity", "resellable_quantity"
+    ):
+        returned[line_id] += quantity
+    received = Counter()
+    for rl in ReturnLine.objects.all():
+        received[rl.order_line_id] += rl.received_quantity
+    refunds = Counter()
+    for event in OutboxEvent.objects.filter(type="refund.requested"):
+        refunds[event.order_id] += Decimal(event.data["amount"])
+    for order in Order.objects.prefetch_related("lines").order_by("pk"):
+        found += _order_problems(order, fulfilments[order.pk], returned, received, refunds[order.pk])
+    return found
+
+
+def _order_problems(order: Order, fulfilments, returned: Counter, received: Counter, refunded: Decimal) -> list[str]:
+    found = []
+    name = f"order {order.pk} ({order.status})"
+    live = [f for f in fulfilments if f.status not in Fulfilment.INACTIVE]
+    covered, dispatched = Counter(), Counter()
+    for f in live:
+        for fl in f.lines.all():
+            covered[fl.order_line_id] += fl.quantity
+            if f.status in Fulfilment.DISPATCHED:
+                dispatched[fl.order_line_id] += fl.quantity
+    waiting = 0
+    for line in order.lines.all():
+        left = line.quantity - line.cancelled_quantity - covered[line.pk]
+        if left < 0:
+            found.append(f"{name}: line {line.pk} has {line.quantity} ordered but {line.cancelled_quantity} cancelled "
+                         f"and {covered[line.pk]} in live fulfilments")
+        waiting += max(left, 0)
+        if left > 0 and order.status in SETTLED_ORDER:
+            found.append(f"{name}: line {line.pk} has {left} unit(s) neither dispatched nor cancelled")
+        if returned[line.pk] > dispatched[line.pk] or received[line.pk] > dispatched[line.pk]:
+            found.append(f"{name}: line {line.pk} returned {returned[line.pk]}, received back {received[line.pk]}, "
+                         f"but only {dispatched[line.pk]} were dispatched")
+    expected = expected_order_status([f.status for f in live])
+    if order.status == O.CANCELLED:
+        if live:
+            found.append(f"{name}: cancelled but fulfilment(s) {[f.pk for f in live]} are live")
+    elif expected is not None and order.status != expected:
+        found.append(f"{name}: its live fulfilments {[f.status for f in live]} say {expected}")
+    elif expected is None and order.status not in (O.ON_HOLD, O.BACKORDERED):
+        found.append(f"{name}: no live fulfilment, no hold and nothing waiting for supply")
+    if order.status in OPEN_ORDER and order.status != O.SHIPPED:
+        found += _stuck(order, name, live, waiting)
+    paid = sum((Decimal(str(t["amount"])) for t in order.tenders), Decimal(0))
+    if refunded > paid:
+        found.append(f"{name}: {refunded} refunded but {paid} was paid")
+    return found
+
+
+def _stuck(order: Order, name: str, live: list[Fulfilment], waiting: int) -> list[str]:
+    """An open order needs a way on: a fulfilment someone can move, a hold to lift, or units waiting for supply."""
+    if order.status == O.ON_HOLD:
+        return []
+    if order.status == O.BACKORDERED:
+        return [] if waiting else [f"{name}: backordered with nothing waiting for supply"]
+    movable = [f for f in live if MOVES_ON & {t.name for t in f.get_available_status_transitions()}]
+    if not movable:
+        return [f"{name}: open, but none of its fulfilments {[f.status for f in live]} can move on"]
+    return []
