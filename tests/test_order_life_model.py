@@ -12,6 +12,7 @@ CI runs a fixed, derandomised number of examples; ``OMS_MODEL_EXAMPLES`` (and
 from __future__ import annotations
 
 import os
+from collections import Counter
 from datetime import timedelta
 from decimal import Decimal
 
@@ -20,7 +21,7 @@ from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
 
@@ -68,13 +69,25 @@ pytestmark = pytest.mark.django_db
 # Declining (or picking nothing of) a fulfilment that was accepted or is being picked is
 # refused with "Cannot allocate order while it is in_fulfilment" instead of re-routing.
 KNOWN_DEFECT_DECLINE_AFTER_ACCEPT = True
+# The same root (the order cannot go back from in_fulfilment to allocated) refuses an agent's
+# re-route and an address change of an accepted order, and makes the pickup expiry fail (and the
+# expiry job with it) when what is left of the order is only pending work.
+KNOWN_DEFECT_NO_WAY_BACK_TO_ALLOCATED = True
 # An unknown postcode with a known town is accepted as an address change.
 KNOWN_DEFECT_ADDRESS_UNKNOWN_POSTCODE = True
+# When a decline or a short pick cannot be re-routed while other parts of the order are live,
+# the units are neither backordered nor cancelled: once the rest ships, the order says shipped
+# (or completed) with units that never left. The invariant forgives such orders while True.
+KNOWN_DEFECT_UNROUTED_UNITS_FORGOTTEN = False
+# Cancelling some units of a line can cancel a whole fulfilment, but the order's status is not
+# brought back in line with the fulfilments left (in_fulfilment with only pending ones left, or
+# allocated with none). The invariant forgives such orders' status while True.
+KNOWN_DEFECT_LINE_CANCEL_STATUS_STALE = True
 # Cancelling some units of a line leaves the order total as it was.
 KNOWN_DEFECT_LINE_CANCEL_TOTAL = True
 
-EXAMPLES = int(os.environ.get("OMS_MODEL_EXAMPLES", "25"))
-STEPS = int(os.environ.get("OMS_MODEL_STEPS", "30"))
+EXAMPLES = int(os.environ.get("OMS_MODEL_EXAMPLES", "60"))
+STEPS = int(os.environ.get("OMS_MODEL_STEPS", "40"))
 
 PRICES = [Decimal("4.00"), Decimal("7.50"), Decimal("12.00")]  # a whole order stays under the refund limit
 CHANNELS = ["web", "app", "market"]  # fallbacks: reject, backorder, hold
@@ -93,6 +106,13 @@ RETURN_ACTIONS = ["inspect", "refund", "cancel", "reject"]
 index = st.integers(0, 10_000)
 
 
+SEEN = Counter()  # what the examples did; OMS_MODEL_STATS=1 prints it (run pytest with -s)
+
+
+def seen(what: str) -> None:
+    SEEN[what] += 1
+
+
 def pick(items, i):
     return items[i % len(items)]
 
@@ -108,6 +128,7 @@ class OrderLifeMachine(RuleBasedStateMachine):
         self.channels = {c.code: c for c in Channel.objects.all()}
         self.locations = {loc.code: loc for loc in Location.objects.all()}
         self.placed = 0
+        seen("examples")
 
     def teardown(self):
         transaction.set_rollback(True)
@@ -131,6 +152,13 @@ class OrderLifeMachine(RuleBasedStateMachine):
         return list(Fulfilment.objects.filter(**filters).select_related("order").order_by("pk"))
 
     @staticmethod
+    def problems() -> list[str]:
+        return problems(
+            forgive_units_lost_in_rerouting=KNOWN_DEFECT_UNROUTED_UNITS_FORGOTTEN,
+            forgive_status_after_line_cancel=KNOWN_DEFECT_LINE_CANCEL_STATUS_STALE,
+        )
+
+    @staticmethod
     def allowed(obj) -> set[str]:
         return {t.name for t in obj.get_available_status_transitions()}
 
@@ -141,7 +169,7 @@ class OrderLifeMachine(RuleBasedStateMachine):
         pickup_at=st.none() | st.sampled_from(STORES),
         address=st.sampled_from(["near", "leeds", "manchester"]),
         lines=st.lists(st.tuples(st.integers(0, 2), st.integers(1, 2)), min_size=1, max_size=3),
-        unpaid=st.booleans(),
+        unpaid=st.integers(0, 4).map(lambda n: n == 0),
     )
     def place_order(self, channel, pickup_at, address, lines, unpaid):
         self.placed += 1
@@ -164,6 +192,7 @@ class OrderLifeMachine(RuleBasedStateMachine):
         try:
             order, created = order_place(data=data)
         except InsufficientStock:
+            seen("order rejected short")
             assert channel == "web", "only the web channel's policy rejects a short order"
             assert snapshot() == before, "a rejected order left rows behind"
             return
@@ -172,6 +201,7 @@ class OrderLifeMachine(RuleBasedStateMachine):
         expected = {Order.Status.ON_HOLD} if unpaid else {Order.Status.ALLOCATED}
         expected |= {"app": {Order.Status.BACKORDERED}, "market": {Order.Status.ON_HOLD}}.get(channel, set())
         assert order.status in expected, f"{channel} order placed as {order.status}"
+        seen(f"order placed {order.status}")
         # A repeat of the same order is answered with the first one and changes nothing.
         before = snapshot()
         again, created = order_place(data=data)
@@ -179,19 +209,54 @@ class OrderLifeMachine(RuleBasedStateMachine):
 
     # --- stores and carriers move fulfilments on -----------------------------------
 
+    # Three rules drive the same step, so that fulfilments get through their life within an example.
     @precondition(lambda self: Fulfilment.objects.exclude(status__in=Fulfilment.CLOSED).exists())
     @rule(which=index, data=st.data())
+    def store_works(self, which, data):
+        self.move_fulfilment(which, data)
+
+    @precondition(lambda self: Fulfilment.objects.exclude(status__in=Fulfilment.CLOSED).exists())
+    @rule(which=index, data=st.data())
+    def warehouse_works(self, which, data):
+        self.move_fulfilment(which, data)
+
+    @precondition(lambda self: Fulfilment.objects.exclude(status__in=Fulfilment.CLOSED).exists())
+    @rule(which=index, data=st.data())
+    def carrier_or_customer_acts(self, which, data):
+        self.move_fulfilment(which, data)
+
     def move_fulfilment(self, which, data):
-        """Do one of the things the fulfilment's state machine allows now."""
+        """Do one to four of the things the fulfilment's state machine allows now, checking after each."""
         candidates = []
         for f in self.fulfilments():
-            actions = sorted(self.allowed(f) & set(FULFILMENT_ACTIONS))
-            if KNOWN_DEFECT_DECLINE_AFTER_ACCEPT and f.status != Fulfilment.Status.PENDING:
-                actions = [a for a in actions if a != "decline"]
-            candidates += [(f, a) for a in actions]
+            candidates += [(f, a) for a in self.moves(f)]
         if not candidates:
             return
         f, action = pick(candidates, which)
+        for _ in range(data.draw(st.integers(1, 4), label="moves")):
+            self.move(f, action, data)
+            assert self.problems() == []
+            f = Fulfilment.objects.select_related("order").get(pk=f.pk)
+            moves = self.moves(f)
+            if not moves:
+                return
+            action = data.draw(st.sampled_from(moves), label="next move")
+
+    def moves(self, f: Fulfilment) -> list[str]:
+        actions = sorted(self.allowed(f) & set(FULFILMENT_ACTIONS))
+        if KNOWN_DEFECT_DECLINE_AFTER_ACCEPT and f.status != Fulfilment.Status.PENDING:
+            actions = [a for a in actions if a != "decline"]
+        if KNOWN_DEFECT_NO_WAY_BACK_TO_ALLOCATED and self.only_pending_work_after(f):
+            actions = [a for a in actions if a != "expire"]
+        return actions
+
+    @staticmethod
+    def only_pending_work_after(f: Fulfilment) -> bool:
+        others = Fulfilment.objects.filter(order_id=f.order_id).exclude(pk=f.pk).exclude(status__in=Fulfilment.INACTIVE)
+        return others.exists() and not others.exclude(status=Fulfilment.Status.PENDING).exists()
+
+    def move(self, f: Fulfilment, action: str, data) -> None:
+        seen(f"fulfilment {f.status} -> {action}")
         if action == "decline":
             reason = data.draw(st.sampled_from(Fulfilment.DeclineReason.values))
             fulfilment_decline(fulfilment=f, reason_code=reason)
@@ -199,7 +264,7 @@ class OrderLifeMachine(RuleBasedStateMachine):
             wanted = {}
             for fl in f.lines.select_related("sku"):
                 wanted[fl.sku.code] = wanted.get(fl.sku.code, 0) + fl.quantity
-            short = data.draw(st.booleans())
+            short = data.draw(st.integers(0, 3).map(lambda n: n == 0), label="short")
             picked = {code: data.draw(st.integers(0, q)) if short else q for code, q in wanted.items()}
             if KNOWN_DEFECT_DECLINE_AFTER_ACCEPT and not any(picked.values()):
                 picked[next(iter(picked))] = 1  # picking nothing declines the work
@@ -229,6 +294,7 @@ class OrderLifeMachine(RuleBasedStateMachine):
         if not illegal:
             return
         action = data.draw(st.sampled_from(illegal))
+        seen(f"refused fulfilment {action}")
         if action == "expire":
             before = snapshot()
             assert fulfilment_expire(fulfilment=f) is None
@@ -258,6 +324,10 @@ class OrderLifeMachine(RuleBasedStateMachine):
     def pickup_expiry_job_runs_a_week_later(self):
         later = timezone.now() + timedelta(days=django_settings.OMS_PICKUP_EXPIRY_DAYS, minutes=1)
         waiting = len(self.fulfilments(status=Fulfilment.Status.READY_FOR_PICKUP))
+        if KNOWN_DEFECT_NO_WAY_BACK_TO_ALLOCATED and any(
+            self.only_pending_work_after(f) for f in self.fulfilments(status=Fulfilment.Status.READY_FOR_PICKUP)
+        ):
+            return
         assert pickups_expire(now=later) == waiting
         assert not self.fulfilments(status=Fulfilment.Status.READY_FOR_PICKUP)
 
@@ -267,6 +337,7 @@ class OrderLifeMachine(RuleBasedStateMachine):
     @rule(which=index)
     def cancel_order(self, which):
         order = pick(self.orders(), which)
+        seen(f"cancel order {order.status}")
         if order.status in Order.BEFORE_DISPATCH:
             order_cancel(order=order, reason="customer asked")
             assert Order.objects.get(pk=order.pk).status == Order.Status.CANCELLED
@@ -279,6 +350,7 @@ class OrderLifeMachine(RuleBasedStateMachine):
         order = pick(self.orders(), which)
         order_line = pick(list(order.lines.order_by("pk")), line)
         cancel = lambda: order_cancel(order=order, reason="line", lines={order_line.pk: quantity})  # noqa: E731
+        seen(f"cancel line {order.status}")
         if order.status not in Order.BEFORE_DISPATCH:
             self.refused(cancel, TransitionNotAllowed)
         elif not 1 <= quantity <= order_line.open_quantity:
@@ -295,6 +367,7 @@ class OrderLifeMachine(RuleBasedStateMachine):
     def change_address(self, which, address):
         order = pick(self.orders(), which)
         change = lambda: order_change_address(order=order, address=dict(ADDRESSES[address]))  # noqa: E731
+        seen(f"change address {order.status}")
         started = any(
             f.status not in (Fulfilment.Status.PENDING, Fulfilment.Status.ACCEPTED)
             for f in order.fulfilments.exclude(status__in=Fulfilment.INACTIVE)
@@ -309,6 +382,8 @@ class OrderLifeMachine(RuleBasedStateMachine):
             return
         elif started and order.status not in (Order.Status.ON_HOLD, Order.Status.PLACED):
             self.refused(change, InvalidInput)
+        elif KNOWN_DEFECT_NO_WAY_BACK_TO_ALLOCATED and order.status == Order.Status.IN_FULFILMENT:
+            return
         else:
             change()
             assert Order.objects.get(pk=order.pk).address["postcode"] == ADDRESSES[address]["postcode"]
@@ -329,8 +404,15 @@ class OrderLifeMachine(RuleBasedStateMachine):
     @rule(which=index)
     def release(self, which):
         order = pick(self.orders(), which)
+        seen(f"release {order.status}")
         if order.status == Order.Status.ON_HOLD:
-            order_release(order=order)
+            before = snapshot()
+            try:
+                order_release(order=order)
+            except InsufficientStock:
+                # Released into routing, a short order of a channel that rejects short orders stays held.
+                assert order.channel.code == "web" and snapshot() == before
+                return
             assert Order.objects.get(pk=order.pk).status != Order.Status.PLACED
         else:
             self.refused(lambda: order_release(order=order), TransitionNotAllowed)
@@ -349,11 +431,14 @@ class OrderLifeMachine(RuleBasedStateMachine):
             order=order, location=self.locations[location], reason="store short-staffed"
         )
         live = order.fulfilments.exclude(status__in=Fulfilment.INACTIVE)
+        seen(f"agent re-route {order.status}")
         routed = (Order.Status.ALLOCATED, Order.Status.BACKORDERED, Order.Status.IN_FULFILMENT)
         if order.status not in routed or any(
             f.status not in (Fulfilment.Status.PENDING, Fulfilment.Status.ACCEPTED) for f in live
         ):
             self.refused(reroute, InvalidInput)
+        elif KNOWN_DEFECT_NO_WAY_BACK_TO_ALLOCATED and order.status == Order.Status.IN_FULFILMENT:
+            return
         else:
             reroute()
 
@@ -376,7 +461,7 @@ class OrderLifeMachine(RuleBasedStateMachine):
 
     def _returnable(self) -> list[tuple[Order, int, int]]:
         found = []
-        for order in self.orders(fulfilments__status__in=Fulfilment.DISPATCHED).distinct():
+        for order in Order.objects.filter(fulfilments__status__in=Fulfilment.DISPATCHED).distinct().order_by("pk"):
             for line_id, n in returnable_quantities(order=order).items():
                 found.append((order, line_id, n))
         return found
@@ -395,6 +480,7 @@ class OrderLifeMachine(RuleBasedStateMachine):
             self.refused(request, ReturnNotAllowed)
         else:
             assert request().status == Return.Status.AUTHORISED
+            seen("return requested")
 
     @precondition(lambda self: Return.objects.exists())
     @rule(which=index, location=st.sampled_from(LOCATIONS), data=st.data())
@@ -422,6 +508,7 @@ class OrderLifeMachine(RuleBasedStateMachine):
             assert snapshot() == before, "a refused receipt changed rows"
             return
         assert ret.status in (Return.Status.REQUESTED, Return.Status.AUTHORISED)
+        seen("return received")
 
     @precondition(lambda self: Return.objects.exists())
     @rule(which=index, action=st.sampled_from(RETURN_ACTIONS))
@@ -434,6 +521,7 @@ class OrderLifeMachine(RuleBasedStateMachine):
             "reject": lambda: return_reject(ret=ret, reason="late"),
         }[action]
         if action in self.allowed(ret):
+            seen(f"return {ret.status} -> {action}")
             call()
         else:
             self.refused(call, TransitionNotAllowed)
@@ -442,7 +530,8 @@ class OrderLifeMachine(RuleBasedStateMachine):
 
     @invariant()
     def the_order_life_holds_together(self):
-        assert problems() == []
+        seen("invariant checks")
+        assert self.problems() == []
 
 
 @pytest.fixture
@@ -453,11 +542,16 @@ def retail_network(network):
     RoutingPolicyVersion.objects.create(channel=app, version=1, data={"fallback": "backorder"})
     RoutingPolicyVersion.objects.create(channel=market, version=1, data={"fallback": "hold"})
     a, b, c = network.skus
-    network.stock(network.warehouse, a, 4)
-    network.stock(network.warehouse, b, 2)
-    network.stock(network.soho, a, 2)
-    network.stock(network.soho, c, 1)
-    network.stock(network.camden, b, 2)
+    for location, sku, quantity in [
+        (network.warehouse, a, 8),
+        (network.warehouse, b, 5),
+        (network.warehouse, c, 2),
+        (network.soho, a, 3),
+        (network.soho, c, 2),
+        (network.camden, b, 3),
+        (network.leeds, a, 1),
+    ]:
+        network.stock(location, sku, quantity)
     return network
 
 
@@ -471,5 +565,8 @@ def test_random_order_lives_keep_every_invariant(retail_network):
             derandomize=True,
             database=None,
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+            phases=[Phase.explicit, Phase.reuse, Phase.generate],
         ),
     )
+    if os.environ.get("OMS_MODEL_STATS"):
+        print(*(f"{n:6d}  {what}" for what, n in sorted(SEEN.items())), sep="\n")
