@@ -17,11 +17,11 @@ from inventory.selectors import inventory_discrepancies
 from oms.models import Activity, Order, OrderLine, OutboxEvent
 from returns.models import Refund, Return, ReturnLine
 
-F, O = Fulfilment.Status, Order.Status
-OPEN_ORDER = [O.PLACED, O.ON_HOLD, O.ALLOCATED, O.BACKORDERED, O.IN_FULFILMENT, O.PARTIALLY_SHIPPED, O.SHIPPED]
-OPEN_ORDER += [O.READY_FOR_PICKUP]
+F, S = Fulfilment.Status, Order.Status
+OPEN_ORDER = [S.PLACED, S.ON_HOLD, S.ALLOCATED, S.BACKORDERED, S.IN_FULFILMENT, S.PARTIALLY_SHIPPED, S.SHIPPED]
+OPEN_ORDER += [S.READY_FOR_PICKUP]
 # An order that says it is done must account for every unit: dispatched or cancelled.
-SETTLED_ORDER = [O.SHIPPED, O.COMPLETED, O.CANCELLED]
+SETTLED_ORDER = [S.SHIPPED, S.COMPLETED, S.CANCELLED]
 # What store staff, carriers, customers and the expiry job can do to a fulfilment (cancel comes from the order).
 MOVES_ON = {"accept", "decline", "pick", "pack", "ship", "deliver", "ready", "collect", "expire"}
 
@@ -36,7 +36,9 @@ def snapshot() -> tuple:
         list(StockLevel.objects.order_by("pk").values_list("pk", "on_hand", "reserved")),
         list(Reservation.objects.order_by("pk").values_list("pk", "quantity", "status")),
         list(Return.objects.order_by("pk").values_list("pk", "status", "received_location_id")),
-        list(ReturnLine.objects.order_by("pk").values_list("pk", "quantity", "resellable_quantity", "damaged_quantity")),
+        list(
+            ReturnLine.objects.order_by("pk").values_list("pk", "quantity", "resellable_quantity", "damaged_quantity")
+        ),
         Refund.objects.count(),
         StockMovement.objects.count(),
         Activity.objects.count(),
@@ -50,16 +52,16 @@ def expected_order_status(live: list[str]) -> str | None:
         return None
     dispatched = {F.SHIPPED, F.DELIVERED, F.COLLECTED}
     if all(s in (F.DELIVERED, F.COLLECTED) for s in live):
-        return O.COMPLETED
+        return S.COMPLETED
     if all(s in dispatched for s in live):
-        return O.SHIPPED
+        return S.SHIPPED
     if all(s in dispatched or s == F.READY_FOR_PICKUP for s in live):
-        return O.READY_FOR_PICKUP
+        return S.READY_FOR_PICKUP
     if any(s in dispatched for s in live):
-        return O.PARTIALLY_SHIPPED
+        return S.PARTIALLY_SHIPPED
     if any(s != F.PENDING for s in live):
-        return O.IN_FULFILMENT
-    return O.ALLOCATED
+        return S.IN_FULFILMENT
+    return S.ALLOCATED
 
 
 def _fulfilments_by_order() -> dict[int, list[Fulfilment]]:
@@ -69,7 +71,9 @@ def _fulfilments_by_order() -> dict[int, list[Fulfilment]]:
     return by_order
 
 
-def problems(*, forgive_units_lost_in_rerouting: bool = False, forgive_status_after_line_cancel: bool = False) -> list[str]:
+def problems(
+    *, forgive_units_lost_in_rerouting: bool = False, forgive_status_after_line_cancel: bool = False
+) -> list[str]:
     """Every broken invariant, each in one line naming the order and what is wrong.
 
     ``forgive_units_lost_in_rerouting``: do not report a settled order's unaccounted units when
@@ -134,25 +138,29 @@ def _order_problems(
     for line in order.lines.all():
         left = line.quantity - line.cancelled_quantity - covered[line.pk]
         if left < 0:
-            found.append(f"{name}: line {line.pk} has {line.quantity} ordered but {line.cancelled_quantity} cancelled "
-                         f"and {covered[line.pk]} in live fulfilments")
+            found.append(
+                f"{name}: line {line.pk} has {line.quantity} ordered but {line.cancelled_quantity} cancelled "
+                f"and {covered[line.pk]} in live fulfilments"
+            )
         waiting += max(left, 0)
         if left > 0 and order.status in SETTLED_ORDER and not rerouted:
             found.append(f"{name}: line {line.pk} has {left} unit(s) neither dispatched nor cancelled")
         if returned[line.pk] > dispatched[line.pk] or received[line.pk] > dispatched[line.pk]:
-            found.append(f"{name}: line {line.pk} returned {returned[line.pk]}, received back {received[line.pk]}, "
-                         f"but only {dispatched[line.pk]} were dispatched")
+            found.append(
+                f"{name}: line {line.pk} returned {returned[line.pk]}, received back {received[line.pk]}, "
+                f"but only {dispatched[line.pk]} were dispatched"
+            )
     expected = expected_order_status([f.status for f in live])
-    if status_forgiven and order.status != O.CANCELLED:
+    if status_forgiven and order.status != S.CANCELLED:
         pass
-    elif order.status == O.CANCELLED:
+    elif order.status == S.CANCELLED:
         if live:
             found.append(f"{name}: cancelled but fulfilment(s) {[f.pk for f in live]} are live")
     elif expected is not None and order.status != expected:
         found.append(f"{name}: its live fulfilments {[f.status for f in live]} say {expected}")
-    elif expected is None and order.status not in (O.ON_HOLD, O.BACKORDERED):
+    elif expected is None and order.status not in (S.ON_HOLD, S.BACKORDERED):
         found.append(f"{name}: no live fulfilment, no hold and nothing waiting for supply")
-    if order.status in OPEN_ORDER and order.status != O.SHIPPED:
+    if order.status in OPEN_ORDER and order.status != S.SHIPPED:
         found += _stuck(order, name, live, waiting)
     paid = sum((Decimal(str(t["amount"])) for t in order.tenders), Decimal(0))
     if refunded > paid:
@@ -162,9 +170,9 @@ def _order_problems(
 
 def _stuck(order: Order, name: str, live: list[Fulfilment], waiting: int) -> list[str]:
     """An open order needs a way on: a fulfilment someone can move, a hold to lift, or units waiting for supply."""
-    if order.status == O.ON_HOLD:
+    if order.status == S.ON_HOLD:
         return []
-    if order.status == O.BACKORDERED:
+    if order.status == S.BACKORDERED:
         return [] if waiting else [f"{name}: backordered with nothing waiting for supply"]
     movable = [f for f in live if MOVES_ON & {t.name for t in f.get_available_status_transitions()}]
     if not movable:
