@@ -77,7 +77,8 @@ def problems(
     """Every broken invariant, each in one line naming the order and what is wrong.
 
     ``forgive_units_lost_in_rerouting``: do not report a settled order's unaccounted units when
-    the order had a decline or a short pick; ``forgive_status_after_line_cancel``: do not report an
+    the order had a decline or a short pick, nor its status or being stuck while such units wait;
+    ``forgive_status_after_line_cancel``: do not report an
     order whose status disagrees with its fulfilments once some of its units were cancelled
     (known defects, see the model test's flags).
     """
@@ -151,6 +152,8 @@ def _order_problems(
                 f"but only {dispatched[line.pk]} were dispatched"
             )
     expected = expected_order_status([f.status for f in live])
+    # Units a decline or short pick could not re-route leave the order where it was (known defect).
+    status_forgiven |= rerouted and waiting > 0
     if status_forgiven and order.status != S.CANCELLED:
         pass
     elif order.status == S.CANCELLED:
@@ -160,7 +163,7 @@ def _order_problems(
         found.append(f"{name}: its live fulfilments {[f.status for f in live]} say {expected}")
     elif expected is None and order.status not in (S.ON_HOLD, S.BACKORDERED):
         found.append(f"{name}: no live fulfilment, no hold and nothing waiting for supply")
-    if order.status in OPEN_ORDER and order.status != S.SHIPPED:
+    if order.status in OPEN_ORDER and order.status != S.SHIPPED and not (rerouted and waiting):
         found += _stuck(order, name, live, waiting)
     paid = sum((Decimal(str(t["amount"])) for t in order.tenders), Decimal(0))
     if refunded > paid:

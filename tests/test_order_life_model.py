@@ -85,7 +85,8 @@ KNOWN_DEFECT_NO_WAY_BACK_TO_ALLOCATED = True
 KNOWN_DEFECT_ADDRESS_UNKNOWN_POSTCODE = True
 # When a decline or a short pick cannot be re-routed while other parts of the order are live,
 # the units are neither backordered nor cancelled: once the rest ships, the order says shipped
-# (or completed) with units that never left. The invariant forgives such orders while True.
+# (or completed) with units that never left; a partially shipped order whose other parts are
+# done stays partially shipped for ever. The invariant forgives such orders while True.
 KNOWN_DEFECT_UNROUTED_UNITS_FORGOTTEN = True
 # A return names SKUs, and the service books them against the last order line of that SKU only:
 # with two shipped lines of one SKU, the first line's units can never be returned.
