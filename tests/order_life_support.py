@@ -1,4 +1,4 @@
-"""What the order-life model test checks after every step, and the snapshot that proves a refusal changed nothing.
+"""The order-life model test: the network it starts from, its invariants, and the snapshot a refusal must keep.
 
 The expectations here are written from the documented rules (docs/state-machines.md), not
 read back from the services, so that a service drifting from the rules fails the model test.
@@ -9,13 +9,24 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from decimal import Decimal
 
+import pytest
 from django.db.models import Q
 
-from fulfilment.models import Fulfilment, FulfilmentLine
+from fulfilment.models import Fulfilment, FulfilmentLine, RoutingPolicyVersion
+from fulfilment.services import (
+    fulfilment_accept,
+    fulfilment_collect,
+    fulfilment_pack,
+    fulfilment_pick,
+    fulfilment_ready,
+    fulfilment_ship,
+)
 from inventory.models import Reservation, StockLevel, StockMovement
 from inventory.selectors import inventory_discrepancies
 from oms.models import Activity, Order, OrderLine, OutboxEvent
+from oms.services import OrderInput, OrderLineInput, order_place
 from returns.models import Refund, Return, ReturnLine
+from tests.factories import ChannelFactory, LocationFactory
 
 F, S = Fulfilment.Status, Order.Status
 OPEN_ORDER = [S.PLACED, S.ON_HOLD, S.ALLOCATED, S.BACKORDERED, S.IN_FULFILMENT, S.PARTIALLY_SHIPPED, S.SHIPPED]
@@ -181,3 +192,73 @@ def _stuck(order: Order, name: str, live: list[Fulfilment], waiting: int) -> lis
     if not movable:
         return [f"{name}: open, but none of its fulfilments {[f.status for f in live]} can move on"]
     return []
+
+
+# --- the network every example starts from -------------------------------------------
+
+PRICES = [Decimal("4.00"), Decimal("7.50"), Decimal("12.00")]  # a whole order stays under the refund limit
+CHANNELS = ["web", "app", "market"]  # fallbacks: reject, backorder, hold
+STORES = ["ST-SOHO", "ST-CAMDEN", "ST-LEEDS", "ST-OUTLET"]  # the outlet offers no collection and takes no returns
+LOCATIONS = ["WH-MID", *STORES]
+ADDRESSES = {
+    "near": {
+        "line1": "1 Strand",
+        "city": "London",
+        "postcode": "WC2N 5DU",
+        "country": "GB",
+        "lat": 51.508,
+        "lon": -0.128,
+    },
+    "leeds": {"line1": "2 Briggate", "city": "Leeds", "postcode": "LS1 6HD", "country": "GB"},
+    "manchester": {"line1": "3 Market St", "city": "Manchester", "postcode": "M1 1AD", "country": "GB"},
+    "unknown_postcode_known_town": {"line1": "4 Nowhere", "city": "London", "postcode": "ZZ9 9ZZ", "country": "GB"},
+    "unknown": {"line1": "5 Nowhere", "city": "Atlantis", "postcode": "ZZ9 9ZZ", "country": "GB"},
+    "incomplete": {"line1": "6 Strand", "city": "London", "country": "GB"},
+}
+
+
+@pytest.fixture
+def retail_network(network):
+    """The shared network, an outlet that neither collects nor takes returns, and three channels' policies."""
+    LocationFactory(code="ST-OUTLET", lat=51.52, lon=-0.10, ships=True, pickup=False, accepts_returns=False)
+    app, market = ChannelFactory(code="app"), ChannelFactory(code="market")
+    RoutingPolicyVersion.objects.create(channel=app, version=1, data={"fallback": "backorder"})
+    RoutingPolicyVersion.objects.create(channel=market, version=1, data={"fallback": "hold"})
+    a, b, c = network.skus
+    for location, sku, quantity in [
+        (network.warehouse, a, 8),
+        (network.warehouse, b, 5),
+        (network.warehouse, c, 2),
+        (network.soho, a, 3),
+        (network.soho, c, 2),
+        (network.camden, b, 3),
+        (network.leeds, a, 1),
+    ]:
+        network.stock(location, sku, quantity)
+    # Two orders already dispatched (one shipped, one collected), so returns happen from the first step.
+    for external_id, method, store, lines in [
+        ("SEED-1", Order.Method.DELIVERY, None, [(a, 2), (b, 1)]),
+        ("SEED-2", Order.Method.PICKUP, "ST-SOHO", [(c, 1)]),
+    ]:
+        total = sum((PRICES[network.skus.index(sku)] * q for sku, q in lines), Decimal(0))
+        order, _ = order_place(
+            data=OrderInput(
+                channel=network.web,
+                external_id=external_id,
+                lines=[OrderLineInput(sku.code, q, str(PRICES[network.skus.index(sku)])) for sku, q in lines],
+                method=method,
+                address={} if store else dict(ADDRESSES["near"]),
+                pickup_store=store,
+                tenders=[{"type": "card", "amount": str(total), "reference": external_id}],
+            )
+        )
+        for f in order.fulfilments.all():
+            fulfilment_accept(fulfilment=f)
+            fulfilment_pick(fulfilment=f, picked={})
+            fulfilment_pack(fulfilment=f)
+            if f.is_pickup():
+                f = fulfilment_ready(fulfilment=f)
+                fulfilment_collect(fulfilment=f, pickup_code=f.pickup_code)
+            else:
+                fulfilment_ship(fulfilment=f, carrier="DPD", tracking=external_id)
+    return network
