@@ -418,10 +418,11 @@ def _commit(fulfilment: Fulfilment, units: Counter, *, actor) -> None:
 
 
 def _units(lines) -> Counter:
+    """Units per SKU id; a line whose units were all cancelled counts for nothing (no zero entries)."""
     units = Counter()
     for line in lines:
         units[line.sku_id] += line.quantity
-    return units
+    return +units
 
 
 def _cancel_lines(*, order: Order, actor, reason: str, lines: dict[int, int] | None) -> None:

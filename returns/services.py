@@ -8,7 +8,8 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max, Sum
+from django.db.models import F, Max, Sum
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from fulfilment.models import Fulfilment
@@ -61,11 +62,13 @@ def returnable_quantities(*, order: Order) -> dict[int, int]:
         .annotate(n=Sum("lines__quantity"))
     ):
         dispatched[line_id] += quantity or 0
+    # A return takes the units it asked for, or those that arrived if the parcel held more:
+    # units booked in (and refunded) once can never be returned again.
     taken = dict(
         ReturnLine.objects.filter(ret__order=order)
         .exclude(ret__status__in=Return.VOID)
         .values_list("order_line_id")
-        .annotate(n=Sum("quantity"))
+        .annotate(n=Sum(Greatest("quantity", F("resellable_quantity") + F("damaged_quantity"))))
     )
     return {line_id: max(0, n - taken.get(line_id, 0)) for line_id, n in dispatched.items()}
 

@@ -13,7 +13,7 @@ from django.db import connection
 
 from tests.factories import ChannelFactory, LocationFactory, SkuFactory
 
-pytest_plugins = ["tests.orders_support"]
+pytest_plugins = ["tests.orders_support", "tests.order_life_support"]
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")

@@ -20,7 +20,7 @@ from inventory.selectors import inventory_discrepancies
 from oms.exceptions import TransitionNotAllowed
 from oms.models import Order, OutboxEvent
 from oms.selectors import order_timeline
-from oms.services import note_add
+from oms.services import note_add, order_cancel
 from tests.orders_support import place
 
 pytestmark = pytest.mark.django_db
@@ -71,6 +71,23 @@ def test_decline_reroutes_to_the_next_best_location_and_corrects_stock(network):
     assert any("decline" in t for t in texts)
     assert texts[-1] == "Customer asked for the parcel to go to a neighbour."
     assert "ST-SOHO declined (damaged)" in order.routing["reason"]
+    assert inventory_discrepancies() == []
+
+
+@pytest.mark.parametrize("reason", ["damaged", "not_in_stock"])
+def test_a_fulfilment_whose_line_was_cancelled_can_still_be_declined(network, reason):
+    a, b = network.skus[:2]
+    network.stock(network.soho, a, 3)
+    network.stock(network.soho, b, 3)
+    network.stock(network.camden, b, 3)
+    order = place(network, [(a, 1), (b, 2)])
+    soho = order.fulfilments.get()
+    order_cancel(order=order, reason="customer changed their mind", lines={order.lines.get(sku=a).pk: 1})
+    fulfilment_decline(fulfilment=soho, reason_code=reason)
+    order.refresh_from_db()
+    assert Fulfilment.objects.get(pk=soho.pk).status == "declined"
+    assert order.fulfilments.get(status="pending").location == network.camden
+    assert (network.level(network.soho, a).on_hand, network.level(network.soho, b).on_hand) == (3, 1)
     assert inventory_discrepancies() == []
 
 

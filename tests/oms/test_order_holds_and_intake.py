@@ -37,6 +37,18 @@ def test_unpaid_order_is_held_without_stock_then_expires(network, settings):
     assert order.status == Order.Status.CANCELLED
 
 
+def test_an_expired_unpaid_order_has_nothing_left_open_on_its_lines(network, settings):
+    a, b = network.skus[:2]
+    network.stock(network.soho, a, 5)
+    order = place(network, [(a, 2), (b, 1)], payment_status="pending")
+    later = timezone.now() + timedelta(hours=settings.OMS_UNPAID_EXPIRY_HOURS, minutes=1)
+    assert orders_expire_unpaid(now=later) == 1
+    order.refresh_from_db()
+    assert order.status == Order.Status.CANCELLED
+    assert [(line.cancelled_quantity, line.open_quantity) for line in order.lines.order_by("pk")] == [(2, 0), (1, 0)]
+    assert order.activities.filter(action="cancel", reason="unpaid").exists()
+
+
 def test_released_hold_routes_the_order(network):
     a = network.skus[0]
     network.stock(network.soho, a, 5)

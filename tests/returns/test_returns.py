@@ -126,6 +126,18 @@ def test_receiving_more_than_was_sold_is_refused_and_surprises_are_recorded(netw
     assert kinds == {"wrong_item", "quantity_mismatch"}
 
 
+def test_units_received_beyond_their_return_cannot_be_returned_and_refunded_again(network, delivered_web_order):
+    """3 units were bought for 30.00: a parcel with all 3 against a return of 1 leaves nothing to return."""
+    sku = network.skus[0]
+    first = return_request(order=delivered_web_order, lines=[ReturnLineInput(sku.code, 1)])
+    return_receive(ret=first, location=network.soho, lines=[ReceivedLine(sku.code, 3)])
+    assert return_refund(ret=first).amount == Decimal("30.00")
+    with pytest.raises(ReturnNotAllowed) as exc:
+        return_request(order=delivered_web_order, lines=[ReturnLineInput(sku.code, 2)])
+    assert "over_quantity: 0 of" in exc.value.errors["lines[0].quantity"][0]
+    assert network.level(network.soho, sku).on_hand == 3
+
+
 def test_refund_is_split_across_tenders_and_never_paid_twice(network, delivered_web_order):
     sku = network.skus[0]
     ret = return_request(order=delivered_web_order, lines=[ReturnLineInput(sku.code, 3)])
