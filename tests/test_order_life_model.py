@@ -74,17 +74,17 @@ from tests.order_life_support import ADDRESSES, CHANNELS, LOCATIONS, PRICES, STO
 
 pytestmark = pytest.mark.django_db
 
-# Defects being fixed elsewhere. While a flag is True the rules step around the case it names;
-# set it to False once the fix is merged and the model test must still pass.
+# Defects the model found. While a flag is True the rules step around the case it names (or the
+# invariant forgives it); a fixed defect's flag is False and the model must still pass with it.
 # Declining (or picking nothing of) a fulfilment that was accepted or is being picked is
 # refused with "Cannot allocate order while it is in_fulfilment" instead of re-routing.
-KNOWN_DEFECT_DECLINE_AFTER_ACCEPT = True
+KNOWN_DEFECT_DECLINE_AFTER_ACCEPT = False
 # The same root (the order cannot go back from in_fulfilment to allocated) refuses an agent's
 # re-route and an address change of an accepted order, and makes the pickup expiry fail (and the
 # expiry job with it) when what is left of the order is only pending work.
-KNOWN_DEFECT_NO_WAY_BACK_TO_ALLOCATED = True
+KNOWN_DEFECT_NO_WAY_BACK_TO_ALLOCATED = False
 # An unknown postcode with a known town is accepted as an address change.
-KNOWN_DEFECT_ADDRESS_UNKNOWN_POSTCODE = True
+KNOWN_DEFECT_ADDRESS_UNKNOWN_POSTCODE = False
 # When a decline or a short pick cannot be re-routed while other parts of the order are live,
 # the units are neither backordered nor cancelled: once the rest ships, the order says shipped
 # (or completed) with units that never left; a partially shipped order whose other parts are
@@ -96,9 +96,9 @@ KNOWN_DEFECT_SAME_SKU_LINES_RETURN = True
 # Cancelling some units of a line can cancel a whole fulfilment, but the order's status is not
 # brought back in line with the fulfilments left (in_fulfilment with only pending ones left, or
 # allocated with none). The invariant forgives such orders' status while True.
-KNOWN_DEFECT_LINE_CANCEL_STATUS_STALE = True
+KNOWN_DEFECT_LINE_CANCEL_STATUS_STALE = False
 # Cancelling some units of a line leaves the order total as it was.
-KNOWN_DEFECT_LINE_CANCEL_TOTAL = True
+KNOWN_DEFECT_LINE_CANCEL_TOTAL = False
 
 EXAMPLES = int(os.environ.get("OMS_MODEL_EXAMPLES", "45"))
 STEPS = int(os.environ.get("OMS_MODEL_STEPS", "40"))
