@@ -291,22 +291,33 @@ class AdjustmentReason(models.TextChoices):
     CORRECTION = "correction"
 
 
-class LocationCredential(models.Model):
-    """The integration credential of a location's own system (a store's tills, a warehouse's WMS).
+class HashedToken(models.Model):
+    """A credential of which only the SHA-256 is stored, so a leaked database leaks no token.
 
-    Stock feeds come from the systems that count the goods, never from a sales channel; a
-    credential may write the stock of its ``locations`` and nothing else. Only the token's
-    SHA-256 is stored. ``revoked_at`` is when it stops working: a rotation sets it a while
-    ahead, so the system can switch over without a gap.
+    ``revoked_at`` is when it stops working: a rotation sets it a while ahead, so the system
+    holding it can switch over without a gap. Channel tokens and location credentials share it.
     """
 
-    name = models.CharField(max_length=64, help_text="The system it belongs to, e.g. soho-tills.")
-    locations = models.ManyToManyField(Location, related_name="credentials", help_text="What it may write.")
+    name = models.CharField(max_length=64)
     prefix = models.CharField(max_length=12, help_text="First characters, to tell tokens apart.")
     digest = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True, help_text="Refused from this time on.")
+
+    class Meta:
+        abstract = True
+
+
+class LocationCredential(HashedToken):
+    """The integration credential of a location's own system (a store's tills, a warehouse's WMS).
+
+    Stock feeds come from the systems that count the goods, never from a sales channel; a
+    credential may write the stock of its ``locations`` and nothing else.
+    """
+
+    name = models.CharField(max_length=64, help_text="The system it belongs to, e.g. soho-tills.")
+    locations = models.ManyToManyField(Location, related_name="credentials", help_text="What it may write.")
 
     class Meta:
         ordering = ["name", "-created_at"]

@@ -12,7 +12,7 @@ from django.db.models import F, Q
 from django_fsm import FSMField, FSMModelMixin, transition
 
 from inventory.credentials import token_new
-from inventory.models import Channel, Location, Sku
+from inventory.models import Channel, HashedToken, Location, Sku
 
 ORDER_NUMBER_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O or 1/I to misread at a counter
 
@@ -21,16 +21,11 @@ def new_order_number() -> str:
     return "O-" + "".join(secrets.choice(ORDER_NUMBER_ALPHABET) for _ in range(8))
 
 
-class ApiToken(models.Model):
-    """A channel's API credential; only its SHA-256 is stored, so a leaked database leaks no token."""
+class ApiToken(HashedToken):
+    """A channel's API credential."""
 
     channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField(max_length=64, default="default")
-    prefix = models.CharField(max_length=12, help_text="First characters, to tell tokens apart.")
-    digest = models.CharField(max_length=64, unique=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    last_used_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True, help_text="Refused from this time on.")
 
     class Meta:
         ordering = ["channel", "-created_at"]

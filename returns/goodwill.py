@@ -17,7 +17,7 @@ from oms.access import refund_limit, refund_refusal
 from oms.models import Activity, Order, OutboxEvent
 
 from .models import GoodwillReason, Refund, RefundRequest, Return
-from .services import RefundNeedsApproval, RefundNotAllowed, RefundQuote, _allocate, refund_room
+from .services import RefundNeedsApproval, RefundNotAllowed, RefundQuote, over_room, refund_room, split
 
 
 def _checked(order: Order, amount, reason: str, method: str) -> Decimal:
@@ -40,19 +40,8 @@ def _checked(order: Order, amount, reason: str, method: str) -> Decimal:
 def goodwill_quote(*, order: Order, amount, reason: str, actor=None, method: str = "original_tenders") -> RefundQuote:
     """What a goodwill refund of ``amount`` would pay and where, and whether ``actor`` may pay it alone."""
     amount = _checked(order, amount, reason, method)
-    room = refund_room(order=order)
-    refusal = None
-    if amount > room:
-        refusal = (
-            f"A refund of {amount:.2f} {order.currency} is more than the {max(room, Decimal(0)):.2f} "
-            f"{order.currency} paid and not yet refunded."
-        )
-    allocations = (
-        _allocate(order, amount)
-        if method == Return.RefundMethod.ORIGINAL_TENDERS
-        else [{"type": "store_credit", "reference": "", "amount": str(amount)}]
-    )
-    return RefundQuote(None, method, amount, order.currency, allocations, refund_limit(actor), refusal)
+    refusal = over_room(order=order, amount=amount, room=refund_room(order=order))
+    return RefundQuote(None, method, amount, order.currency, split(order, amount, method), refund_limit(actor), refusal)
 
 
 def _said(amount: Decimal, currency: str, reason: str, note: str) -> str:

@@ -362,17 +362,26 @@ def refund_quote(*, ret: Return, actor=None, method: str | None = None, shipping
         refusal = f"A refund of return {ret.reference} is waiting for a supervisor's approval."
     elif amount < 0:
         refusal = f"A refund cannot be negative ({amount:.2f} {order.currency})."
-    elif amount > room:
-        refusal = (
-            f"A refund of {amount:.2f} {order.currency} is more than the {max(room, Decimal(0)):.2f} "
-            f"{order.currency} paid and not yet refunded."
-        )
-    allocations = (
-        _allocate(order, amount)
-        if method == Return.RefundMethod.ORIGINAL_TENDERS
-        else [{"type": "store_credit", "reference": "", "amount": str(amount)}]
+    else:
+        refusal = over_room(order=order, amount=amount, room=room)
+    return RefundQuote(ret, method, amount, order.currency, split(order, amount, method), refund_limit(actor), refusal)
+
+
+def over_room(*, order: Order, amount: Decimal, room: Decimal) -> str | None:
+    """Why ``amount`` cannot be refunded when only ``room`` is left of what was paid, or None."""
+    if amount <= room:
+        return None
+    return (
+        f"A refund of {amount:.2f} {order.currency} is more than the {max(room, Decimal(0)):.2f} "
+        f"{order.currency} paid and not yet refunded."
     )
-    return RefundQuote(ret, method, amount, order.currency, allocations, refund_limit(actor), refusal)
+
+
+def split(order: Order, amount: Decimal, method: str) -> list[dict]:
+    """Where a refund of ``amount`` goes: back over the order's tenders, or all to store credit."""
+    if method == Return.RefundMethod.ORIGINAL_TENDERS:
+        return _allocate(order, amount)
+    return [{"type": "store_credit", "reference": "", "amount": str(amount)}]
 
 
 @transaction.atomic
