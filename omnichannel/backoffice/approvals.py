@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_POST
 
 from inventory.exceptions import DomainError
@@ -14,6 +13,7 @@ from returns.approvals import refund_request_approve, refund_request_reject, ref
 from returns.models import RefundRequest
 
 from . import forms
+from .navigation import back_to
 
 DECISIONS = {"approve": refund_request_approve, "reject": refund_request_reject}
 
@@ -50,7 +50,4 @@ def approval_decide(request, pk: int, decision: str):
     else:
         what = "approved and refunded" if decided.status == RefundRequest.Status.APPROVED else "rejected"
         messages.success(request, f"Refund of {decided.amount} {decided.currency} for {asked.subject_label} {what}.")
-    target = request.POST.get("next", "")
-    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
-        return redirect(target)
-    return redirect("backoffice:approvals")
+    return back_to(request, "backoffice:approvals")

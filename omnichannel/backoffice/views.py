@@ -10,13 +10,13 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from fulfilment.selectors import orders_search
 from fulfilment.services import fulfilment_resend_pickup_code, order_reroute_excluding
 from fulfilment.staff_messages import staff_message
 from inventory.exceptions import DomainError
+from omnichannel.backoffice.navigation import back_to
 from omnichannel.privacy.export import customer_access_record
 from omnichannel.replicas import replica_reads
 from oms.access import BACK_OFFICE_ROLES, Role, is_supervisor, refund_refusal, role_required
@@ -290,7 +290,4 @@ def order_action(request, pk: int, action: str):
             messages.success(request, spec.run(request, target, form.cleaned_data))
         except DomainError as exc:
             messages.error(request, f"Nothing was changed. {staff_message(exc)}")
-    target = request.POST.get("next", "")  # a worklist's button brings the agent back to the list
-    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
-        return redirect(target)
-    return redirect("backoffice:order", pk=pk)
+    return back_to(request, "backoffice:order", pk=pk)  # a worklist's button brings the agent back to the list

@@ -139,6 +139,14 @@ def test_releasing_from_the_worklist_comes_back_to_the_list_without_the_order(cl
     )
 
 
+@pytest.mark.parametrize("next_value", ["2147483648", "abc", "backoffice:home", "//evil.example/", "javascript:x"])
+def test_a_next_that_is_not_a_path_on_this_site_goes_back_to_the_order(client, exceptions, next_value):
+    url = reverse("backoffice:order_action", args=[exceptions.fraud_hold.pk, "note"])
+    response = client.post(url, {"text": "called back", "next": next_value})
+    assert response.status_code == 302
+    assert response.url == reverse("backoffice:order", args=[exceptions.fraud_hold.pk])
+
+
 def test_each_list_page_reads_a_fixed_number_of_queries(client, exceptions, network):
     def queries(slug) -> int:
         with CaptureQueriesContext(connection) as seen:
