@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.pagination import CursorPagination
 from rest_framework.views import APIView
 
 from oms.intake import is_country, is_currency
@@ -92,3 +93,27 @@ def latitude(**kwargs) -> CoordinateField:
 
 def longitude(**kwargs) -> CoordinateField:
     return CoordinateField(min_value=-180, max_value=180, **kwargs)
+
+
+class PageCursor(CursorPagination):
+    """Cursor pages of every list endpoint: 50 by default, ``?page_size=`` from 1 to 200, anything else a 400."""
+
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+    def get_page_size(self, request) -> int:
+        """Use ``?page_size=`` when it is a whole number from 1 to 200; anything else is a 400, not ignored."""
+        sent = request.query_params.get(self.page_size_query_param)
+        if sent is None:
+            return self.page_size
+        if not (sent.isascii() and sent.isdigit() and 1 <= int(sent) <= self.max_page_size):
+            raise serializers.ValidationError({"page_size": [f"A whole number from 1 to {self.max_page_size}."]})
+        return int(sent)
+
+    def get_schema_operation_parameters(self, view) -> list[dict]:
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"].update(minimum=1, maximum=self.max_page_size, default=self.page_size)
+        return parameters

@@ -7,7 +7,6 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
-from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
 from fulfilment.models import Fulfilment
@@ -17,7 +16,16 @@ from oms.selectors import order_line_quantities
 from oms.services import OrderInput, OrderLineInput, order_cancel, order_change_address, order_place
 
 from .auth import ChannelRequired, IsChannelOrStaff, caller_actor, caller_channel
-from .common import ApiView, CountryField, CurrencyField, SkuQuantitySerializer, latitude, lines_field, longitude
+from .common import (
+    ApiView,
+    CountryField,
+    CurrencyField,
+    PageCursor,
+    SkuQuantitySerializer,
+    latitude,
+    lines_field,
+    longitude,
+)
 from .idempotency import idempotent
 
 # --- input ---------------------------------------------------------------------------
@@ -172,27 +180,8 @@ class OrderFilter(django_filters.FilterSet):
         fields = ["external_id", "status"]
 
 
-class OrderCursor(CursorPagination):
+class OrderCursor(PageCursor):
     ordering = ("-created_at", "-id")
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 200
-
-    def get_page_size(self, request) -> int:
-        """Use ``?page_size=`` when it is a whole number from 1 to 200; anything else is a 400, not ignored."""
-        sent = request.query_params.get(self.page_size_query_param)
-        if sent is None:
-            return self.page_size
-        if not (sent.isascii() and sent.isdigit() and 1 <= int(sent) <= self.max_page_size):
-            raise serializers.ValidationError({"page_size": [f"A whole number from 1 to {self.max_page_size}."]})
-        return int(sent)
-
-    def get_schema_operation_parameters(self, view) -> list[dict]:
-        parameters = super().get_schema_operation_parameters(view)
-        for parameter in parameters:
-            if parameter["name"] == self.page_size_query_param:
-                parameter["schema"].update(minimum=1, maximum=self.max_page_size, default=self.page_size)
-        return parameters
 
 
 class OrderListCreateView(ListAPIView, ApiView):

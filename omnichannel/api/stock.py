@@ -9,7 +9,6 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound, ParseError
 from rest_framework.generics import ListAPIView
-from rest_framework.pagination import CursorPagination
 from rest_framework.parsers import BaseParser
 from rest_framework.response import Response
 
@@ -21,7 +20,7 @@ from inventory.selectors import sku_resolve, stock_by_location
 from omnichannel.replicas import replica_reads
 
 from .auth import MaySetStock, caller_actor, caller_channel, caller_credential
-from .common import ApiView
+from .common import ApiView, PageCursor
 from .idempotency import idempotent
 
 MAX_FEED_ROWS = 100_000
@@ -99,11 +98,8 @@ class SkuQuery(serializers.Serializer):
     )
 
 
-class SkuCursor(CursorPagination):
+class SkuCursor(PageCursor):
     ordering = ("code",)  # unique, so a page boundary never moves
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 200
 
 
 class SkuListView(ListAPIView, ApiView):

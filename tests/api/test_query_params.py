@@ -33,3 +33,8 @@ def test_a_stock_feed_mode_that_is_empty_or_unknown_is_a_400_for_csv_and_json(ad
 def test_an_empty_query_parameter_is_a_400_naming_it(api, network, path, param):
     query = {"sku": network.skus[0].code, param: ""}
     assert_problem(api.get(path, query), 400, param)
+
+
+@pytest.mark.parametrize("page_size", ["0", "201", "ã", "null", "2.5"])
+def test_the_sku_list_refuses_a_page_size_that_is_not_a_whole_number_from_1_to_200(api, network, page_size):
+    assert_problem(api.get("/api/v1/skus", {"page_size": page_size}), 400, "page_size")
