@@ -39,7 +39,7 @@ from inventory.selectors import (
 )
 from oms.geo import coordinates_for
 from oms.models import Order, OrderLine
-from oms.selectors import TimelineEntry, column_reader, customer_ids_matching, order_timeline
+from oms.selectors import TimelineEntry, column_reader, customer_ids_matching, customer_name_match, order_timeline
 
 from .models import Fulfilment, FulfilmentLine, RoutingPolicyVersion
 from .routing import DELIVERY, PICKUP, ROUTED, Candidate, RoutingPolicy, RoutingRequest, pickup_ready_by, route
@@ -651,8 +651,8 @@ def pickups_find(*, store: Location, query: str, limit: int = 20) -> QuerySet[Fu
     if _BARE_ORDER_NUMBER.match(query.upper()):
         numbers.append(f"O-{query.upper()}")
     match = Q(order__number__in=numbers) | Q(order__external_id=query) | Q(pickup_code=query)
-    if len(query) >= 2 and not query.isdigit():
-        match |= Q(order__customer__name__icontains=query)
+    if (by_name := customer_name_match(query, prefix="order__customer__")) is not None:
+        match |= by_name
     customers = customer_ids_matching(query=query)
     if customers:
         match |= Q(order__customer__in=customers)
