@@ -605,14 +605,14 @@ def order_live_fulfilment_ids(*, order: Order) -> set[int]:
     )
 
 
-def order_locations_now(*, order: Order, besides: set[int] = frozenset()) -> list[str]:
-    """Codes of the locations working on the order now (its live fulfilments but ``besides``).
+def order_work_now(*, order: Order, besides: set[int] = frozenset()) -> list[tuple[str, str]]:
+    """(location, stock source) codes of the order's live fulfilments but ``besides``, in creation order.
 
-    With ``besides`` the live fulfilments before a decline, these are where the decline sent
-    the work, not the other parts of the order that were already under way.
+    A collection declined by its pickup store comes back to that store with stock sent from
+    elsewhere: the source says where from.
     """
-    codes = Fulfilment.objects.filter(order=order).exclude(status__in=Fulfilment.INACTIVE).exclude(pk__in=besides)
-    return list(dict.fromkeys(codes.values_list("location__code", flat=True)))
+    live = Fulfilment.objects.filter(order=order).exclude(status__in=Fulfilment.INACTIVE).exclude(pk__in=besides)
+    return list(live.order_by("pk").values_list("location__code", "source_location__code"))
 
 
 def pickup_shelf(*, store: Location) -> QuerySet[Fulfilment]:

@@ -27,7 +27,7 @@ from fulfilment.models import Fulfilment
 from fulfilment.selectors import (
     OPEN_WORK,
     order_live_fulfilment_ids,
-    order_locations_now,
+    order_work_now,
     store_work_counts,
     store_work_queue,
 )
@@ -187,8 +187,13 @@ def decline(request, store, fulfilment):
     before = order_live_fulfilment_ids(order=fulfilment.order)
     if not attempt(request, services.fulfilment_decline, fulfilment=fulfilment, reason_code=reason, note=note):
         return to_fulfilment(store, fulfilment)
-    elsewhere = order_locations_now(order=fulfilment.order, besides=before)
-    where = f"re-routed to {', '.join(elsewhere)}" if elsewhere else "no other location has it now: backordered"
+    moved = order_work_now(order=fulfilment.order, besides=before)
+    elsewhere = list(dict.fromkeys(code for code, _ in moved if code != store.code))
+    sources = list(dict.fromkeys(source for code, source in moved if code == store.code))
+    said = [f"re-routed to {', '.join(elsewhere)}"] if elsewhere else []
+    if sources:  # a collection here, now from another store's stock
+        said.append(f"the customer still collects here, with the stock sent from {', '.join(sources)}")
+    where = "; ".join(said) or "no other location has it now: backordered"
     messages.success(request, f"Order {fulfilment.order.number} declined ({reason.replace('_', ' ')}); {where}.")
     return redirect("store:queue", code=store.code)
 
