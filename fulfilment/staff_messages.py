@@ -104,6 +104,11 @@ FIELD_SENTENCES: list[tuple[Callable[[str], bool], Callable[[str], bool], Callab
         lambda text: _total_too_large(text),
     ),
     (
+        lambda field: field == "delta",
+        lambda text: text == "Must not be zero.",
+        lambda text: "Must not be zero. Enter how many units to add, or take out with a minus sign (e.g. -2).",
+    ),
+    (
         lambda field: True,
         lambda text: text == "Required.",
         lambda text: "",  # named by the field below: "Enter the postcode."

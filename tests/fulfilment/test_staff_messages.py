@@ -101,3 +101,17 @@ def test_the_back_office_names_an_unknown_postcode_in_plain_words(network, clien
     response = client.post(reverse("backoffice:order_action", args=[order.pk, "address"]), address, follow=True)
     text = _messages(response)[-1]
     assert text == "Nothing was changed. The postcode ZZ99 9ZZ is not a known GB postcode. Check it with the customer."
+
+
+def test_an_adjustment_of_nothing_is_refused_without_naming_the_api_field(network):
+    sku = network.skus[0]
+    network.stock(network.soho, sku, 3)
+    staff = store_staff_client(network.soho)
+    adjust = reverse("store:stock_adjust", args=["ST-SOHO"])
+
+    response = staff.post(adjust, {"sku": sku.code, "delta": "0", "reason": "lost"}, follow=True)
+
+    said = " ".join(_messages(response))
+    assert "delta" not in said.lower(), said
+    assert said == "Must not be zero. Enter how many units to add, or take out with a minus sign (e.g. -2).", said
+    assert network.level(network.soho, sku).on_hand == 3
