@@ -109,6 +109,11 @@ FIELD_SENTENCES: list[tuple[Callable[[str], bool], Callable[[str], bool], Callab
         lambda text: "Must not be zero. Enter how many units to add, or take out with a minus sign (e.g. -2).",
     ),
     (
+        lambda field: field == "method",
+        lambda text: text.startswith("One of"),
+        lambda text: "Choose where the refund goes: the original payment or store credit.",
+    ),
+    (
         lambda field: True,
         lambda text: text == "Required.",
         lambda text: "",  # named by the field below: "Enter the postcode."

@@ -115,3 +115,11 @@ def test_an_adjustment_of_nothing_is_refused_without_naming_the_api_field(networ
     assert "delta" not in said.lower(), said
     assert said == "Must not be zero. Enter how many units to add, or take out with a minus sign (e.g. -2).", said
     assert network.level(network.soho, sku).on_hand == 3
+
+
+def test_an_unknown_refund_method_reads_as_a_choice_not_a_list_of_codes(network):
+    said = staff_message(
+        InvalidInput("Unknown refund method.", errors={"method": ["One of ['original_tenders', 'store_credit']."]})
+    )
+    assert "original_tenders" not in said and "[" not in said, said
+    assert said == "Choose where the refund goes: the original payment or store credit."
