@@ -109,6 +109,11 @@ FIELD_SENTENCES: list[tuple[Callable[[str], bool], Callable[[str], bool], Callab
         lambda text: "Must not be zero. Enter how many units to add, or take out with a minus sign (e.g. -2).",
     ),
     (
+        lambda field: field.endswith("phone"),
+        lambda text: text.startswith(("Not a phone number", "Not a possible phone number")),
+        lambda text: "That phone number is not right: check it with the customer.",
+    ),
+    (
         lambda field: field == "method",
         lambda text: text.startswith("One of"),
         lambda text: "Choose where the refund goes: the original payment or store credit.",

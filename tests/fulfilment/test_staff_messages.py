@@ -123,3 +123,14 @@ def test_an_unknown_refund_method_reads_as_a_choice_not_a_list_of_codes(network)
     )
     assert "original_tenders" not in said and "[" not in said, said
     assert said == "Choose where the refund goes: the original payment or store credit."
+
+
+@pytest.mark.parametrize("typed", ["abc", "12"])
+def test_a_phone_that_is_not_one_is_named_without_the_phone_librarys_words(typed):
+    from oms.identity import normalise_phone
+
+    with pytest.raises(InvalidInput) as refused:
+        normalise_phone(typed)
+    said = staff_message(refused.value)
+    assert "(1)" not in said and "string supplied" not in said and ".." not in said, said
+    assert said == "That phone number is not right: check it with the customer.", said
