@@ -59,9 +59,9 @@ class Fulfilment(FSMModelMixin, models.Model):
         CANCELLED = "cancelled"
 
     class Method(models.TextChoices):
-        SHIP_FROM_WAREHOUSE = "ship_from_warehouse"
-        SHIP_FROM_STORE = "ship_from_store"
-        CLICK_AND_COLLECT = "click_and_collect"
+        SHIP_FROM_WAREHOUSE = "ship_from_warehouse", "Ship from warehouse"
+        SHIP_FROM_STORE = "ship_from_store", "Ship from store"
+        CLICK_AND_COLLECT = "click_and_collect", "Click & collect"
 
     class DeclineReason(models.TextChoices):
         NOT_IN_STOCK = "not_in_stock"

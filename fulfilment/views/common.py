@@ -37,7 +37,7 @@ STATE_LABELS = {
     S.DECLINED: "Declined",
     S.CANCELLED: "Cancelled",
 }
-METHOD_LABELS = {M.SHIP_FROM_STORE: "Ship from store", M.CLICK_AND_COLLECT: "Click & collect"}
+METHOD_LABELS = dict(M.choices)
 DECLINE_REASONS = [
     (Fulfilment.DeclineReason.NOT_IN_STOCK, "Not in stock (cannot be found)"),
     (Fulfilment.DeclineReason.DAMAGED, "Damaged"),

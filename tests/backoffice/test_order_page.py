@@ -1,5 +1,6 @@
 """The order page and its actions: permission-checked, audited, and bad input changes nothing."""
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -197,3 +198,15 @@ def test_agent_cannot_merge_customers_and_nothing_changes(client, login, network
     assert two.customer_id == one.customer_id
     assert Customer.objects.get(email="two@example.com").merged_into_id == one.customer_id
     assert Activity.objects.get(order=two, action="customer_merge").actor.username == "supervisor"
+
+
+def test_fulfilment_methods_read_as_the_store_pages_say_them(client, login, network):
+    sku = network.skus[0]
+    network.stock(network.soho, sku, 5)
+    delivered = place(network, [(sku, 1)])
+    collected = place(network, [(sku, 1)], external_id="WEB-2", method="pickup", store=network.soho)
+    login(Role.AGENT)
+    for order, said in [(delivered, "Ship from store"), (collected, "Click &amp; collect")]:
+        page = client.get(reverse("backoffice:order", args=[order.pk])).content.decode()
+        assert said in page, re.findall(r"data-label=\"Method\">[^<]*", page)
+        assert "Ship From Store" not in page and "Click And Collect" not in page
