@@ -574,13 +574,22 @@ def _walk_key(sku: Sku) -> tuple:
     )
 
 
+def fulfilment_lines_to_send(*, fulfilment: Fulfilment) -> QuerySet[FulfilmentLine]:
+    """The fulfilment's lines with units still to send, with their SKUs.
+
+    A line cancelled in full keeps its row at quantity 0 (the audit needs it); it is no
+    longer work for the store, so no store page lists it.
+    """
+    return fulfilment.lines.filter(quantity__gt=0).select_related("sku")
+
+
 def fulfilment_pick_list(*, fulfilment: Fulfilment) -> list[PickGroup]:
     """The fulfilment's SKUs in the order a person walks the store: by category, then range,
     style, colour and size, then SKU code; one entry per SKU however many lines carry it."""
     quantities: dict[int, int] = {}
     scanned: dict[int, int] = {}
     skus: dict[int, Sku] = {}
-    lines = fulfilment.lines.select_related("sku").prefetch_related(
+    lines = fulfilment_lines_to_send(fulfilment=fulfilment).prefetch_related(
         Prefetch("sku__barcodes", queryset=Barcode.objects.order_by("code"))
     )
     for line in lines:

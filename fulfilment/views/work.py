@@ -26,6 +26,7 @@ from fulfilment import services
 from fulfilment.models import Fulfilment
 from fulfilment.selectors import (
     OPEN_WORK,
+    fulfilment_lines_to_send,
     order_live_fulfilment_ids,
     order_work_now,
     store_work_counts,
@@ -153,7 +154,7 @@ def _fulfilment_page(request, store, fulfilment: Fulfilment, *, status: int = 20
         "f": fulfilment,
         "state_label": STATE_LABELS.get(fulfilment.status, fulfilment.status),
         "method_label": METHOD_LABELS.get(fulfilment.method, fulfilment.get_method_display()),
-        "lines": list(fulfilment.lines.select_related("sku")),
+        "lines": list(fulfilment_lines_to_send(fulfilment=fulfilment)),
         "notes": order_notes_for_stores(order_ids=[fulfilment.order_id]).get(fulfilment.order_id, []),
         "allowed": allowed,
         "decline_form": forms_.get("decline_form") or DeclineForm(),
@@ -241,7 +242,7 @@ def packing_slip(request, store, pk: int):
     context = {
         "store": store,
         "f": fulfilment,
-        "lines": list(fulfilment.lines.select_related("sku")),
+        "lines": list(fulfilment_lines_to_send(fulfilment=fulfilment)),
         "return_days": settings.OMS_RETURN_WINDOW_DAYS,
     }
     return render(request, "store/work/packing_slip.html", context)
