@@ -3,12 +3,17 @@ characters: the pages that echo what was typed keep to the width of the tablet."
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
+from django.test import override_settings
 from playwright.sync_api import expect
 
 from fulfilment.services import fulfilment_accept
 from oms.models import StaffProfile
+from returns.approvals import refund_request_create
 from tests.orders_support import place
+from tests.returns.support import received_return
 
 LONG = "5060000001327" * 400  # 5,200 characters, no space to break at
 
@@ -43,4 +48,16 @@ def test_a_huge_search_keeps_the_stock_and_handover_pages_to_their_width(page, s
     _fits(page)
     page.goto("/store/ST-SOHO/pickups/handover/?q=" + LONG)
     expect(page.get_by_text("No parcel on this store")).to_be_visible()
+    _fits(page)
+
+
+@override_settings(OMS_REFUND_APPROVAL_LIMIT=Decimal("100.00"))
+def test_a_long_reason_keeps_the_refund_approvals_list_to_its_width(page, sign_in, staff_user, network):
+    ret = received_return(network)
+    asker = staff_user("sam", StaffProfile.Role.STORE_STAFF, stores=[network.soho])
+    staff_user("boss", StaffProfile.Role.SUPERVISOR)
+    refund_request_create(ret=ret, actor=asker, method="original_tenders", reason="x" * 255)
+    sign_in("boss")
+    page.goto("/backoffice/refund-approvals/")
+    expect(page.get_by_role("row", name=ret.reference)).to_be_visible()
     _fits(page)
