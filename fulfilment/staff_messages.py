@@ -116,7 +116,7 @@ FIELD_SENTENCES: list[tuple[Callable[[str], bool], Callable[[str], bool], Callab
     (
         lambda field: field == "method",
         lambda text: text.startswith("One of"),
-        lambda text: "Choose where the refund goes: the original payment or store credit.",
+        lambda text: "Unknown refund method. Choose the original payment or store credit.",
     ),
     (
         lambda field: True,

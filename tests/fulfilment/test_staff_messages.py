@@ -122,7 +122,7 @@ def test_an_unknown_refund_method_reads_as_a_choice_not_a_list_of_codes(network)
         InvalidInput("Unknown refund method.", errors={"method": ["One of ['original_tenders', 'store_credit']."]})
     )
     assert "original_tenders" not in said and "[" not in said, said
-    assert said == "Choose where the refund goes: the original payment or store credit."
+    assert said == "Unknown refund method. Choose the original payment or store credit."
 
 
 @pytest.mark.parametrize("typed", ["abc", "12"])
