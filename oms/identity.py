@@ -137,7 +137,9 @@ def _reason(customer: Customer, other: Customer, given: dict[str, str], name: st
     shared = [_LABELS[k] for k in IDENTIFIERS if given.get(k) and getattr(other, k) == given[k]]
     differ = [_LABELS[k] for k in contradictions(other, given, name)]
     text = f"one order gave the {' and '.join(shared)} of #{other.pk} to #{customer.pk}"
-    return (f"{text}; {', '.join(differ)} differ" if differ else text)[:128]
+    if differ:
+        text += f"; the {' and '.join(differ)} {'differs' if len(differ) == 1 else 'differ'}"
+    return text[:128]
 
 
 def _flag(customer: Customer, others: list[Customer], given: dict[str, str], name: str) -> None:
