@@ -37,7 +37,8 @@ STATE_LABELS = {
     S.DECLINED: "Declined",
     S.CANCELLED: "Cancelled",
 }
-METHOD_LABELS = dict(M.choices)
+# The methods of a store's own work, as the queue filter offers them (labels from the model, one wording everywhere).
+METHOD_LABELS = {m: m.label for m in (M.SHIP_FROM_STORE, M.CLICK_AND_COLLECT)}
 DECLINE_REASONS = [
     (Fulfilment.DeclineReason.NOT_IN_STOCK, "Not in stock (cannot be found)"),
     (Fulfilment.DeclineReason.DAMAGED, "Damaged"),
