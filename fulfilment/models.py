@@ -52,7 +52,7 @@ class Fulfilment(FSMModelMixin, models.Model):
         PACKED = "packed"
         SHIPPED = "shipped"
         DELIVERED = "delivered"
-        READY_FOR_PICKUP = "ready_for_pickup"
+        READY_FOR_PICKUP = "ready_for_pickup", "Ready for pickup"
         COLLECTED = "collected"
         EXPIRED = "expired"
         DECLINED = "declined"

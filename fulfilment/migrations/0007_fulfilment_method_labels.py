@@ -4,15 +4,21 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('fulfilment', '0006_fulfilment_line_scanned_quantity'),
+        ("fulfilment", "0006_fulfilment_line_scanned_quantity"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='fulfilment',
-            name='method',
-            field=models.CharField(choices=[('ship_from_warehouse', 'Ship from warehouse'), ('ship_from_store', 'Ship from store'), ('click_and_collect', 'Click & collect')], max_length=24),
+            model_name="fulfilment",
+            name="method",
+            field=models.CharField(
+                choices=[
+                    ("ship_from_warehouse", "Ship from warehouse"),
+                    ("ship_from_store", "Ship from store"),
+                    ("click_and_collect", "Click & collect"),
+                ],
+                max_length=24,
+            ),
         ),
     ]

@@ -210,3 +210,17 @@ def test_fulfilment_methods_read_as_the_store_pages_say_them(client, login, netw
         page = client.get(reverse("backoffice:order", args=[order.pk])).content.decode()
         assert said in page, re.findall(r"data-label=\"Method\">[^<]*", page)
         assert "Ship From Store" not in page and "Click And Collect" not in page
+
+
+def test_order_and_fulfilment_states_read_in_sentence_case(client, login, network):
+    sku = network.skus[0]
+    network.stock(network.soho, sku, 5)
+    held = place(network, [(sku, 1)], external_id="WEB-H", payment_status="pending")
+    collection = place(network, [(sku, 1)], external_id="WEB-C", method="pickup", store=network.soho)
+    login(Role.AGENT)
+    held_page = client.get(reverse("backoffice:order", args=[held.pk])).content.decode()
+    assert held.status == Order.Status.ON_HOLD and "On hold" in held_page and "On Hold" not in held_page
+    assert Order.Status.IN_FULFILMENT.label == "In fulfilment"
+    assert Order.Status.READY_FOR_PICKUP.label == "Ready for pickup"
+    page = client.get(reverse("backoffice:order", args=[collection.pk])).content.decode()
+    assert "Pending" in page and "For Pickup" not in page
