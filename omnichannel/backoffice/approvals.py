@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import Http404
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
@@ -50,7 +50,10 @@ def approval_decide(request, pk: int, decision: str):
     else:
         what = "approved and refunded" if decided.status == RefundRequest.Status.APPROVED else "rejected"
         messages.success(request, f"Refund of {decided.amount} {decided.currency} for {asked.ret.reference} {what}.")
+    # Back to the page of this site the form was on; anything else (another site, a bare word
+    # that redirect() would take for a view name) goes to the list.
     target = request.POST.get("next", "")
-    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
-        return redirect(target)
+    host = {request.get_host()}
+    if target.startswith("/") and url_has_allowed_host_and_scheme(target, host, require_https=request.is_secure()):
+        return HttpResponseRedirect(target)
     return redirect("backoffice:approvals")

@@ -178,3 +178,15 @@ def test_a_rejection_without_a_reason_is_one_sentence_without_field_words(client
     assert page_messages(response) == ["Nothing was changed. Say why the refund is rejected."]
     request.refresh_from_db()
     assert request.status == RefundRequest.Status.PENDING
+
+
+@pytest.mark.parametrize("target", ["abc", "0", "NaN", "' OR 1=1 --", "https://evil.example/", "//evil.example/"])
+def test_a_decision_with_a_strange_next_page_returns_to_the_list(client, login, network, target):
+    ret = received_return(network)
+    login(Role.AGENT)
+    act(client, ret, "refund-request")
+    request = RefundRequest.objects.get()
+    login(Role.SUPERVISOR)
+    decide = reverse("backoffice:approval_decide", args=[request.pk, "reject"])
+    response = client.post(decide, {"note": "", "next": target})
+    assert response.status_code == 302 and response.url == reverse("backoffice:approvals"), target
