@@ -48,7 +48,7 @@ class Fulfilment(FSMModelMixin, models.Model):
     class Status(models.TextChoices):
         PENDING = "pending"
         ACCEPTED = "accepted"
-        PICKING = "picking"
+        PICKING = "picking", "Picked"
         PACKED = "packed"
         SHIPPED = "shipped"
         DELIVERED = "delivered"

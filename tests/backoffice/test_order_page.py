@@ -7,6 +7,7 @@ import pytest
 from django.test import override_settings
 from django.urls import reverse
 
+from fulfilment.models import Fulfilment
 from oms.models import Activity, Customer, Order
 from returns.models import Refund, Return
 from returns.services import ReceivedLine, return_receive
@@ -222,5 +223,6 @@ def test_order_and_fulfilment_states_read_in_sentence_case(client, login, networ
     assert held.status == Order.Status.ON_HOLD and "On hold" in held_page and "On Hold" not in held_page
     assert Order.Status.IN_FULFILMENT.label == "In fulfilment"
     assert Order.Status.READY_FOR_PICKUP.label == "Ready for pickup"
+    assert Fulfilment.Status.PICKING.label == "Picked"  # as the store's own pages call it
     page = client.get(reverse("backoffice:order", args=[collection.pk])).content.decode()
     assert "Pending" in page and "For Pickup" not in page
