@@ -65,7 +65,9 @@ def test_store_refund_above_the_limit_waits_for_a_supervisor_then_is_refunded(pa
     assert Refund.objects.get().amount == Decimal("214.00")
 
     page.get_by_role("link", name=ret.order.number).click()
-    expect(page.get_by_role("region", name="Timeline")).to_contain_text("refund_approve: 214.00 GBP refunded")
+    expect(page.get_by_role("region", name="Timeline")).to_contain_text(
+        f"Return {ret.reference}: refund approved by supervisor boss"
+    )
     sign_in("sam")
     page.goto(f"/store/{network.soho.code}/returns/{ret.reference}/")
     expect(page.get_by_role("heading", name="Refunded 214.00 GBP")).to_be_visible()
