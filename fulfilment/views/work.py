@@ -28,7 +28,6 @@ from fulfilment.selectors import (
     OPEN_WORK,
     fulfilment_lines_to_send,
     order_live_fulfilment_ids,
-    order_work_now,
     store_work_counts,
     store_work_queue,
 )
@@ -46,6 +45,7 @@ from .common import (
     list_rows,
     store_page,
     to_fulfilment,
+    where_the_work_went,
 )
 
 S = Fulfilment.Status
@@ -188,13 +188,7 @@ def decline(request, store, fulfilment):
     before = order_live_fulfilment_ids(order=fulfilment.order)
     if not attempt(request, services.fulfilment_decline, fulfilment=fulfilment, reason_code=reason, note=note):
         return to_fulfilment(store, fulfilment)
-    moved = order_work_now(order=fulfilment.order, besides=before)
-    elsewhere = list(dict.fromkeys(code for code, _ in moved if code != store.code))
-    sources = list(dict.fromkeys(source for code, source in moved if code == store.code))
-    said = [f"re-routed to {', '.join(elsewhere)}"] if elsewhere else []
-    if sources:  # a collection here, now from another store's stock
-        said.append(f"the customer still collects here, with the stock sent from {', '.join(sources)}")
-    where = "; ".join(said) or "no other location has it now: backordered"
+    where = where_the_work_went(fulfilment.order, before=before, store=store)
     messages.success(request, f"Order {fulfilment.order.number} declined ({reason.replace('_', ' ')}); {where}.")
     return redirect("store:queue", code=store.code)
 
