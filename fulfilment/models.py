@@ -49,21 +49,21 @@ class Fulfilment(FSMModelMixin, models.Model):
     class Status(models.TextChoices):
         PENDING = "pending"
         ACCEPTED = "accepted"
-        PICKING = "picking"
+        PICKING = "picking", "Picked"
         PACKED = "packed"
         SHIPPED = "shipped"
         DELIVERED = "delivered"
-        READY_FOR_PICKUP = "ready_for_pickup"
+        READY_FOR_PICKUP = "ready_for_pickup", "Ready for pickup"
         COLLECTED = "collected"
         EXPIRED = "expired"
         DECLINED = "declined"
         CANCELLED = "cancelled"
 
     class Method(models.TextChoices):
-        SHIP_FROM_WAREHOUSE = "ship_from_warehouse"
-        SHIP_FROM_STORE = "ship_from_store"
-        CLICK_AND_COLLECT = "click_and_collect"
-        IN_STORE = "in_store"
+        SHIP_FROM_WAREHOUSE = "ship_from_warehouse", "Ship from warehouse"
+        SHIP_FROM_STORE = "ship_from_store", "Ship from store"
+        CLICK_AND_COLLECT = "click_and_collect", "Click & collect"
+        IN_STORE = "in_store", "Till sale"
 
     class DeclineReason(models.TextChoices):
         NOT_IN_STOCK = "not_in_stock"

@@ -39,7 +39,7 @@ from inventory.selectors import (
 )
 from oms.geo import coordinates_for
 from oms.models import Order, OrderLine
-from oms.selectors import TimelineEntry, column_reader, customer_ids_matching, order_timeline
+from oms.selectors import TimelineEntry, column_reader, customer_ids_matching, customer_name_match, order_timeline
 
 from .deadlines import routing_unavailable
 from .models import Fulfilment, FulfilmentLine, RoutingPolicyVersion
@@ -607,13 +607,24 @@ def _walk_key(sku: Sku) -> tuple:
     )
 
 
+def fulfilment_lines_to_send(*, fulfilment: Fulfilment, lines: list[FulfilmentLine] | None = None):
+    """The lines with units still to send, with their SKUs: a queryset, or a list from ``lines`` already read.
+
+    A line cancelled in full keeps its row at quantity 0 (the audit needs it); it is no
+    longer work for the store, so no store page lists it.
+    """
+    if lines is not None:
+        return [line for line in lines if line.quantity > 0]
+    return fulfilment.lines.filter(quantity__gt=0).select_related("sku")
+
+
 def fulfilment_pick_list(*, fulfilment: Fulfilment) -> list[PickGroup]:
     """The fulfilment's SKUs in the order a person walks the store: by category, then range,
     style, colour and size, then SKU code; one entry per SKU however many lines carry it."""
     quantities: dict[int, int] = {}
     scanned: dict[int, int] = {}
     skus: dict[int, Sku] = {}
-    lines = fulfilment.lines.select_related("sku").prefetch_related(
+    lines = fulfilment_lines_to_send(fulfilment=fulfilment).prefetch_related(
         Prefetch("sku__barcodes", queryset=Barcode.objects.order_by("code"))
     )
     for line in lines:
@@ -638,14 +649,14 @@ def order_live_fulfilment_ids(*, order: Order) -> set[int]:
     )
 
 
-def order_locations_now(*, order: Order, besides: set[int] = frozenset()) -> list[str]:
-    """Codes of the locations working on the order now (its live fulfilments but ``besides``).
+def order_work_now(*, order: Order, besides: set[int] = frozenset()) -> list[tuple[str, str]]:
+    """(location, stock source) codes of the order's live fulfilments but ``besides``, in creation order.
 
-    With ``besides`` the live fulfilments before a decline, these are where the decline sent
-    the work, not the other parts of the order that were already under way.
+    A collection declined by its pickup store comes back to that store with stock sent from
+    elsewhere: the source says where from.
     """
-    codes = Fulfilment.objects.filter(order=order).exclude(status__in=Fulfilment.INACTIVE).exclude(pk__in=besides)
-    return list(dict.fromkeys(codes.values_list("location__code", flat=True)))
+    live = Fulfilment.objects.filter(order=order).exclude(status__in=Fulfilment.INACTIVE).exclude(pk__in=besides)
+    return list(live.order_by("pk").values_list("location__code", "source_location__code"))
 
 
 def pickup_shelf(*, store: Location) -> QuerySet[Fulfilment]:
@@ -684,8 +695,8 @@ def pickups_find(*, store: Location, query: str, limit: int = 20) -> QuerySet[Fu
     if _BARE_ORDER_NUMBER.match(query.upper()):
         numbers.append(f"O-{query.upper()}")
     match = Q(order__number__in=numbers) | Q(order__external_id=query) | Q(pickup_code=query)
-    if len(query) >= 2 and not query.isdigit():
-        match |= Q(order__customer__name__icontains=query)
+    if (by_name := customer_name_match(query, prefix="order__customer__")) is not None:
+        match |= by_name
     customers = customer_ids_matching(query=query)
     if customers:
         match |= Q(order__customer__in=customers)

@@ -433,8 +433,13 @@ def _cancel_lines(*, order: Order, actor, reason: str, lines: dict[int, int] | N
         for fl in fulfilment.lines.all():
             n = fl.quantity if todo is None else min(fl.quantity, todo.get(fl.order_line_id, 0))
             if n:
+                # Units already scanned or picked off the shelf go back with the cancelled ones:
+                # the counts never exceed what is still to send (a CHECK keeps scanned within it).
                 fl.quantity -= n
-                fl.save(update_fields=["quantity"])
+                fl.scanned_quantity = min(fl.scanned_quantity, fl.quantity)
+                if fl.picked_quantity is not None:
+                    fl.picked_quantity = min(fl.picked_quantity, fl.quantity)
+                fl.save(update_fields=["quantity", "scanned_quantity", "picked_quantity"])
                 released[fl.sku_id] += n
                 if todo is not None:
                     todo[fl.order_line_id] -= n

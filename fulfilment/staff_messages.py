@@ -104,6 +104,21 @@ FIELD_SENTENCES: list[tuple[Callable[[str], bool], Callable[[str], bool], Callab
         lambda text: _total_too_large(text),
     ),
     (
+        lambda field: field == "delta",
+        lambda text: text == "Must not be zero.",
+        lambda text: "Must not be zero. Enter how many units to add, or take out with a minus sign (e.g. -2).",
+    ),
+    (
+        lambda field: field.endswith("phone"),
+        lambda text: text.startswith(("Not a phone number", "Not a possible phone number")),
+        lambda text: "That phone number is not right: check it with the customer.",
+    ),
+    (
+        lambda field: field == "method",
+        lambda text: text.startswith("One of"),
+        lambda text: "Unknown refund method. Choose the original payment or store credit.",
+    ),
+    (
         lambda field: True,
         lambda text: text == "Required.",
         lambda text: "",  # named by the field below: "Enter the postcode."

@@ -52,20 +52,32 @@ def normalise_phone(phone: str | None, *, region: str = "GB") -> str | None:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
+# Letters Unicode does not split into a base letter and an accent, written as on an English keyboard.
+PLAIN_LETTERS = str.maketrans(
+    {"ø": "o", "Ø": "O", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ł": "l", "Ł": "L", "đ": "d", "Đ": "D"}
+    | {"ð": "d", "Ð": "D", "þ": "th", "Þ": "TH", "ı": "i", "ħ": "h", "Ħ": "H"}
+)
+
+
 def normalise_name(name: str | None) -> str:
     """The name as the search column holds it: no accents, no case, each word after one space.
 
     "Zoë MÜLLER" becomes " zoe muller", so a search for the start of any word is a LIKE on
     " mul%"-like patterns the index serves (``oms.selectors.customers_search``).
     """
-    plain = unicodedata.normalize("NFKD", name or "")
+    plain = unicodedata.normalize("NFKD", (name or "").translate(PLAIN_LETTERS))
     kept = (ch for ch in plain if not unicodedata.combining(ch) and ch not in "'’")  # O'Brien is obrien
     words = "".join(ch if ch.isalnum() else " " for ch in kept).casefold().split()  # Ångström-Lee is two words
     return "".join(f" {word}" for word in words)[: Customer._meta.get_field("name_search").max_length]
 
 
 def _name_words(name: str) -> set[str]:
-    plain = unicodedata.normalize("NFKD", name or "").encode("ascii", "ignore").decode().casefold()
+    plain = (
+        unicodedata.normalize("NFKD", (name or "").translate(PLAIN_LETTERS))
+        .encode("ascii", "ignore")
+        .decode()
+        .casefold()
+    )
     return {word for word in re.findall(r"[a-z]+", plain) if len(word) > 1}
 
 
@@ -137,7 +149,9 @@ def _reason(customer: Customer, other: Customer, given: dict[str, str], name: st
     shared = [_LABELS[k] for k in IDENTIFIERS if given.get(k) and getattr(other, k) == given[k]]
     differ = [_LABELS[k] for k in contradictions(other, given, name)]
     text = f"one order gave the {' and '.join(shared)} of #{other.pk} to #{customer.pk}"
-    return (f"{text}; {', '.join(differ)} differ" if differ else text)[:128]
+    if differ:
+        text += f"; the {' and '.join(differ)} {'differs' if len(differ) == 1 else 'differ'}"
+    return text[:128]
 
 
 def _flag(customer: Customer, others: list[Customer], given: dict[str, str], name: str) -> None:

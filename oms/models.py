@@ -131,13 +131,13 @@ class Order(FSMModelMixin, models.Model):
 
     class Status(models.TextChoices):
         PLACED = "placed"
-        ON_HOLD = "on_hold"
+        ON_HOLD = "on_hold", "On hold"
         ALLOCATED = "allocated"
         BACKORDERED = "backordered"
-        IN_FULFILMENT = "in_fulfilment"
-        PARTIALLY_SHIPPED = "partially_shipped"
+        IN_FULFILMENT = "in_fulfilment", "In fulfilment"
+        PARTIALLY_SHIPPED = "partially_shipped", "Partially shipped"
         SHIPPED = "shipped"
-        READY_FOR_PICKUP = "ready_for_pickup"
+        READY_FOR_PICKUP = "ready_for_pickup", "Ready for pickup"
         COMPLETED = "completed"
         CANCELLED = "cancelled"
 

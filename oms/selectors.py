@@ -249,19 +249,28 @@ def customer_ids_matching(*, query: str) -> set[int]:
     return found
 
 
-def _name_match(query: str) -> Q | None:
-    """Live customers with a word of their name starting with each word typed, whatever the accents and case.
+def customer_name_match(query: str, *, prefix: str = "") -> Q | None:
+    """Customers with a word of their name starting with each word typed, whatever the accents and case.
 
     The normalised column puts a space before every word, so "mül" is ``LIKE '% mul%'``: on
-    PostgreSQL the column's trigram index serves it (migration ``oms.0010``).
+    PostgreSQL the column's trigram index serves it (migration ``oms.0010``). ``prefix`` is the
+    path to the customer from another model (``"order__customer__"`` from a fulfilment), so the
+    back office and the pickup counter find a name by the same rule. None when the query is an
+    identifier or too short to mean a name.
     """
     words = normalise_name(query).split()
-    if sum(ch.isalpha() for ch in "".join(words)) < 2:  # an identifier, or too short to mean a name
+    if sum(ch.isalpha() for ch in "".join(words)) < 2:
         return None
-    match = Q(merged_into__isnull=True)
+    match = Q()
     for word in words:
-        match &= Q(name_search__contains=f" {word}")
+        match &= Q(**{f"{prefix}name_search__contains": f" {word}"})
     return match
+
+
+def _name_match(query: str) -> Q | None:
+    """Live customers whose name matches the words typed (``customer_name_match``)."""
+    match = customer_name_match(query)
+    return None if match is None else Q(merged_into__isnull=True) & match
 
 
 def customers_search(*, query: str, limit: int = 20) -> QuerySet[Customer]:

@@ -136,7 +136,7 @@ def refund_request_approve(*, request: RefundRequest, actor, note: str = "") -> 
 def refund_request_reject(*, request: RefundRequest, actor, note: str) -> RefundRequest:
     """Refuse the refund; nothing is paid and the return can be refunded or requested again."""
     if not note.strip():
-        raise InvalidInput("Say why the refund is rejected.", errors={"note": ["Required."]})
+        raise InvalidInput("Say why the refund is rejected.", errors={"note": ["Say why the refund is rejected."]})
     request = _decidable(request, actor)
     request.status, request.decided_by, request.decided_at = Status.REJECTED, actor, timezone.now()
     request.decision_note = note.strip()[:255]

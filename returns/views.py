@@ -85,7 +85,9 @@ def order_detail(request, store, order_id: int):
             key = line.order_line.pk
             quantity = _units(request.POST.get(f"quantity-{key}"))
             condition = request.POST.get(f"condition-{key}", Condition.RESELLABLE)
-            if quantity is None or quantity > line.returnable or condition not in DESK_CONDITIONS:
+            if quantity is not None and quantity > line.returnable and condition in DESK_CONDITIONS:
+                bad.append(f"{line.order_line.sku.code}: only {line.returnable} can be returned")
+            elif quantity is None or condition not in DESK_CONDITIONS:
                 bad.append(line.order_line.sku.code)
             elif quantity:
                 code = line.order_line.sku.code

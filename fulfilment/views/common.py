@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from fulfilment.models import Fulfilment
-from fulfilment.selectors import store_fulfilments
+from fulfilment.selectors import order_work_now, store_fulfilments
 from fulfilment.staff_messages import staff_message
 from inventory.exceptions import DomainError
 from oms.access import Role, role_required, store_for, stores_of
@@ -37,7 +37,8 @@ STATE_LABELS = {
     S.DECLINED: "Declined",
     S.CANCELLED: "Cancelled",
 }
-METHOD_LABELS = {M.SHIP_FROM_STORE: "Ship from store", M.CLICK_AND_COLLECT: "Click & collect", M.IN_STORE: "Till sale"}
+# The methods of a store's own work, as the queue filter offers them (labels from the model, one wording everywhere).
+METHOD_LABELS = {m: m.label for m in (M.SHIP_FROM_STORE, M.CLICK_AND_COLLECT, M.IN_STORE)}
 DECLINE_REASONS = [
     (Fulfilment.DeclineReason.NOT_IN_STOCK, "Not in stock (cannot be found)"),
     (Fulfilment.DeclineReason.DAMAGED, "Damaged"),
@@ -67,6 +68,17 @@ def store_page(view):
     wrapped.__name__ = view.__name__
     wrapped.__doc__ = view.__doc__
     return wrapped
+
+
+def where_the_work_went(order, *, before: set[int], store) -> str:
+    """Say where a decline or short pick at ``store`` sent the work (``before``: the live fulfilments before it)."""
+    moved = order_work_now(order=order, besides=before)
+    elsewhere = list(dict.fromkeys(code for code, _ in moved if code != store.code))
+    sources = list(dict.fromkeys(source for code, source in moved if code == store.code))
+    said = [f"re-routed to {', '.join(elsewhere)}"] if elsewhere else []
+    if sources:  # a collection here, now from another store's stock
+        said.append(f"the customer still collects here, with the stock sent from {', '.join(sources)}")
+    return "; ".join(said) or "no other location has it now: backordered"
 
 
 def refusal_message(error: DomainError) -> str:

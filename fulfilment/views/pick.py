@@ -16,7 +16,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from fulfilment import services
 from fulfilment.models import Fulfilment
 from fulfilment.picking import ScanRefused, fulfilment_unit_scan, fulfilment_unit_unscan
-from fulfilment.selectors import fulfilment_pick_list
+from fulfilment.selectors import fulfilment_pick_list, order_live_fulfilment_ids
 from fulfilment.staff_messages import staff_message
 from inventory.selectors import sku_resolve
 from oms.selectors import order_notes_for_stores
@@ -30,6 +30,7 @@ from .common import (
     fulfilment_of,
     store_page,
     to_fulfilment,
+    where_the_work_went,
 )
 
 S = Fulfilment.Status
@@ -148,6 +149,7 @@ def pick_confirm(request, store, fulfilment):
         return redirect("store:pick", code=store.code, pk=fulfilment.pk)
     picked = {i["item"].sku.code: i["scanned"] for g in context["groups"] for i in g["items"]}
     reason = form.cleaned_data["short_reason"] or Fulfilment.DeclineReason.NOT_IN_STOCK
+    before = order_live_fulfilment_ids(order=fulfilment.order)
     if not attempt(request, services.fulfilment_pick, fulfilment=fulfilment, picked=picked, short_reason=reason):
         return redirect("store:pick", code=store.code, pk=fulfilment.pk)
     number = fulfilment.order.number
@@ -155,7 +157,9 @@ def pick_confirm(request, store, fulfilment):
         messages.warning(request, f"Nothing picked: order {number} declined and re-routed.")
         return redirect("store:queue", code=store.code)
     if context["short"]:
-        messages.warning(request, f"{context['short']} unit(s) short: re-routed. The rest of {number} is picked.")
+        short = "1 unit" if context["short"] == 1 else f"{context['short']} units"
+        where = where_the_work_went(fulfilment.order, before=before, store=store)
+        messages.warning(request, f"{short} short: {where}. The rest of {number} is picked.")
     else:
         messages.success(request, f"All {context['done']} unit(s) of {number} picked.")
     return to_fulfilment(store, fulfilment)

@@ -26,8 +26,8 @@ from fulfilment import services
 from fulfilment.models import Fulfilment
 from fulfilment.selectors import (
     OPEN_WORK,
+    fulfilment_lines_to_send,
     order_live_fulfilment_ids,
-    order_locations_now,
     store_work_counts,
     store_work_queue,
 )
@@ -46,6 +46,7 @@ from .common import (
     list_rows,
     store_page,
     to_fulfilment,
+    where_the_work_went,
 )
 from .store_ops import pause_panel
 
@@ -157,7 +158,7 @@ def _fulfilment_page(request, store, fulfilment: Fulfilment, *, status: int = 20
         "f": fulfilment,
         "state_label": STATE_LABELS.get(fulfilment.status, fulfilment.status),
         "method_label": METHOD_LABELS.get(fulfilment.method, fulfilment.get_method_display()),
-        "lines": lines,
+        "lines": fulfilment_lines_to_send(fulfilment=fulfilment, lines=lines),
         "notes": order_notes_for_stores(order_ids=[fulfilment.order_id]).get(fulfilment.order_id, []),
         "taken_away": fulfilment_taken_away(fulfilment=fulfilment, lines=lines),
         "allowed": allowed,
@@ -192,8 +193,7 @@ def decline(request, store, fulfilment):
     before = order_live_fulfilment_ids(order=fulfilment.order)
     if not attempt(request, services.fulfilment_decline, fulfilment=fulfilment, reason_code=reason, note=note):
         return to_fulfilment(store, fulfilment)
-    elsewhere = order_locations_now(order=fulfilment.order, besides=before)
-    where = f"re-routed to {', '.join(elsewhere)}" if elsewhere else "no other location has it now: backordered"
+    where = where_the_work_went(fulfilment.order, before=before, store=store)
     messages.success(request, f"Order {fulfilment.order.number} declined ({reason.replace('_', ' ')}); {where}.")
     return redirect("store:queue", code=store.code)
 
@@ -238,11 +238,10 @@ def packing_slip(request, store, pk: int):
     fulfilment = fulfilment_of(store, pk)
     if fulfilment.status in (S.PENDING, S.ACCEPTED, S.DECLINED):
         raise Http404("Nothing is picked for this order yet.")
-    lines = list(fulfilment.lines.select_related("sku"))
     context = {
         "store": store,
         "f": fulfilment,
-        "lines": lines,
+        "lines": fulfilment_lines_to_send(fulfilment=fulfilment),
         "return_days": settings.OMS_RETURN_WINDOW_DAYS,
     }
     return render(request, "store/work/packing_slip.html", context)

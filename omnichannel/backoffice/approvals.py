@@ -7,6 +7,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_POST
 
+from fulfilment.staff_messages import staff_message
 from inventory.exceptions import DomainError
 from oms.access import BACK_OFFICE_ROLES, Role, is_supervisor, role_required
 from returns.approvals import refund_request_approve, refund_request_reject, refund_requests
@@ -45,8 +46,7 @@ def approval_decide(request, pk: int, decision: str):
     try:
         decided = decide(request=asked, actor=request.user, note=note)
     except DomainError as exc:
-        details = [m for field_messages in exc.errors.values() for m in field_messages]
-        messages.error(request, " ".join(["Nothing was changed.", exc.message, *details]))
+        messages.error(request, f"Nothing was changed. {staff_message(exc)}")
     else:
         what = "approved and refunded" if decided.status == RefundRequest.Status.APPROVED else "rejected"
         messages.success(request, f"Refund of {decided.amount} {decided.currency} for {asked.subject_label} {what}.")

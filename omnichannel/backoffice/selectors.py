@@ -20,7 +20,7 @@ from returns.models import RefundRequest, Return, ReturnLine
 from returns.services import returnable_quantities
 
 from . import forms
-from .timeline import order_story
+from .timeline import order_story, plain_times
 
 REROUTABLE = (Fulfilment.Status.PENDING, Fulfilment.Status.ACCEPTED)
 REFUNDABLE = (Return.Status.RECEIVED, Return.Status.INSPECTED)
@@ -91,6 +91,8 @@ def order_page(*, pk: int) -> dict | None:
         ret.refund_amount = _received_value(ret)
     returnable = returnable_quantities(order=order)
     routing = order.routing or {}
+    if routing.get("summary"):
+        routing = {**routing, "summary": plain_times(routing["summary"])}
     excluded_ids = (routing.get("request") or {}).get("excluded") or []
     routed = order.status in (Order.Status.ALLOCATED, Order.Status.BACKORDERED, Order.Status.IN_FULFILMENT)
     address = order.address or {}

@@ -8,10 +8,12 @@ only a layer above every app may read together. Templates print ``Story.text`` a
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.utils import timezone
 from geopy.distance import geodesic
 
 from fulfilment.models import Fulfilment
@@ -57,6 +59,24 @@ class _Context:
             return ""
         role = self.roles.get(username)
         return f"{role} {username}" if role else username
+
+
+# A time as the routing explanation stores it for the API: "2026-12-07T01:00+00:00".
+_MACHINE_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d(?::\d\d(?:\.\d+)?)?(?:Z|[+-]\d\d:\d\d)?")
+
+
+def plain_times(text: str) -> str:
+    """Write the machine timestamps in a sentence as the pages show dates ("7 Dec 01:00", local time)."""
+
+    def local(match: re.Match) -> str:
+        try:
+            at = datetime.fromisoformat(match.group(0).replace("Z", "+00:00"))
+        except ValueError:
+            return match.group(0)
+        at = timezone.localtime(at) if timezone.is_aware(at) else at
+        return f"{at.day} {at:%b %H:%M}"
+
+    return _MACHINE_TIME.sub(local, text or "")
 
 
 def _place(location) -> str:
@@ -256,6 +276,7 @@ def order_story(
         rerouted = e.kind == "transition" and e.subject.startswith("fulfilment:") and gave_up
         stories.append(Story(e.at, e.kind, text, "" if says_who else ctx.who(e.actor), rerouted))
     for story in stories:
+        story.text = plain_times(story.text)
         if story.rerouted and not story.sent:
             story.text += ". No other location has it now"
         if not story.text.endswith((".", "!", "?")):

@@ -47,6 +47,7 @@ from returns.services import (
 
 from . import forms
 from .selectors import customer_page, order_page
+from .timeline import plain_times
 from .worklist_views import worklist_tiles
 
 back_office = role_required(*BACK_OFFICE_ROLES)
@@ -177,14 +178,14 @@ def _cancel_lines(request, order, data) -> str:
 def _change_address(request, order, data) -> str:
     address = {key: data[key] for key in ("line1", "line2", "city", "postcode", "country") if data[key]}
     order = order_change_address(order=order, address=address, actor=request.user)
-    return f"Address changed. Routing: {order.routing.get('summary', 'not routed yet')}"
+    return f"Address changed. Routing: {plain_times(order.routing.get('summary', 'not routed yet'))}"
 
 
 def _reroute(request, order, data) -> str:
     location = data["location"]
     if order_reroute_excluding(order=order, location=location, reason=data["reason"], actor=request.user):
         order.refresh_from_db(fields=["routing"])
-        return f"Re-routed without {location.code}: {order.routing.get('summary', '')}"
+        return f"Re-routed without {location.code}: {plain_times(order.routing.get('summary', ''))}"
     return f"The plan did not change: no better place than the current one without {location.code}."
 
 

@@ -70,3 +70,24 @@ def test_on_postgresql_a_name_search_reads_the_trigram_index_not_the_whole_table
     plan = queryset.explain()
     assert "customer_name_search_trgm" in plan, plan
     assert [c.name for c in queryset] == ["Hans MÜLLER"]
+
+
+@pytest.mark.parametrize(
+    "name, typed",
+    [("Søren Ørsted", "soren orsted"), ("Łukasz Wałęsa", "lukasz walesa"), ("Æsa Þórsdóttir", "aesa thorsdottir")],
+)
+def test_letters_without_an_accent_mark_are_found_as_typed_on_an_english_keyboard(db, name, typed):
+    person = customer_resolve(email="someone@example.com", name=name)
+    assert [c.pk for c in customers_search(query=typed)] == [person.pk], typed
+    assert [c.pk for c in customers_search(query=name)] == [person.pk], name
+
+
+def test_the_migration_refills_names_stored_before_the_rule(db):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    person = customer_resolve(email="soren@example.com", name="Søren Ørsted")
+    Customer.objects.filter(pk=person.pk).update(name_search=" søren ørsted")  # as stored before
+    import_module("oms.migrations.0015_name_search_plain_letters").refill(apps, None)
+    assert Customer.objects.get(pk=person.pk).name_search == normalise_name("Søren Ørsted") == " soren orsted"

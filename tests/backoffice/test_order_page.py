@@ -1,11 +1,13 @@
 """The order page and its actions: permission-checked, audited, and bad input changes nothing."""
 
+import re
 from decimal import Decimal
 
 import pytest
 from django.test import override_settings
 from django.urls import reverse
 
+from fulfilment.models import Fulfilment
 from oms.models import Activity, Customer, Order
 from returns.models import Refund, Return
 from returns.services import ReceivedLine, return_receive
@@ -197,3 +199,30 @@ def test_agent_cannot_merge_customers_and_nothing_changes(client, login, network
     assert two.customer_id == one.customer_id
     assert Customer.objects.get(email="two@example.com").merged_into_id == one.customer_id
     assert Activity.objects.get(order=two, action="customer_merge").actor.username == "supervisor"
+
+
+def test_fulfilment_methods_read_as_the_store_pages_say_them(client, login, network):
+    sku = network.skus[0]
+    network.stock(network.soho, sku, 5)
+    delivered = place(network, [(sku, 1)])
+    collected = place(network, [(sku, 1)], external_id="WEB-2", method="pickup", store=network.soho)
+    login(Role.AGENT)
+    for order, said in [(delivered, "Ship from store"), (collected, "Click &amp; collect")]:
+        page = client.get(reverse("backoffice:order", args=[order.pk])).content.decode()
+        assert said in page, re.findall(r"data-label=\"Method\">[^<]*", page)
+        assert "Ship From Store" not in page and "Click And Collect" not in page
+
+
+def test_order_and_fulfilment_states_read_in_sentence_case(client, login, network):
+    sku = network.skus[0]
+    network.stock(network.soho, sku, 5)
+    held = place(network, [(sku, 1)], external_id="WEB-H", payment_status="pending")
+    collection = place(network, [(sku, 1)], external_id="WEB-C", method="pickup", store=network.soho)
+    login(Role.AGENT)
+    held_page = client.get(reverse("backoffice:order", args=[held.pk])).content.decode()
+    assert held.status == Order.Status.ON_HOLD and "On hold" in held_page and "On Hold" not in held_page
+    assert Order.Status.IN_FULFILMENT.label == "In fulfilment"
+    assert Order.Status.READY_FOR_PICKUP.label == "Ready for pickup"
+    assert Fulfilment.Status.PICKING.label == "Picked"  # as the store's own pages call it
+    page = client.get(reverse("backoffice:order", args=[collection.pk])).content.decode()
+    assert "Pending" in page and "For Pickup" not in page

@@ -4,6 +4,7 @@ import re
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from fulfilment.services import fulfilment_accept, fulfilment_decline
 from oms.services import note_add, order_cancel
@@ -89,3 +90,16 @@ def test_a_short_pick_says_where_the_missing_units_went(client, login, network):
     lines = timeline(client, order)
     pattern = rf"{network.soho.name} picked short\. Sent to {network.leeds.name} instead \(\d+\.\d km\)\."
     assert any(re.search(pattern, line) for line in lines), lines
+
+
+def test_times_in_a_sentence_read_as_the_pages_dates_not_machine_timestamps(client, login, network):
+    sku = network.skus[0]
+    network.stock(network.soho, sku, 5)
+    order = place(network, [(sku, 1)], method="pickup", store=network.soho)
+    ready_by = timezone.localtime(order.fulfilments.get().ready_by)
+    login(Role.AGENT)
+    text = " ".join(timeline(client, order))
+    assert not re.search(r"\d{4}-\d\d-\d\dT\d\d:\d\d", text), text
+    assert f"ready by {ready_by:%-d %b %H:%M}" in text, text
+    page = client.get(reverse("backoffice:order", args=[order.pk])).content.decode()
+    assert not re.search(r"\d{4}-\d\d-\d\dT\d\d:\d\d\+", page.split('id="timeline-h"')[0])

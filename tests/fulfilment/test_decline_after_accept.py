@@ -228,3 +228,38 @@ def test_store_page_decline_names_only_where_the_declined_work_went(network):
     said = [str(m) for m in response.context["messages"]][-1]
     # Soho still works on the other line; it is not where Camden's part went.
     assert said == f"Order {order.number} declined (damaged); no other location has it now: backordered."
+
+
+def test_declined_collection_says_the_customer_still_collects_here_and_where_the_stock_comes_from(network):
+    sku = network.skus[0]
+    network.stock(network.soho, sku, 2)
+    network.stock(network.leeds, sku, 5)
+    order = place(network, [(sku, 1)], method="pickup", store=network.soho)
+    soho = order.fulfilments.get()
+    client = store_staff_client(network.soho)
+    client.post(reverse("store:fulfilment_accept", args=["ST-SOHO", soho.pk]))
+
+    response = client.post(
+        reverse("store:fulfilment_decline", args=["ST-SOHO", soho.pk]), {"reason": "damaged"}, follow=True
+    )
+
+    said = [str(m) for m in response.context["messages"]][-1]
+    assert said == (
+        f"Order {order.number} declined (damaged); the customer still collects here, with the stock sent from ST-LEEDS."
+    )
+
+
+def test_a_short_pick_says_where_the_missing_units_went(stocked):
+    sku = stocked.skus[0]
+    order = place(stocked, [(sku, 2)])
+    soho = order.fulfilments.get()
+    client = store_staff_client(stocked.soho)
+    client.post(reverse("store:fulfilment_accept", args=["ST-SOHO", soho.pk]))
+    client.post(reverse("store:pick_scan", args=["ST-SOHO", soho.pk]), {"code": sku.code})
+
+    response = client.post(
+        reverse("store:pick_confirm", args=["ST-SOHO", soho.pk]), {"short_reason": "damaged"}, follow=True
+    )
+
+    said = [str(m) for m in response.context["messages"]][-1]
+    assert said == f"1 unit short: re-routed to ST-LEEDS. The rest of {order.number} is picked.", said

@@ -101,3 +101,36 @@ def test_the_back_office_names_an_unknown_postcode_in_plain_words(network, clien
     response = client.post(reverse("backoffice:order_action", args=[order.pk, "address"]), address, follow=True)
     text = _messages(response)[-1]
     assert text == "Nothing was changed. The postcode ZZ99 9ZZ is not a known GB postcode. Check it with the customer."
+
+
+def test_an_adjustment_of_nothing_is_refused_without_naming_the_api_field(network):
+    sku = network.skus[0]
+    network.stock(network.soho, sku, 3)
+    staff = store_staff_client(network.soho)
+    adjust = reverse("store:stock_adjust", args=["ST-SOHO"])
+
+    response = staff.post(adjust, {"sku": sku.code, "delta": "0", "reason": "lost"}, follow=True)
+
+    said = " ".join(_messages(response))
+    assert "delta" not in said.lower(), said
+    assert said == "Must not be zero. Enter how many units to add, or take out with a minus sign (e.g. -2).", said
+    assert network.level(network.soho, sku).on_hand == 3
+
+
+def test_an_unknown_refund_method_reads_as_a_choice_not_a_list_of_codes(network):
+    said = staff_message(
+        InvalidInput("Unknown refund method.", errors={"method": ["One of ['original_tenders', 'store_credit']."]})
+    )
+    assert "original_tenders" not in said and "[" not in said, said
+    assert said == "Unknown refund method. Choose the original payment or store credit."
+
+
+@pytest.mark.parametrize("typed", ["abc", "12"])
+def test_a_phone_that_is_not_one_is_named_without_the_phone_librarys_words(typed):
+    from oms.identity import normalise_phone
+
+    with pytest.raises(InvalidInput) as refused:
+        normalise_phone(typed)
+    said = staff_message(refused.value)
+    assert "(1)" not in said and "string supplied" not in said and ".." not in said, said
+    assert said == "That phone number is not right: check it with the customer.", said

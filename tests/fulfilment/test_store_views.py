@@ -397,3 +397,9 @@ def test_each_page_takes_a_fixed_number_of_queries_however_much_work_there_is(so
     again = {name: _queries(soho_staff, path) for name, path in pages.items()}
     again["queue (htmx)"] = _queries(soho_staff, pages["queue"], **HTMX)
     assert first == again == PAGE_QUERIES
+
+
+def test_the_queue_filter_offers_only_the_stores_own_methods(soho_staff):
+    page = soho_staff.get("/store/ST-SOHO/").content.decode()
+    assert "Ship from store" in page and "Click &amp; collect" in page
+    assert "Ship from warehouse" not in page

@@ -142,3 +142,9 @@ def test_the_back_office_customer_page_shows_possible_duplicates(client, ann, ne
     page = client.get(reverse("backoffice:customer", args=[ann.pk])).content.decode()
 
     assert "Possible duplicates" in page and f"#{bob.customer_id} Bob Smith" in page
+
+
+def test_the_duplicate_flag_reads_as_a_sentence(ann, network):
+    order_from_app(network, {"email": "ANN@example.com", "name": "Bob Smith"})
+    flag = PossibleDuplicate.objects.get()
+    assert flag.reason.endswith("; the name differs"), flag.reason

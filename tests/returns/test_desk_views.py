@@ -162,3 +162,13 @@ def test_desk_pages_have_a_bounded_number_of_queries(network, soho, delivered_we
     with django_assert_max_num_queries(9):
         response = soho.get(desk_url(network, f"{ret.reference}/receipt/"))
     assert "Refunded 20.00 GBP" in response.content.decode()
+
+
+def test_returning_more_than_was_sent_says_how_many_can_come_back(network, soho, delivered_web_order):
+    line = delivered_web_order.lines.get()
+    url = desk_url(network, f"order/{delivered_web_order.pk}/")
+    response = soho.post(url, {f"quantity-{line.pk}": "99", f"condition-{line.pk}": "resellable"})
+    assert response.status_code == 400
+    can = line.quantity
+    said = f"Check the quantity and condition of {line.sku.code}: only {can} can be returned."
+    assert said in response.content.decode()
