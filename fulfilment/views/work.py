@@ -31,6 +31,7 @@ from fulfilment.selectors import (
     store_work_counts,
     store_work_queue,
 )
+from fulfilment.deadline_reminders import deadline_badge, reminder_sent
 from fulfilment.store_ops import fulfilment_taken_away
 from oms.selectors import order_notes_for_stores
 
@@ -105,7 +106,7 @@ def _partial_or_page(request, partial: str, page: str, context: dict):
 
 @store_page
 def queue(request, store):
-    """The store's open work, soonest due first; overdue rows stand out. Polls itself."""
+    """The store's open work: late and near-deadline rows first and standing out, then soonest due. Polls itself."""
     now = timezone.now()
     filters = QueueFilter(request.GET, queryset=store_work_queue(store=store, now=now))
     chosen = filters.form.cleaned_data if filters.is_valid() else {}
@@ -117,6 +118,7 @@ def queue(request, store):
         f.notes = notes.get(f.order_id, [])
         f.due_clock = clock(f.due_at, store)
         f.due_text = f"Overdue by {duration(now - f.due_at)}" if f.overdue else f"in {duration(f.due_at - now)}"
+        f.deadline_badge, f.reminder_sent = deadline_badge(f, now=now), reminder_sent(f)
     open_total = sum(counts[s]["n"] for s in OPEN_WORK)
     states = [
         {
