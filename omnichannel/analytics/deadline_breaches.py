@@ -11,7 +11,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Q
+from django.db.models import CharField, Exists, OuterRef, Q, Value
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
 from fulfilment.models import Fulfilment
@@ -62,21 +63,22 @@ def deadline_breaches(*, filters: AnalyticsFilters, now: datetime | None = None)
         work = work.filter(order__channel=filters.channel)
     if filters.location is not None:
         work = work.filter(location=filters.location)
-    rows = list(
-        work.values("pk", "location__code", "location__name", "status", "due_by", "ready_at", "dispatched_at")
+    missed_accept = Activity.objects.filter(
+        order_id=OuterRef("order_id"),
+        subject=Concat(Value("fulfilment:"), Cast(OuterRef("pk"), CharField())),
+        action="cancel",
+        reason__startswith="deadline:",
     )
-    rerouted = {
-        int(subject.split(":", 1)[1])
-        for subject in Activity.objects.filter(
-            order_id__in=work.values("order_id"), action="cancel", reason__startswith="deadline:"
-        ).values_list("subject", flat=True)
-        if subject.startswith("fulfilment:")
-    }
+    rows = list(
+        work.annotate(missed_accept=Exists(missed_accept)).values(
+            "missed_accept", "location__code", "location__name", "status", "due_by", "ready_at", "dispatched_at"
+        )
+    )
     tally: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for f in rows:
         t = tally[(f["location__code"], f["location__name"])]
         t["with_deadline"] += 1
-        if f["pk"] in rerouted:
+        if f["missed_accept"]:
             t["accept_missed"] += 1
             t["judged"] += 1
             continue
