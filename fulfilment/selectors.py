@@ -523,7 +523,9 @@ WALK_ATTRIBUTES = ("range", "style", "colour", "size")
 
 
 def _due_at():
-    return Coalesce("due_by", "ready_by", ExpressionWrapper(F("created_at") + SHIP_FROM_STORE_SLA, output_field=DateTimeField()))
+    return Coalesce(
+        "due_by", "ready_by", ExpressionWrapper(F("created_at") + SHIP_FROM_STORE_SLA, output_field=DateTimeField())
+    )
 
 
 def store_fulfilments(*, store: Location) -> QuerySet[Fulfilment]:

@@ -4,25 +4,28 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('fulfilment', '0008_store_hours_pauses_and_deadlines'),
+        ("fulfilment", "0008_store_hours_pauses_and_deadlines"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='fulfilment',
-            name='accept_reminded_at',
-            field=models.DateTimeField(blank=True, help_text='Reminded of the accept deadline.', null=True),
+            model_name="fulfilment",
+            name="accept_reminded_at",
+            field=models.DateTimeField(blank=True, help_text="Reminded of the accept deadline.", null=True),
         ),
         migrations.AddField(
-            model_name='fulfilment',
-            name='due_by',
-            field=models.DateTimeField(blank=True, help_text='Set when accepted: ready for pickup or shipped by then, else it is late.', null=True),
+            model_name="fulfilment",
+            name="due_by",
+            field=models.DateTimeField(
+                blank=True,
+                help_text="Set when accepted: ready for pickup or shipped by then, else it is late.",
+                null=True,
+            ),
         ),
         migrations.AddField(
-            model_name='fulfilment',
-            name='due_reminded_at',
-            field=models.DateTimeField(blank=True, help_text='Reminded of the ready/dispatch deadline.', null=True),
+            model_name="fulfilment",
+            name="due_reminded_at",
+            field=models.DateTimeField(blank=True, help_text="Reminded of the ready/dispatch deadline.", null=True),
         ),
     ]

@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 
 from fulfilment import services
+from fulfilment.deadline_reminders import deadline_badge, reminder_sent
 from fulfilment.models import Fulfilment
 from fulfilment.selectors import (
     OPEN_WORK,
@@ -31,7 +32,6 @@ from fulfilment.selectors import (
     store_work_counts,
     store_work_queue,
 )
-from fulfilment.deadline_reminders import deadline_badge, reminder_sent
 from fulfilment.store_ops import fulfilment_taken_away
 from oms.selectors import order_notes_for_stores
 

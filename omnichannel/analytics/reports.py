@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from . import selectors
-from .deadline_breaches import deadline_breaches
 from .charts import Chart, bar_chart, stacked_columns
+from .deadline_breaches import deadline_breaches
 from .selectors import AnalyticsFilters, PolicyComparison
 
 

@@ -85,7 +85,9 @@ def test_the_queue_shows_work_near_its_deadline_first_with_a_badge(network, sett
     ready = fulfilment_accept(fulfilment=ready.fulfilments.get())
     now = timezone.now()
     # The calm one is due out first, but the other two have a deadline within minutes.
-    Fulfilment.objects.filter(pk=near.pk).update(accept_by=now + timedelta(minutes=12), ready_by=now + timedelta(hours=3))
+    Fulfilment.objects.filter(pk=near.pk).update(
+        accept_by=now + timedelta(minutes=12), ready_by=now + timedelta(hours=3)
+    )
     Fulfilment.objects.filter(pk=ready.pk).update(due_by=now + timedelta(minutes=9, seconds=30))
     Fulfilment.objects.filter(pk=calm.pk).update(ready_by=now + timedelta(hours=1))
     fulfilments_remind_deadlines(now=now)
@@ -112,9 +114,7 @@ def test_warehouse_work_has_its_own_deadlines_and_stays_unless_the_policy_says(n
     accepted = fulfilment_accept(fulfilment=stays)
     assert timedelta(minutes=599) < accepted.due_by - timezone.now() <= timedelta(minutes=600)
 
-    RoutingPolicyVersion.objects.create(
-        channel=network.web, version=2, data={"reroute_warehouse_on_deadline": True}
-    )
+    RoutingPolicyVersion.objects.create(channel=network.web, version=2, data={"reroute_warehouse_on_deadline": True})
     moved = place(network, [(sku, 1)], external_id="WEB-2").fulfilments.get()
     assert moved.location == network.warehouse
     assert fulfilments_reroute_unaccepted(now=moved.accept_by + timedelta(seconds=1)) == 1
