@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 
 from fulfilment import services
-from fulfilment.deadline_reminders import deadline_badge, reminder_sent
+from fulfilment.deadline_reminders import deadline_badge, deadline_words, reminder_sent
 from fulfilment.models import Fulfilment
 from fulfilment.selectors import (
     OPEN_WORK,
@@ -162,6 +162,8 @@ def _fulfilment_page(request, store, fulfilment: Fulfilment, *, status: int = 20
         "lines": lines,
         "notes": order_notes_for_stores(order_ids=[fulfilment.order_id]).get(fulfilment.order_id, []),
         "taken_away": fulfilment_taken_away(fulfilment=fulfilment, lines=lines),
+        "ready_deadline": deadline_words(fulfilment, now=timezone.now()) if fulfilment.due_by else ("", None),
+        "now": timezone.now(),
         "allowed": allowed,
         "decline_form": forms_.get("decline_form") or DeclineForm(),
         "pack_form": forms_.get("pack_form") or PackForm(),

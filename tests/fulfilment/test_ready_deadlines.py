@@ -129,3 +129,14 @@ def test_a_policy_flag_that_is_not_true_or_false_is_refused():
 
     with pytest.raises(RoutingError, match="reroute_warehouse_on_deadline must be true or false"):
         RoutingPolicy.from_dict({"reroute_warehouse_on_deadline": "yes"})
+
+
+def test_the_fulfilment_page_says_by_when_to_ship_and_that_it_is_late(network):
+    from tests.conftest import store_staff_client
+
+    sku = network.skus[0]
+    network.stock(network.soho, sku, 1)
+    work = fulfilment_accept(fulfilment=place(network, [(sku, 1)]).fulfilments.get())
+    Fulfilment.objects.filter(pk=work.pk).update(due_by=timezone.now() - timedelta(minutes=5))
+    page = store_staff_client(network.soho).get(f"/store/{network.soho.code}/work/{work.pk}/").content.decode()
+    assert "<dt>Ship by</dt>" in page and '<span class="badge bad">late</span>' in page
