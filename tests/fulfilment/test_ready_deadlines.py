@@ -1,6 +1,7 @@
 """Ready and dispatch deadlines mark work late without moving it; reminders come before any
 deadline; warehouse work has its own deadlines and moves only when the policy says so."""
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -140,3 +141,23 @@ def test_the_fulfilment_page_says_by_when_to_ship_and_that_it_is_late(network):
     Fulfilment.objects.filter(pk=work.pk).update(due_by=timezone.now() - timedelta(minutes=5))
     page = store_staff_client(network.soho).get(f"/store/{network.soho.code}/work/{work.pk}/").content.decode()
     assert "<dt>Ship by</dt>" in page and '<span class="badge bad">late</span>' in page
+
+
+@pytest.mark.broker
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_beat_reminds_a_store_of_its_accept_deadline_once(network, settings):
+    from tests.celery_worker import celery_worker
+
+    settings.OMS_ACCEPT_MINUTES = {"ship_from_store": 60, "click_and_collect": 60}
+    sku = network.skus[0]
+    network.stock(network.soho, sku, 1)
+    env = {"OMS_BEAT_INTERVAL_SECONDS": "1", "OMS_DEADLINE_REMINDER_MINUTES": "90"}
+    with celery_worker(beat=True, env=env) as worker:
+        order = place(network, [(sku, 1)])
+        reminders = Activity.objects.filter(order=order, action="remind_deadline")
+        worker.wait_for(reminders.exists, what="the accept reminder")
+        time.sleep(3)  # a few more runs of the job
+    assert "Sending due task remind-deadlines" in worker.beat_log()
+    assert [r.reason for r in reminders] in (["accept within 60 min"], ["accept within 59 min"])
+    assert Fulfilment.objects.get(order=order).accept_reminded_at is not None
