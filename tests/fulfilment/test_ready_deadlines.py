@@ -13,6 +13,7 @@ from fulfilment.models import Fulfilment, RoutingPolicyVersion
 from fulfilment.selectors import fulfilments_overdue, store_work_queue
 from fulfilment.services import fulfilment_accept
 from fulfilment.store_ops import fulfilments_reroute_unaccepted
+from omnichannel.backoffice.worklists import worklist_page
 from oms.models import Activity, StaffProfile
 from oms.services import staff_create
 from tests.orders_support import place
@@ -44,7 +45,10 @@ def test_a_missed_ready_deadline_marks_the_work_late_everywhere_but_never_moves_
     work = fulfilment_accept(fulfilment=place(network, [(sku, 1)]).fulfilments.get())
     just_before, just_after = work.due_by - timedelta(seconds=1), work.due_by + timedelta(seconds=1)
     assert not fulfilments_overdue(now=just_before).filter(pk=work.pk).exists()
-    assert fulfilments_overdue(now=just_after).filter(pk=work.pk).exists()  # the back office's "late store work"
+    assert fulfilments_overdue(now=just_after).filter(pk=work.pk).exists()
+    late_work = [o.number for o in worklist_page(slug="store-work", now=just_after, params={}).page.object_list]
+    assert late_work == [work.order.number]  # the back office's "Store work late or declined"
+    assert not worklist_page(slug="store-work", now=just_before, params={}).page.object_list
     [row] = store_work_queue(store=network.soho, now=just_after)
     assert row.overdue and row.due_at == work.due_by
     assert fulfilments_reroute_unaccepted(now=work.due_by + timedelta(hours=5)) == 0
