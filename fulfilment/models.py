@@ -96,6 +96,11 @@ class Fulfilment(FSMModelMixin, models.Model):
     accept_by = models.DateTimeField(
         null=True, blank=True, help_text="A store that has not accepted by then loses the work (re-routed)."
     )
+    due_by = models.DateTimeField(
+        null=True, blank=True, help_text="Set when accepted: ready for pickup or shipped by then, else it is late."
+    )
+    accept_reminded_at = models.DateTimeField(null=True, blank=True, help_text="Reminded of the accept deadline.")
+    due_reminded_at = models.DateTimeField(null=True, blank=True, help_text="Reminded of the ready/dispatch deadline.")
     parcels = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Parcels packed.")
     weight_kg = models.DecimalField(
         max_digits=7, decimal_places=3, null=True, blank=True, help_text="Total packed weight."

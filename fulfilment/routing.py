@@ -74,6 +74,8 @@ class RoutingPolicy:
     transfer_lead_hours_warehouse: int = 48
     transfer_lead_hours_store: int = 24
     pickup_prep_minutes: int = 30
+    # A warehouse that misses its accept deadline loses the work too (stores always do).
+    reroute_warehouse_on_deadline: bool = False
     explain_limit: int = 20  # candidates described one by one; the rest are counted by outcome
 
     def __post_init__(self):
@@ -88,6 +90,8 @@ class RoutingPolicy:
         for name in LEAD_HOURS:
             if not 0 <= getattr(self, name) <= MAX_LEAD_HOURS:
                 problems.append(f"{name} must be from 0 to {MAX_LEAD_HOURS:,} hours")
+        if not isinstance(self.reroute_warehouse_on_deadline, bool):
+            problems.append("reroute_warehouse_on_deadline must be true or false")
         # Distance must not reward being far away, or the spherical pre-ranking would be unsound.
         if self.weight_distance < 0:
             problems.append("weight_distance must not be negative")

@@ -514,15 +514,18 @@ OPEN_WORK = [
     Fulfilment.Status.PICKING,
     Fulfilment.Status.PACKED,
 ]
-# A ship-from-store parcel is due out this long after it was routed to the store; a
-# click-and-collect one is due at the ready_by time routing promised the customer.
+# Accepted work is due at its ready/dispatch deadline (``due_by``, OMS_READY_MINUTES). Before
+# that, a click-and-collect parcel is due at the ready_by time routing promised the customer
+# and a shipment this long after it was routed to the location.
 SHIP_FROM_STORE_SLA = timedelta(hours=4)
 # The attributes that place an item on the shop floor, in the order staff walk them.
 WALK_ATTRIBUTES = ("range", "style", "colour", "size")
 
 
 def _due_at():
-    return Coalesce("ready_by", ExpressionWrapper(F("created_at") + SHIP_FROM_STORE_SLA, output_field=DateTimeField()))
+    return Coalesce(
+        "due_by", "ready_by", ExpressionWrapper(F("created_at") + SHIP_FROM_STORE_SLA, output_field=DateTimeField())
+    )
 
 
 def store_fulfilments(*, store: Location) -> QuerySet[Fulfilment]:
@@ -539,17 +542,30 @@ def _units():
 
 
 def store_work_queue(*, store: Location, now: datetime) -> QuerySet[Fulfilment]:
-    """The store's open work, soonest due first, with ``due_at``, ``overdue`` and ``units``."""
+    """The store's open work with ``due_at``, ``overdue``, ``units`` and ``urgent``: late work and
+    work whose accept or ready deadline is near (``deadline_near``) first, then soonest due."""
     return (
         store_fulfilments(store=store)
         .filter(status__in=OPEN_WORK)
         .annotate(due_at=_due_at(), overdue=Q(due_at__lt=now), units=_units())
-        .order_by("due_at", "pk")
+        .annotate(urgent=Q(overdue=True) | deadline_near(now=now))
+        .order_by(F("urgent").desc(), "due_at", "pk")
+    )
+
+
+def deadline_near(*, now: datetime) -> Q:
+    """Work whose accept deadline (still pending) or ready deadline (accepted) comes within
+    OMS_DEADLINE_REMINDER_MINUTES: the queue's reminder badge and the reminder job's choice."""
+    soon = now + timedelta(minutes=settings.OMS_DEADLINE_REMINDER_MINUTES)
+    accepted = [s for s in OPEN_WORK if s != Fulfilment.Status.PENDING]
+    return Q(status=Fulfilment.Status.PENDING, accept_by__gt=now, accept_by__lte=soon) | Q(
+        status__in=accepted, due_by__gt=now, due_by__lte=soon
     )
 
 
 def fulfilment_due_at():
-    """When a fulfilment is due out (or on the shelf): the store queue's deadline, as an expression."""
+    """When a fulfilment is due out (or on the shelf): its ready/dispatch deadline once accepted,
+    before that the promise; the store queue's deadline, as an expression."""
     return _due_at()
 
 

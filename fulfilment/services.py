@@ -35,7 +35,7 @@ from oms.models import Activity, Order, OrderLine, OutboxEvent
 from oms.transitions import transition_apply
 from oms.webhooks import outbox_kick
 
-from .deadlines import accept_deadline, routing_unavailable
+from .deadlines import accept_deadline, ready_deadline, routing_unavailable
 from .exceptions import PickupCodeRefused
 from .models import Fulfilment, FulfilmentLine
 from .routing import Candidate, RoutingPlan, RoutingPolicy, RoutingRequest, route
@@ -478,6 +478,8 @@ def fulfilment_accept(*, fulfilment: Fulfilment, actor=None) -> Fulfilment:
     """The location takes the work on."""
     fulfilment = _locked(fulfilment)
     _act(fulfilment, "accept", actor=actor)
+    fulfilment.due_by = ready_deadline(fulfilment)
+    Fulfilment.objects.filter(pk=fulfilment.pk).update(due_by=fulfilment.due_by)
     order_sync_status(order=fulfilment.order, actor=actor, reason=f"accepted at {fulfilment.location.code}")
     return fulfilment
 

@@ -1,4 +1,4 @@
-"""Store operations: pausing new routed work, and taking work a store did not accept in time.
+"""Store operations: pausing new routed work, and taking work a location did not accept in time.
 
 A pause has an end time and routing reads it (``store_hours.unavailable_stores``), so it
 lifts by itself; nothing has to run for the store to receive work again.
@@ -17,6 +17,7 @@ from inventory.models import Location
 from oms.models import Activity
 from oms.transitions import transition_apply
 
+from .deadlines import deadline_moves_work
 from .models import Fulfilment, StorePause
 from .services import _locked, _units, fulfilment_reroute_short, order_sync_status
 from .store_hours import store_calendar, store_pause_current
@@ -79,7 +80,7 @@ def fulfilment_reroute_unaccepted(*, fulfilment: Fulfilment, now: datetime | Non
         fulfilment = _locked(fulfilment)
         store = fulfilment.location
         due = fulfilment.accept_by is not None and fulfilment.accept_by <= now
-        if fulfilment.status != F.PENDING or not due or store.kind != Location.Kind.STORE:
+        if fulfilment.status != F.PENDING or not due or not deadline_moves_work(fulfilment):
             return False
         why = f"deadline: not accepted by {_local(store, fulfilment.accept_by)}"
         transition_apply(fulfilment, "cancel", order=fulfilment.order, subject=fulfilment.subject, reason=why)
@@ -95,10 +96,15 @@ def fulfilment_reroute_unaccepted(*, fulfilment: Fulfilment, now: datetime | Non
 
 
 def fulfilments_reroute_unaccepted(*, now: datetime | None = None) -> int:
-    """Re-route every store's work whose accept deadline has passed; return how many moved."""
+    """Re-route work whose accept deadline has passed; return how many moved.
+
+    Every store's; a warehouse's only where its channel's routing policy says so.
+    """
     now = now or timezone.now()
-    due = Fulfilment.objects.filter(status=F.PENDING, accept_by__lte=now, location__kind=Location.Kind.STORE).order_by(
-        "accept_by", "pk"
+    due = (
+        Fulfilment.objects.filter(status=F.PENDING, accept_by__lte=now)
+        .select_related("location", "order__channel")
+        .order_by("accept_by", "pk")
     )
     return sum(1 for f in list(due) if fulfilment_reroute_unaccepted(fulfilment=f, now=now))
 

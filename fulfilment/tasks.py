@@ -1,5 +1,6 @@
 from celery import shared_task
 
+from .deadline_reminders import fulfilments_remind_deadlines
 from .services import pickups_expire, pickups_remind
 from .store_ops import fulfilments_reroute_unaccepted
 
@@ -20,3 +21,9 @@ def expire_pickups() -> int:
 def reroute_unaccepted_work() -> int:
     """Move store work not accepted by its deadline to another location (never warehouse work)."""
     return fulfilments_reroute_unaccepted()
+
+
+@shared_task
+def remind_deadlines() -> int:
+    """Remind locations of accept and ready deadlines coming soon (each deadline once)."""
+    return fulfilments_remind_deadlines()

@@ -288,6 +288,7 @@ CELERY_BEAT_SCHEDULE = {
         "remind-pickups": "fulfilment.tasks.remind_pickups",
         "expire-pickups": "fulfilment.tasks.expire_pickups",
         "reroute-unaccepted-work": "fulfilment.tasks.reroute_unaccepted_work",
+        "remind-deadlines": "fulfilment.tasks.remind_deadlines",
         "expire-unpaid-orders": "oms.tasks.expire_unpaid_orders",
         "release-due-holds": "oms.tasks.release_due_holds",
         "expire-idempotency-keys": "oms.tasks.expire_idempotency_keys",
@@ -339,6 +340,24 @@ OMS_ACCEPT_MINUTES = {
     "ship_from_store": float(os.environ.get("OMS_ACCEPT_MINUTES_SHIP_FROM_STORE", "120")),
     "click_and_collect": float(os.environ.get("OMS_ACCEPT_MINUTES_CLICK_AND_COLLECT", "60")),
 }
+# Once a store accepts work it must have it ready for pickup (click-and-collect) or shipped
+# (ship-from-store) within these minutes of its opening hours; past that the work is late
+# (shown, never moved). Warehouses have their own accept and ready/dispatch minutes; an
+# empty or zero value means no deadline. Warehouse work is moved for a missed accept
+# deadline only when the channel's routing policy has reroute_warehouse_on_deadline on.
+OMS_READY_MINUTES = {
+    "ship_from_store": float(os.environ.get("OMS_READY_MINUTES_SHIP_FROM_STORE", "240")),
+    "click_and_collect": float(os.environ.get("OMS_READY_MINUTES_CLICK_AND_COLLECT", "120")),
+}
+OMS_WAREHOUSE_ACCEPT_MINUTES = {
+    "ship_from_warehouse": float(os.environ.get("OMS_WAREHOUSE_ACCEPT_MINUTES_SHIP_FROM_WAREHOUSE") or 0),
+}
+OMS_WAREHOUSE_READY_MINUTES = {
+    "ship_from_warehouse": float(os.environ.get("OMS_WAREHOUSE_READY_MINUTES_SHIP_FROM_WAREHOUSE", "1440")),
+}
+# The store queue flags work whose accept or ready deadline is this close, and the deadline
+# job writes one reminder per fulfilment and deadline when it comes within it.
+OMS_DEADLINE_REMINDER_MINUTES = float(os.environ.get("OMS_DEADLINE_REMINDER_MINUTES", "15"))
 # The longest a store may pause new routed work for in one go.
 OMS_STORE_PAUSE_MAX_HOURS = float(os.environ.get("OMS_STORE_PAUSE_MAX_HOURS", "8"))
 OMS_UNPAID_EXPIRY_HOURS = float(os.environ.get("OMS_UNPAID_EXPIRY_HOURS", "24"))

@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 
 from fulfilment import services
+from fulfilment.deadline_reminders import deadline_badge, deadline_words, reminder_sent
 from fulfilment.models import Fulfilment
 from fulfilment.selectors import (
     OPEN_WORK,
@@ -106,7 +107,7 @@ def _partial_or_page(request, partial: str, page: str, context: dict):
 
 @store_page
 def queue(request, store):
-    """The store's open work, soonest due first; overdue rows stand out. Polls itself."""
+    """The store's open work: late and near-deadline rows first and standing out, then soonest due. Polls itself."""
     now = timezone.now()
     filters = QueueFilter(request.GET, queryset=store_work_queue(store=store, now=now))
     chosen = filters.form.cleaned_data if filters.is_valid() else {}
@@ -118,6 +119,7 @@ def queue(request, store):
         f.notes = notes.get(f.order_id, [])
         f.due_clock = clock(f.due_at, store)
         f.due_text = f"Overdue by {duration(now - f.due_at)}" if f.overdue else f"in {duration(f.due_at - now)}"
+        f.deadline_badge, f.reminder_sent = deadline_badge(f, now=now), reminder_sent(f)
     open_total = sum(counts[s]["n"] for s in OPEN_WORK)
     states = [
         {
@@ -161,6 +163,8 @@ def _fulfilment_page(request, store, fulfilment: Fulfilment, *, status: int = 20
         "lines": fulfilment_lines_to_send(fulfilment=fulfilment, lines=lines),
         "notes": order_notes_for_stores(order_ids=[fulfilment.order_id]).get(fulfilment.order_id, []),
         "taken_away": fulfilment_taken_away(fulfilment=fulfilment, lines=lines),
+        "ready_deadline": deadline_words(fulfilment, now=timezone.now()) if fulfilment.due_by else ("", None),
+        "now": timezone.now(),
         "allowed": allowed,
         "decline_form": forms_.get("decline_form") or DeclineForm(),
         "pack_form": forms_.get("pack_form") or PackForm(),

@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from . import selectors
 from .charts import Chart, bar_chart, stacked_columns
+from .deadline_breaches import deadline_breaches
 from .selectors import AnalyticsFilters, PolicyComparison
 
 
@@ -179,6 +180,31 @@ def stores(filters: AnalyticsFilters) -> Report:
     )
 
 
+def deadlines(filters: AnalyticsFilters) -> Report:
+    rows = deadline_breaches(filters=filters)
+    return Report(
+        "deadlines",
+        "Deadline breaches per store",
+        [
+            Column("Store"),
+            Column("Work with a deadline", "int"),
+            Column("Accept deadlines missed", "int"),
+            Column("Ready/dispatch deadlines missed", "int"),
+            Column("On time", "rate"),
+        ],
+        [[r.code, r.with_deadline, r.accept_missed, r.ready_missed, r.on_time_rate] for r in rows],
+        bar_chart(
+            "Deadlines missed by store",
+            [r.code for r in rows],
+            [("Accept", [r.accept_missed for r in rows]), ("Ready/dispatch", [r.ready_missed for r in rows])],
+            lambda v: display(v, "int"),
+        ),
+        note="Store work routed in the period. Accept missed: re-routed because the store did not accept "
+        "in time. Ready/dispatch missed: ready for pickup or shipped after its deadline, or still open past it. "
+        "On time: work whose deadlines are behind it that met them all.",
+    )
+
+
 def returns(filters: AnalyticsFilters) -> Report:
     matrix = selectors.returns_matrix(filters=filters)
     rates = {r.code: r.return_rate for r in selectors.channel_summary(filters=filters)}
@@ -226,6 +252,7 @@ REPORTS: dict[str, Callable[[AnalyticsFilters], Report]] = {
     "channels": channels,
     "fulfilment-mix": fulfilment_mix,
     "stores": stores,
+    "deadlines": deadlines,
     "returns": returns,
     "inventory": inventory,
 }

@@ -140,6 +140,7 @@ FULFILMENT_SENTENCES: dict[str, Callable[[Fulfilment, TimelineEntry, _Context], 
     "resend_pickup_code": lambda f, e, ctx: f"Pickup code for {_place(f.location)} sent to the customer again",
     "put_back": lambda f, e, ctx: f"Uncollected stock put back on the shop floor at {_place(f.location)}",
     "sell": lambda f, e, ctx: f"Sold at the till at {_place(f.location)}; the customer took the goods",
+    "remind_deadline": lambda f, e, ctx: f"Reminder sent to {_place(f.location)}: {e.reason}",
     "sold_at_till": lambda f, e, ctx: _with(f"{_place(f.location)} sold units of this order at the till", e.reason),
 }
 # --- order rows ----------------------------------------------------------------------------

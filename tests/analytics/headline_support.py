@@ -27,7 +27,9 @@ def two_days_of_orders(network):
     yesterday = timezone.now() - timedelta(days=1)
     moved = [shop.orders["near"].pk, shop.orders["warehouse"].pk]
     Order.objects.filter(pk__in=moved).update(created_at=yesterday)
-    Fulfilment.objects.filter(order_id__in=moved).update(created_at=yesterday)
+    Fulfilment.objects.filter(order_id__in=moved).update(
+        created_at=yesterday, due_by=F("due_by") - timedelta(days=1)
+    )  # accepted yesterday, so due a day earlier
     Activity.objects.filter(order_id__in=moved).update(at=yesterday)
     return shop
 
@@ -43,7 +45,11 @@ def figures_from_the_database(day: date) -> dict:
     for f in live:
         by_order[f.order_id] = by_order.get(f.order_id, 0) + 1
     done = [f for f in Fulfilment.objects.filter(order__in=orders) if f.ready_at or f.dispatched_at]
-    on_time = [f for f in done if (f.ready_at or f.dispatched_at) <= (f.ready_by or f.created_at + timedelta(hours=4))]
+    on_time = [
+        f
+        for f in done
+        if (f.ready_at or f.dispatched_at) <= (f.due_by or f.ready_by or f.created_at + timedelta(hours=4))
+    ]
     returned = {r.order_id for r in Return.objects.filter(order__in=orders).exclude(status__in=Return.VOID)}
 
     def rate(part, whole):
