@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -28,6 +28,7 @@ from oms.services import OrderInput, OrderLineInput, order_place
 from oms.transitions import transition_apply
 
 from .models import Refund, RefundRequest, Return, ReturnException, ReturnLine, ReturnPolicy, ReturnReason
+from .spread import Receipt, spread
 
 Condition = ReturnLine.Condition
 
@@ -99,17 +100,19 @@ def return_request(*, order: Order, lines: list[ReturnLineInput], channel: Chann
     order = Order.objects.select_for_update().get(pk=order.pk)  # one return decision per order at a time
     if not lines:
         raise InvalidInput("A return needs at least one line.", errors={"lines": ["Required."]})
-    order_lines = {line.sku.code: line for line in order.lines.select_related("sku")}
+    order_lines = defaultdict(list)  # a SKU may be on several lines: its units fill them in line order
+    for line in order.lines.select_related("sku").order_by("pk"):
+        order_lines[line.sku.code].append(line)
     returnable = returnable_quantities(order=order)
     dispatched_at = _dispatched_at(order)
     reasons = ReturnReason.objects.in_bulk([ln.reason for ln in lines if ln.reason], field_name="code")
     now = timezone.now()
     errors: dict[str, list[str]] = {}
-    wanted = Counter()
+    room, chunks = dict(returnable), []
     for i, ln in enumerate(lines):
         field = f"lines[{i}]"
-        order_line = order_lines.get(str(ln.sku).strip())
-        if order_line is None:
+        sku_lines = order_lines.get(str(ln.sku).strip())
+        if not sku_lines:
             errors[f"{field}.sku"] = [f"not_on_order: {ln.sku} is not on order {order.number}."]
             continue
         if not isinstance(ln.quantity, int) or isinstance(ln.quantity, bool) or ln.quantity <= 0:
@@ -117,35 +120,34 @@ def return_request(*, order: Order, lines: list[ReturnLineInput], channel: Chann
             continue
         if ln.reason and ln.reason not in reasons:
             errors[f"{field}.reason"] = [f"Unknown return reason {ln.reason!r}."]
-        if order_line.sku.final_sale:
+        if sku_lines[0].sku.final_sale:
             errors[f"{field}.sku"] = [f"final_sale: {ln.sku} was sold as final sale and cannot be returned."]
             continue
-        left_at = dispatched_at.get(order_line.pk)
-        window = _window_days(order.channel, order_line.sku.category)
-        if left_at is not None and (now - left_at).days > window:
+        window = _window_days(order.channel, sku_lines[0].sku.category)
+        days = {ol.pk: (now - dispatched_at[ol.pk]).days for ol in sku_lines if ol.pk in dispatched_at}
+        if days and min(days.values()) > window:
             errors[f"{field}.sku"] = [
-                f"window: {ln.sku} left {(now - left_at).days} days ago; the window is {window} days."
+                f"window: {ln.sku} left {min(days.values())} days ago; the window is {window} days."
             ]
             continue
-        wanted[order_line.pk] += ln.quantity
-        if wanted[order_line.pk] > returnable.get(order_line.pk, 0):
+        open_lines = [ol for ol in sku_lines if days.get(ol.pk, 0) <= window]
+        taken = spread(ln.quantity, ((ol, room.get(ol.pk, 0)) for ol in open_lines))
+        if sum(n for _, n in taken) < ln.quantity:
+            left = sum(returnable.get(ol.pk, 0) for ol in open_lines)
             errors[f"{field}.quantity"] = [
-                f"over_quantity: {returnable.get(order_line.pk, 0)} of {ln.sku} can be returned "
+                f"over_quantity: {left} of {ln.sku} can be returned "
                 "(dispatched, less what is already returned or in an open return)."
             ]
+            continue
+        for ol, n in taken:
+            room[ol.pk] -= n
+            chunks.append(ReturnLine(order_line=ol, sku=ol.sku, quantity=n, reason=reasons.get(ln.reason)))
     if errors:
         raise ReturnNotAllowed("The return breaks a return rule.", errors=errors)
     ret = Return.objects.create(order=order, channel=channel or order.channel, created_by=actor)
-    ReturnLine.objects.bulk_create(
-        ReturnLine(
-            ret=ret,
-            order_line=order_lines[str(ln.sku).strip()],
-            sku=order_lines[str(ln.sku).strip()].sku,
-            quantity=ln.quantity,
-            reason=reasons.get(ln.reason),
-        )
-        for ln in lines
-    )
+    for chunk in chunks:
+        chunk.ret = ret
+    ReturnLine.objects.bulk_create(chunks)
     Activity.objects.create(
         order=order,
         subject=ret.subject,
@@ -180,8 +182,14 @@ def return_receive(*, ret: Return, location: Location, lines: list[ReceivedLine]
     if not lines:
         raise InvalidInput("Nothing received.", errors={"lines": ["Required."]})
     ret = _locked(ret)
-    return_lines = {rl.sku.code: rl for rl in ret.lines.select_related("sku", "order_line")}
+    return_lines = defaultdict(list)
+    for rl in ret.lines.select_related("sku", "order_line").order_by("order_line_id", "pk"):
+        return_lines[rl.sku.code].append(rl)
     returnable = returnable_quantities(order=ret.order)
+    same_sku = defaultdict(list)
+    for ol in ret.order.lines.select_related("sku").filter(sku__code__in=return_lines).order_by("pk"):
+        same_sku[ol.sku.code].append(ol)
+    receipts = {code: Receipt(ret, rls, same_sku[code], returnable) for code, rls in return_lines.items()}
     received = Counter()
     errors: dict[str, list[str]] = {}
     for i, ln in enumerate(lines):
@@ -189,11 +197,10 @@ def return_receive(*, ret: Return, location: Location, lines: list[ReceivedLine]
             errors[f"lines[{i}].condition"] = [f"One of {', '.join(Condition.values)}."]
         if not isinstance(ln.quantity, int) or isinstance(ln.quantity, bool) or ln.quantity <= 0:
             errors[f"lines[{i}].quantity"] = ["Must be a whole number above zero."]
-        elif ln.sku in return_lines and ln.condition in (Condition.RESELLABLE, Condition.DAMAGED):
+        elif ln.sku in receipts and ln.condition in (Condition.RESELLABLE, Condition.DAMAGED):
             received[ln.sku] += ln.quantity
     for code, quantity in received.items():
-        rl = return_lines[code]
-        sold = rl.quantity + returnable.get(rl.order_line_id, 0)  # this return's units plus any still returnable
+        sold = receipts[code].sold  # this return's units plus any still returnable
         if quantity > sold:
             errors[f"lines.{code}"] = [f"Received {quantity} but only {sold} were sold and not yet returned."]
     if errors:
@@ -209,19 +216,20 @@ def return_receive(*, ret: Return, location: Location, lines: list[ReceivedLine]
         at=timezone.now(),
     )
     for ln in lines:
-        rl = return_lines.get(ln.sku)
-        if rl is None or ln.condition in (Condition.WRONG_ITEM, Condition.MISSING):
+        receipt = receipts.get(ln.sku)
+        if receipt is None or ln.condition in (Condition.WRONG_ITEM, Condition.MISSING):
             ReturnException.objects.create(
                 ret=ret,
                 sku_code=ln.sku,
-                kind=ln.condition if rl else Condition.WRONG_ITEM,
+                kind=ln.condition if receipt else Condition.WRONG_ITEM,
                 received=ln.quantity,
-                expected=rl.quantity if rl else 0,
-                note="not on the return" if rl is None else "",
+                expected=receipt.expected if receipt else 0,
+                note="not on the return" if receipt is None else "",
             )
             continue
+        sku = receipt.lines[0].sku
         stock_receive(
-            sku=rl.sku,
+            sku=sku,
             location=location,
             quantity=ln.quantity,
             kind=StockMovement.Kind.RETURN_RESTOCK,
@@ -230,25 +238,19 @@ def return_receive(*, ret: Return, location: Location, lines: list[ReceivedLine]
         )
         if ln.condition == Condition.DAMAGED:
             stock_write_off(
-                sku=rl.sku,
+                sku=sku,
                 location=location,
                 quantity=ln.quantity,
                 reason=AdjustmentReason.DAMAGED,
                 reference=ret.reference,
                 actor=actor,
             )
-            rl.damaged_quantity += ln.quantity
-        else:
-            rl.resellable_quantity += ln.quantity
-        rl.save(update_fields=["resellable_quantity", "damaged_quantity"])
-    for rl in return_lines.values():
-        if rl.received_quantity != rl.quantity:
+        receipt.book(ln.quantity, damaged=ln.condition == Condition.DAMAGED)
+    for code, receipt in receipts.items():
+        receipt.save()
+        if receipt.received != receipt.expected:
             ReturnException.objects.create(
-                ret=ret,
-                sku_code=rl.sku.code,
-                kind="quantity_mismatch",
-                expected=rl.quantity,
-                received=rl.received_quantity,
+                ret=ret, sku_code=code, kind="quantity_mismatch", expected=receipt.expected, received=receipt.received
             )
     return ret
 

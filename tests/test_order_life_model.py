@@ -92,7 +92,7 @@ KNOWN_DEFECT_ADDRESS_UNKNOWN_POSTCODE = False
 KNOWN_DEFECT_UNROUTED_UNITS_FORGOTTEN = True
 # A return names SKUs, and the service books them against the last order line of that SKU only:
 # with two shipped lines of one SKU, the first line's units can never be returned.
-KNOWN_DEFECT_SAME_SKU_LINES_RETURN = True
+KNOWN_DEFECT_SAME_SKU_LINES_RETURN = False
 # Cancelling some units of a line can cancel a whole fulfilment, but the order's status is not
 # brought back in line with the fulfilments left (in_fulfilment with only pending ones left, or
 # allocated with none). The invariant forgives such orders' status while True.
