@@ -25,11 +25,14 @@ def env_bool(name: str, default: bool) -> bool:
 
 
 DEBUG = env_bool("DEBUG", False)
+# Commands that only read the code (never sign, cache or serve) run without production secrets,
+# so a developer's or a hook's `makemigrations --check` needs no key.
+CODE_ONLY_COMMAND = sys.argv[1:2] in (["makemigrations"], ["showmigrations"])
 _DEV_SECRET = "dev-only-insecure-secret-key"
-SECRET_KEY = os.environ.get("SECRET_KEY", "").strip() or (_DEV_SECRET if DEBUG else "")
+SECRET_KEY = os.environ.get("SECRET_KEY", "").strip() or (_DEV_SECRET if DEBUG or CODE_ONLY_COMMAND else "")
 # Refused here rather than on the first signed request, so gunicorn, manage.py and Celery
 # all stop at start with this message instead of answering every request with a 500.
-if not DEBUG and SECRET_KEY in {"", _DEV_SECRET}:
+if not DEBUG and not CODE_ONLY_COMMAND and SECRET_KEY in {"", _DEV_SECRET}:
     raise ImproperlyConfigured(
         "SECRET_KEY is not set. With DEBUG off the OMS needs a secret key of its own to sign sessions, "
         "CSRF tokens and password resets: set SECRET_KEY to a long random value (for example the output of "
@@ -250,7 +253,7 @@ def cache_from_url(url: str) -> dict:
 
 
 _CACHE_URL = os.environ.get("CACHE_URL", "").strip()
-if not _CACHE_URL and not DEBUG:
+if not _CACHE_URL and not DEBUG and not CODE_ONLY_COMMAND:
     raise ImproperlyConfigured(
         "CACHE_URL is not set. With DEBUG off the API rate limit and the pickup-code lock must be counted in a "
         "cache every web process shares: set CACHE_URL=redis://host:6379/1 (shared by every host), or "

@@ -53,6 +53,13 @@ def test_production_refuses_to_start_without_a_secret_key(tmp_path, args):
     assert "SECRET_KEY" in result.stderr and "DEBUG" in result.stderr, result.stderr[-2000:]
 
 
+def test_checking_for_missing_migrations_needs_no_production_secrets(tmp_path):
+    result = run_python(["manage.py", "makemigrations", "--check", "--dry-run"], {}, tmp_path)
+
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "No changes detected" in result.stdout
+
+
 def test_production_refuses_the_development_key(tmp_path):
     result = run_python(["manage.py", "check"], {"SECRET_KEY": "dev-only-insecure-secret-key"}, tmp_path)
 
