@@ -1,28 +1,21 @@
-"""The inventory layer's errors; each carries the data a caller needs to answer precisely."""
+"""The inventory layer's refusals that carry more than a message (see ``core.errors``)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.errors import Conflict, DomainError, InvalidInput, NotPermitted
 
-class DomainError(Exception):
-    """Base of every refusal a service raises (in any app); nothing was changed.
-
-    ``errors`` maps a field to its messages where the caller's input is at fault.
-    """
-
-    def __init__(self, message: str, *, errors: dict[str, list[str]] | None = None):
-        super().__init__(message)
-        self.message = message
-        self.errors = errors or {}
-
-
-class InventoryError(DomainError):
-    """Base of the inventory layer's refusals."""
-
-
-class InvalidInput(InventoryError):
-    """A field is missing, unknown or out of range."""
+# DomainError, InvalidInput and NotPermitted live in core.errors; named here until every importer moves.
+__all__ = [
+    "CountNeedsConfirmation",
+    "DomainError",
+    "InsufficientStock",
+    "InvalidInput",
+    "NotPermitted",
+    "Shortfall",
+    "StockConflict",
+]
 
 
 @dataclass(frozen=True)
@@ -45,7 +38,7 @@ class Shortfall:
         }
 
 
-class InsufficientStock(InventoryError):
+class InsufficientStock(Conflict):
     """One or more lines cannot be reserved; ``shortfalls`` lists every one of them."""
 
     def __init__(self, shortfalls: list[Shortfall]):
@@ -56,7 +49,7 @@ class InsufficientStock(InventoryError):
         super().__init__(f"Not enough stock: {lines}.")
 
 
-class StockConflict(InventoryError):
+class StockConflict(Conflict):
     """The change would break a stock invariant, e.g. on hand below what is reserved."""
 
 
@@ -69,7 +62,3 @@ class CountNeedsConfirmation(StockConflict):
             f"{sku}@{location}: this count changes on hand from {on_hand:,} to {counted:,} — confirm?",
             errors={"confirm": [f"Confirm the count of {counted:,}; {on_hand:,} are on hand."]},
         )
-
-
-class NotPermitted(InventoryError):
-    """The caller may not make this change (e.g. stock at a location outside its credential's scope)."""

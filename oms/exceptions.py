@@ -1,9 +1,9 @@
 """The order layer's refusals."""
 
-from inventory.exceptions import DomainError
+from core.errors import Conflict, NotFound
 
 
-class TransitionNotAllowed(DomainError):
+class TransitionNotAllowed(Conflict):
     """The action is not allowed in the current state; ``allowed`` names those that are."""
 
     def __init__(self, message: str, *, current: str, allowed: list[str]):
@@ -12,11 +12,11 @@ class TransitionNotAllowed(DomainError):
         self.allowed = allowed
 
 
-class OrderNotFound(DomainError):
+class OrderNotFound(NotFound):
     """No such order for this caller (another channel's orders are not found either)."""
 
 
-class ExternalIdConflict(DomainError):
+class ExternalIdConflict(Conflict):
     """The channel's external id already names an order placed with a different body; ``order`` is its id."""
 
     def __init__(self, message: str, *, errors: dict[str, list[str]], order: int):

@@ -18,8 +18,9 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from inventory.exceptions import DomainError, InsufficientStock, InvalidInput, NotPermitted, StockConflict
-from oms.exceptions import ExternalIdConflict, OrderNotFound, TransitionNotAllowed
+from core.errors import DomainError, InvalidInput, NotFound, NotPermitted
+from inventory.exceptions import InsufficientStock, StockConflict
+from oms.exceptions import ExternalIdConflict, TransitionNotAllowed
 from returns.services import ReturnNotAllowed
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
@@ -86,7 +87,7 @@ def _domain_problem(exc: DomainError) -> tuple[int, dict]:
         return 409, problem(409, "stock_conflict", detail, errors=errors)
     if isinstance(exc, NotPermitted):
         return 403, problem(403, "permission_denied", detail, errors=errors)
-    if isinstance(exc, OrderNotFound):
+    if isinstance(exc, NotFound):
         return 404, problem(404, "not_found", detail)
     code = "invalid_input" if isinstance(exc, InvalidInput) else "refused"
     return 400, problem(400, code, detail, errors=errors)

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from inventory.credentials import location_credential_issue
-from inventory.exceptions import InventoryError
+from core.errors import DomainError
 
 
 class Command(BaseCommand):
@@ -19,7 +19,7 @@ class Command(BaseCommand):
     def handle(self, *args, name, locations, **options):
         try:
             credential, token = location_credential_issue(name=name, location_codes=locations)
-        except InventoryError as exc:
+        except DomainError as exc:
             raise CommandError(exc.message) from exc
         codes = ", ".join(credential.locations.order_by("code").values_list("code", flat=True))
         self.stdout.write(f"Created credential {credential.name} for {codes}. Token (shown once):")

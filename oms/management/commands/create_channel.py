@@ -1,7 +1,7 @@
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from inventory.exceptions import InventoryError
+from core.errors import DomainError
 from inventory.models import Channel
 from oms.services import channel_create
 
@@ -17,7 +17,7 @@ class Command(BaseCommand):
     def handle(self, *args, code, name, kind, **options):
         try:
             channel, token = channel_create(code=code, name=name, kind=kind)
-        except InventoryError as exc:
+        except DomainError as exc:
             raise CommandError(exc.message) from exc
         except ValidationError as exc:
             raise CommandError("; ".join(f"{f}: {' '.join(m)}" for f, m in exc.message_dict.items())) from exc

@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from inventory.exceptions import InventoryError
+from core.errors import DomainError
 from inventory.models import Channel
 from oms.tokens import DEFAULT_OLD_VALID_FOR, api_token_rotate, duration_parse, location_credential_rotate
 
@@ -32,7 +32,7 @@ class Command(BaseCommand):
             return moment if timezone.is_aware(moment) else moment.replace(tzinfo=UTC)
         try:
             period = DEFAULT_OLD_VALID_FOR if old_valid_for is None else duration_parse(old_valid_for)
-        except InventoryError as exc:
+        except DomainError as exc:
             raise CommandError(f"--old-valid-for: {exc.message} Use e.g. 90m, 24h or 2d.") from exc
         return timezone.now() + period
 
@@ -50,7 +50,7 @@ class Command(BaseCommand):
                     raise CommandError(f"Unknown channel {channel}.")
                 token = api_token_rotate(channel=found, old_valid_until=deadline, name=name)
                 what = f"channel {channel} (token {name})"
-        except InventoryError as exc:
+        except DomainError as exc:
             raise CommandError(exc.message) from exc
         self.stdout.write(f"Rotated {what}: the old token is refused from {deadline.isoformat()}.")
         self.stdout.write("New token (shown once):")

@@ -1,0 +1,1 @@
+"""What every app builds on and nothing here depends on: the error hierarchy."""

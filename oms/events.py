@@ -1,0 +1,20 @@
+"""The one way to announce a domain event: an outbox row in the caller's transaction, delivered after it commits."""
+
+from __future__ import annotations
+
+from inventory.models import Channel
+
+from .models import Order, OutboxEvent
+from .webhooks import outbox_kick
+
+
+def event_emit(type: str, *, data: dict, order: Order | None = None, channel: Channel | None = None) -> OutboxEvent:
+    """Write event ``type`` to the outbox and queue a delivery run for when the transaction commits.
+
+    The event belongs to ``channel``, else to the order's channel; its row commits or rolls
+    back with the change it reports, so a channel never hears of a change that did not happen.
+    """
+    channel_id = channel.pk if channel is not None else (order.channel_id if order is not None else None)
+    event = OutboxEvent.objects.create(type=type, channel_id=channel_id, order=order, data=data)
+    outbox_kick()
+    return event
