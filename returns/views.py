@@ -24,18 +24,12 @@ from oms.models import Order
 from oms.services import OrderLineInput
 
 from .approvals import refund_request_create
+from .exchanges import return_exchange
 from .models import Return, ReturnLine, ReturnReason
+from .receiving import ReceivedLine, return_inspect, return_receive
+from .refunds import refund_quote, return_refund
+from .requests import ReturnLineInput, return_request
 from .selectors import desk_order, desk_return, desk_search
-from .services import (
-    ReceivedLine,
-    ReturnLineInput,
-    refund_quote,
-    return_exchange,
-    return_inspect,
-    return_receive,
-    return_refund,
-    return_request,
-)
 
 Condition = ReturnLine.Condition
 DESK_CONDITIONS = [Condition.RESELLABLE, Condition.DAMAGED]

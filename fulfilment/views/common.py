@@ -14,8 +14,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from fulfilment.models import Fulfilment
-from fulfilment.selectors import order_work_now, store_fulfilments
 from fulfilment.staff_messages import staff_message
+from fulfilment.store_work import order_work_now, store_fulfilments
 from inventory.exceptions import DomainError
 from oms.access import Role, role_required, store_for, stores_of
 
