@@ -13,10 +13,10 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django_htmx.http import HttpResponseClientRedirect
 
+from core.staff_messages import staff_message
 from fulfilment import actions
 from fulfilment.models import Fulfilment
 from fulfilment.picking import ScanRefused, fulfilment_unit_scan, fulfilment_unit_unscan
-from fulfilment.staff_messages import staff_message
 from fulfilment.store_work import fulfilment_pick_list, order_live_fulfilment_ids
 from inventory.selectors import sku_resolve
 from oms.selectors import order_notes_for_stores
