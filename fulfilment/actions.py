@@ -40,6 +40,7 @@ def fulfilment_lock(fulfilment: Fulfilment) -> Fulfilment:
 
 
 def fulfilment_transition(fulfilment: Fulfilment, action: str, *, actor=None, reason: str = "", **kwargs) -> None:
+    """Apply ``action`` to the fulfilment by its state machine, audited against its order."""
     transition_apply(
         fulfilment, action, order=fulfilment.order, subject=fulfilment.subject, actor=actor, reason=reason, **kwargs
     )
