@@ -110,7 +110,7 @@ def load(*, orders: int, rng: random.Random) -> dict[str, list[str]]:
 
 
 def time_searches(samples: dict[str, list[str]], *, lookups: int, rng: random.Random) -> dict[str, dict]:
-    from fulfilment.selectors import orders_search
+    from fulfilment.order_search import orders_search
     from oms.selectors import customers_search
 
     results = {}

@@ -7,7 +7,10 @@ class FulfilmentConfig(AppConfig):
     def ready(self) -> None:
         from oms.ports import register_order_router
 
-        from . import store_hours  # noqa: F401  (its signals forget the cached store calendar on change)
+        from . import (
+            refusal_sentences,  # noqa: F401  (registers the staff pages' sentences for these refusals)
+            store_hours,  # noqa: F401  (its signals forget the cached store calendar on change)
+        )
         from .services import FulfilmentRouter
 
         register_order_router(FulfilmentRouter())

@@ -17,7 +17,7 @@ from django.utils import timezone
 from oms.models import Activity
 
 from .models import Fulfilment
-from .selectors import OPEN_WORK, deadline_near
+from .store_work import OPEN_WORK, deadline_near
 
 F = Fulfilment.Status
 ACCEPTED_OPEN = [s for s in OPEN_WORK if s != F.PENDING]

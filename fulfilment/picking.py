@@ -4,7 +4,7 @@ Every tablet in the store reads and writes the same count, so signing in again o
 up another tablet carries on where the last scan left off. A scan is one guarded
 ``UPDATE … SET scanned = scanned + 1 WHERE scanned < quantity``: two tablets scanning the
 last unit at once count it once, and the database's CHECK constraint is the last line of
-defence. The pick is confirmed, with these counts, by ``services.fulfilment_pick``.
+defence. The pick is confirmed, with these counts, by ``actions.fulfilment_pick``.
 """
 
 from __future__ import annotations

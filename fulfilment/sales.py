@@ -21,15 +21,16 @@ from inventory.locks import stock_levels_for_update
 from inventory.models import Channel, Location, Reservation, Sku, StockLevel
 from inventory.selectors import channel_location_ids
 from inventory.services import reservations_release
-from inventory.sql import rows_insert
 from inventory.till import stock_sell
+from oms.events import event_emit
 from oms.identity import customer_resolve
-from oms.models import Activity, Order, OrderLine, OutboxEvent
+from oms.models import Activity, Order, OrderLine
 from oms.services import MAX_ORDER_TOTAL, OrderLineInput, _existing_order, _validated_lines
 from oms.transitions import transition_apply
 
+from .actions import fulfilment_lock, fulfilment_reroute_short
 from .models import Fulfilment, FulfilmentLine
-from .services import _locked, fulfilment_reroute_short, order_sync_status
+from .order_status import order_sync_status
 
 F = Fulfilment.Status
 # A till reports a card or cash payment as taken; both words mean the order is paid.
@@ -135,10 +136,8 @@ def _sale_record(*, data: SaleInput, store: Location, lines: list[OrderLine], ac
     )
     for line in lines:
         line.order = order
-    rows_insert(lines)
-    OutboxEvent.objects.create(
-        type="order.created", channel=data.channel, order=order, data={"order": order.pk, "number": order.number}
-    )
+    OrderLine.objects.bulk_create(lines)
+    event_emit("order.created", channel=data.channel, order=order, data={"order": order.pk, "number": order.number})
     sold = Counter()
     for line in lines:
         sold[line.sku_id] += line.quantity
@@ -237,7 +236,7 @@ def fulfilment_units_taken(*, fulfilment: Fulfilment, sku: Sku, quantity: int, r
     The lines shrink, the reservation is released and the units are routed elsewhere
     without this store, as after a short pick; work left with nothing is cancelled.
     """
-    fulfilment = _locked(fulfilment)
+    fulfilment = fulfilment_lock(fulfilment)
     left = quantity
     for fl in fulfilment.lines.filter(sku=sku).order_by("-pk"):
         n = min(fl.quantity, left)

@@ -17,9 +17,11 @@ from inventory.models import Location
 from oms.models import Activity
 from oms.transitions import transition_apply
 
+from .actions import fulfilment_lock, fulfilment_reroute_short
 from .deadlines import deadline_moves_work
 from .models import Fulfilment, StorePause
-from .services import _locked, _units, fulfilment_reroute_short, order_sync_status
+from .order_status import order_sync_status
+from .reserved_stock import units_by_sku
 from .store_hours import store_calendar, store_pause_current
 
 F = Fulfilment.Status
@@ -77,7 +79,7 @@ def fulfilment_reroute_unaccepted(*, fulfilment: Fulfilment, now: datetime | Non
     """
     now = now or timezone.now()
     with transaction.atomic():
-        fulfilment = _locked(fulfilment)
+        fulfilment = fulfilment_lock(fulfilment)
         store = fulfilment.location
         due = fulfilment.accept_by is not None and fulfilment.accept_by <= now
         if fulfilment.status != F.PENDING or not due or not deadline_moves_work(fulfilment):
@@ -86,7 +88,7 @@ def fulfilment_reroute_unaccepted(*, fulfilment: Fulfilment, now: datetime | Non
         transition_apply(fulfilment, "cancel", order=fulfilment.order, subject=fulfilment.subject, reason=why)
         fulfilment_reroute_short(
             fulfilment=fulfilment,
-            short=_units(fulfilment.lines.all()),
+            short=units_by_sku(fulfilment.lines.all()),
             actor=None,
             release_reason="deadline",
             reason=f"deadline: {store.code} did not accept in time",

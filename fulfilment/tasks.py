@@ -1,7 +1,7 @@
 from celery import shared_task
 
 from .deadline_reminders import fulfilments_remind_deadlines
-from .services import pickups_expire, pickups_remind
+from .pickups import pickups_expire, pickups_remind
 from .store_ops import fulfilments_reroute_unaccepted
 
 

@@ -9,31 +9,26 @@ from decimal import Decimal
 
 from django.db.models import F, Q
 
-from fulfilment.models import Fulfilment, RoutingPolicyVersion
-from fulfilment.routing import RoutingPolicy
-from fulfilment.services import (
+from fulfilment.actions import (
     fulfilment_accept,
-    fulfilment_collect,
     fulfilment_decline,
     fulfilment_deliver,
     fulfilment_pack,
     fulfilment_pick,
-    fulfilment_ready,
     fulfilment_ship,
 )
+from fulfilment.models import Fulfilment, RoutingPolicyVersion
+from fulfilment.pickups import fulfilment_collect, fulfilment_ready
+from fulfilment.routing import RoutingPolicy
 from inventory.exceptions import DomainError
 from inventory.models import Location, StockLevel
 from oms.models import Activity, Order, OutboxEvent
 from oms.services import OrderInput, OrderLineInput, order_place
 from returns.approvals import refund_request_create
-from returns.services import (
-    ReceivedLine,
-    RefundNeedsApproval,
-    ReturnLineInput,
-    return_receive,
-    return_refund,
-    return_request,
-)
+from returns.exceptions import RefundNeedsApproval
+from returns.receiving import ReceivedLine, return_receive
+from returns.refunds import return_refund
+from returns.requests import ReturnLineInput, return_request
 
 FIRST_NAMES = ["Amelia", "Oliver", "Isla", "George", "Ava", "Noah", "Mia", "Arthur", "Freya", "Leo", "Aoife", "Cian"]
 LAST_NAMES = ["Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Murphy", "Evans", "Walsh", "Khan"]

@@ -20,9 +20,10 @@ from inventory.exceptions import DomainError, InvalidInput
 from oms.access import is_supervisor
 from oms.models import Activity, Order
 
+from .exceptions import RefundNeedsApproval, RefundNotAllowed
 from .goodwill import order_goodwill_refund
 from .models import Refund, RefundRequest, Return
-from .services import RefundNeedsApproval, RefundNotAllowed, refund_quote, return_refund
+from .refunds import refund_quote, return_refund
 
 Status = RefundRequest.Status
 

@@ -14,10 +14,12 @@ from django.db import transaction
 
 from inventory.exceptions import InvalidInput
 from oms.access import refund_limit, refund_refusal
-from oms.models import Activity, Order, OutboxEvent
+from oms.models import Activity, Order
+from oms.refund_events import refund_requested_emit
 
+from .exceptions import RefundNeedsApproval, RefundNotAllowed
 from .models import GoodwillReason, Refund, RefundRequest, Return
-from .services import RefundNeedsApproval, RefundNotAllowed, RefundQuote, over_room, refund_room, split
+from .refunds import RefundQuote, over_room, refund_room, split
 
 
 def _checked(order: Order, amount, reason: str, method: str) -> Decimal:
@@ -89,19 +91,12 @@ def order_goodwill_refund(
         actor=actor,
         reason=_said(quote.amount, quote.currency, reason, note),
     )
-    OutboxEvent.objects.create(
-        type="refund.requested",
-        channel=order.channel,
+    refund_requested_emit(
         order=order,
-        data={
-            "order": order.pk,
-            "order_number": order.number,
-            "return": None,
-            "goodwill_reason": reason,
-            "amount": str(quote.amount),
-            "currency": quote.currency,
-            "allocations": quote.allocations,
-        },
+        amount=quote.amount,
+        currency=quote.currency,
+        allocations=quote.allocations,
+        goodwill_reason=reason,
     )
     return refund
 

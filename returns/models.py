@@ -192,7 +192,7 @@ class Refund(models.Model):
 
     A return is refunded once (the one-to-one key makes a second refund impossible); a
     goodwill refund has no return and says why (``goodwill_reason``). Both count against
-    what was paid on the order (``returns.services.refund_room``).
+    what was paid on the order (``returns.refunds.refund_room``).
     """
 
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="refunds")

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
+from decimal import Decimal
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import F, Prefetch, Q, QuerySet, Sum
+from django.db.models.functions import Greatest
 
-from fulfilment.selectors import orders_search
+from fulfilment.models import Fulfilment
+from fulfilment.order_search import orders_search
 from inventory.models import Channel
 from oms.models import Order, OrderLine
 
 from .models import RefundRequest, Return, ReturnLine
-from .services import returnable_quantities
 
 
 def return_list(*, channel: Channel | None) -> QuerySet[Return]:
@@ -25,6 +28,39 @@ def return_list(*, channel: Channel | None) -> QuerySet[Return]:
 
 def return_get(*, pk: int, channel: Channel | None) -> Return:
     return return_list(channel=channel).get(pk=pk)
+
+
+# --- what can still be returned, and what came back ---------------------------------------
+
+
+def returnable_quantities(*, order: Order) -> dict[int, int]:
+    """Units per order line that may still be returned: dispatched or collected, less open and done returns."""
+    dispatched = Counter()
+    for line_id, quantity in (
+        Fulfilment.objects.filter(order=order, status__in=Fulfilment.DISPATCHED)
+        .values_list("lines__order_line_id")
+        .annotate(n=Sum("lines__quantity"))
+    ):
+        dispatched[line_id] += quantity or 0
+    # A return takes the units it asked for, or those that arrived if the parcel held more:
+    # units booked in (and refunded) once can never be returned again.
+    taken = dict(
+        ReturnLine.objects.filter(ret__order=order)
+        .exclude(ret__status__in=Return.VOID)
+        .values_list("order_line_id")
+        .annotate(n=Sum(Greatest("quantity", F("resellable_quantity") + F("damaged_quantity"))))
+    )
+    return {line_id: max(0, n - taken.get(line_id, 0)) for line_id, n in dispatched.items()}
+
+
+def received_value(lines) -> Decimal:
+    """What the received units of these return lines (with their order lines) were sold for."""
+    return sum((rl.order_line.unit_price * rl.received_quantity for rl in lines), Decimal(0))
+
+
+def return_value(ret: Return) -> Decimal:
+    """What the return's received units were sold for: what a refund of it pays, shipping aside."""
+    return received_value(ret.lines.select_related("order_line"))
 
 
 # --- the returns desk ------------------------------------------------------------------

@@ -16,7 +16,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from fulfilment.views.common import refusal_message, store_page
+from core.staff_messages import staff_message
+from fulfilment.views.common import store_page
 from inventory.exceptions import DomainError, InvalidInput
 from inventory.quantities import QuantityField
 from inventory.selectors import store_channel
@@ -24,18 +25,12 @@ from oms.models import Order
 from oms.services import OrderLineInput
 
 from .approvals import refund_request_create
+from .exchanges import return_exchange
 from .models import Return, ReturnLine, ReturnReason
+from .receiving import ReceivedLine, return_inspect, return_receive
+from .refunds import refund_quote, return_refund
+from .requests import ReturnLineInput, return_request
 from .selectors import desk_order, desk_return, desk_search
-from .services import (
-    ReceivedLine,
-    ReturnLineInput,
-    refund_quote,
-    return_exchange,
-    return_inspect,
-    return_receive,
-    return_refund,
-    return_request,
-)
 
 Condition = ReturnLine.Condition
 DESK_CONDITIONS = [Condition.RESELLABLE, Condition.DAMAGED]
@@ -105,7 +100,7 @@ def order_detail(request, store, order_id: int):
                     )
                     _receive_here(ret=ret, store=store, lines=received, actor=request.user)
             except DomainError as exc:
-                messages.error(request, refusal_message(exc))
+                messages.error(request, staff_message(exc))
             else:
                 messages.success(request, f"Return {ret.reference} received into {store.name}'s stock.")
                 return redirect("store:return", code=store.code, reference=ret.reference)
@@ -151,7 +146,7 @@ def return_detail(request, store, reference: str):
             try:
                 _receive_here(ret=ret, store=store, lines=lines, actor=request.user)
             except DomainError as exc:
-                messages.error(request, refusal_message(exc))
+                messages.error(request, staff_message(exc))
             else:
                 messages.success(request, f"Return {ret.reference} received into {store.name}'s stock.")
                 return redirect("store:return", code=store.code, reference=ret.reference)
@@ -176,7 +171,7 @@ def refund_preview(request, store, reference: str):
     try:
         quote = refund_quote(ret=ret, actor=request.user, method=method)
     except DomainError as exc:
-        messages.error(request, refusal_message(exc))
+        messages.error(request, staff_message(exc))
         return redirect("store:return", code=store.code, reference=ret.reference)
     return render(request, "store/returns/refund.html", {"store": store, "ret": ret, "quote": quote})
 
@@ -228,7 +223,7 @@ def settle(request, store, reference: str):
                 expected_amount=_confirmed_amount(request.POST.get("amount")),
             )
     except DomainError as exc:
-        messages.error(request, refusal_message(exc))
+        messages.error(request, staff_message(exc))
         return redirect("store:return", code=store.code, reference=ret.reference)
     return redirect(reverse("store:return_receipt", kwargs={"code": store.code, "reference": ret.reference}))
 

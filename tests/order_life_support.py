@@ -12,15 +12,9 @@ from decimal import Decimal
 import pytest
 from django.db.models import Q
 
+from fulfilment.actions import fulfilment_accept, fulfilment_pack, fulfilment_pick, fulfilment_ship
 from fulfilment.models import Fulfilment, FulfilmentLine, RoutingPolicyVersion
-from fulfilment.services import (
-    fulfilment_accept,
-    fulfilment_collect,
-    fulfilment_pack,
-    fulfilment_pick,
-    fulfilment_ready,
-    fulfilment_ship,
-)
+from fulfilment.pickups import fulfilment_collect, fulfilment_ready
 from inventory.models import Reservation, StockLevel, StockMovement
 from inventory.selectors import inventory_discrepancies
 from oms.models import Activity, Order, OrderLine, OutboxEvent

@@ -28,20 +28,17 @@ from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
 
-from fulfilment.models import Fulfilment
-from fulfilment.services import (
+from fulfilment.actions import (
     fulfilment_accept,
-    fulfilment_collect,
     fulfilment_decline,
     fulfilment_deliver,
-    fulfilment_expire,
     fulfilment_pack,
     fulfilment_pick,
-    fulfilment_ready,
     fulfilment_ship,
-    order_reroute_excluding,
-    pickups_expire,
 )
+from fulfilment.interventions import order_reroute_excluding
+from fulfilment.models import Fulfilment
+from fulfilment.pickups import fulfilment_collect, fulfilment_expire, fulfilment_ready, pickups_expire
 from inventory.exceptions import DomainError, InsufficientStock, InvalidInput, StockConflict
 from inventory.models import Channel, Location, Sku, StockLevel
 from inventory.services import stock_count, stock_receive
@@ -57,19 +54,12 @@ from oms.services import (
     order_release,
     orders_expire_unpaid,
 )
+from returns.exceptions import ReturnNotAllowed
 from returns.models import Return, ReturnLine
-from returns.services import (
-    ReceivedLine,
-    ReturnLineInput,
-    ReturnNotAllowed,
-    return_cancel,
-    return_inspect,
-    return_receive,
-    return_refund,
-    return_reject,
-    return_request,
-    returnable_quantities,
-)
+from returns.receiving import ReceivedLine, return_inspect, return_receive
+from returns.refunds import return_refund
+from returns.requests import ReturnLineInput, return_cancel, return_reject, return_request
+from returns.selectors import returnable_quantities
 from tests.order_life_support import ADDRESSES, CHANNELS, LOCATIONS, PRICES, STORES, problems, snapshot
 
 pytestmark = pytest.mark.django_db

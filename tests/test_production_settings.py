@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from fulfilment.models import Fulfilment
-from fulfilment.services import _pickup_code_check
+from fulfilment.pickups import pickup_code_check
 from inventory.exceptions import InvalidInput
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -116,7 +116,7 @@ from django.conf import settings
 from rest_framework.test import APIRequestFactory
 from rest_framework.request import Request
 from fulfilment.models import Fulfilment
-from fulfilment.services import _pickup_code_check
+from fulfilment.pickups import pickup_code_check
 from inventory.exceptions import InvalidInput
 from omnichannel.api.auth import TokenRateThrottle
 
@@ -125,7 +125,7 @@ allowed = [TokenRateThrottle().allow_request(request, None) for _ in range(3)]
 parcel = Fulfilment(pk=987654, pickup_code="123456")
 for _ in range(settings.OMS_PICKUP_CODE_MAX_MISSES):
     try:
-        _pickup_code_check(parcel, "000000")
+        pickup_code_check(parcel, "000000")
     except InvalidInput:
         pass
 print(allowed)
@@ -158,7 +158,7 @@ def test_rate_limit_and_pickup_misses_are_counted_across_processes(tmp_path, set
     request = Request(APIRequestFactory().get("/api/v1/availability", REMOTE_ADDR="203.0.113.9"))
     assert not TokenRateThrottle().allow_request(request, None), "the other process's 3 requests were not counted"
     with pytest.raises(InvalidInput, match="Too many wrong pickup codes"):
-        _pickup_code_check(Fulfilment(pk=987654, pickup_code="123456"), "123456")
+        pickup_code_check(Fulfilment(pk=987654, pickup_code="123456"), "123456")
 
 
 def test_database_connections_are_kept_only_when_asked_and_never_under_runserver(tmp_path):

@@ -15,11 +15,11 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from fulfilment.services import fulfilment_accept, fulfilment_pick
+from fulfilment.actions import fulfilment_accept, fulfilment_pick
 from inventory.models import Channel
 from oms.models import StaffProfile
 from oms.services import staff_create
-from returns.services import ReturnLineInput, return_request
+from returns.requests import ReturnLineInput, return_request
 from tests.backoffice.support import received_return, shipped_order
 from tests.factories import ChannelFactory
 from tests.orders_support import place

@@ -13,9 +13,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from core.staff_messages import staff_message
 from fulfilment.models import Fulfilment
-from fulfilment.selectors import order_work_now, store_fulfilments
-from fulfilment.staff_messages import staff_message
+from fulfilment.store_work import order_work_now, store_fulfilments
 from inventory.exceptions import DomainError
 from oms.access import Role, role_required, store_for, stores_of
 
@@ -81,11 +81,6 @@ def where_the_work_went(order, *, before: set[int], store) -> str:
     return "; ".join(said) or "no other location has it now: backordered"
 
 
-def refusal_message(error: DomainError) -> str:
-    """Say why a service refused an action, in one message a person at the counter can act on."""
-    return staff_message(error)
-
-
 # --- one fulfilment of the store's --------------------------------------------------------
 
 
@@ -110,7 +105,7 @@ def attempt(request, call, **kwargs) -> bool:
     try:
         call(actor=request.user, **kwargs)
     except DomainError as exc:
-        messages.error(request, refusal_message(exc))
+        messages.error(request, staff_message(exc))
         return False
     return True
 

@@ -13,11 +13,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django_htmx.http import HttpResponseClientRedirect
 
-from fulfilment import services
+from core.staff_messages import staff_message
+from fulfilment import actions
 from fulfilment.models import Fulfilment
 from fulfilment.picking import ScanRefused, fulfilment_unit_scan, fulfilment_unit_unscan
-from fulfilment.selectors import fulfilment_pick_list, order_live_fulfilment_ids
-from fulfilment.staff_messages import staff_message
+from fulfilment.store_work import fulfilment_pick_list, order_live_fulfilment_ids
 from inventory.selectors import sku_resolve
 from oms.selectors import order_notes_for_stores
 
@@ -150,7 +150,7 @@ def pick_confirm(request, store, fulfilment):
     picked = {i["item"].sku.code: i["scanned"] for g in context["groups"] for i in g["items"]}
     reason = form.cleaned_data["short_reason"] or Fulfilment.DeclineReason.NOT_IN_STOCK
     before = order_live_fulfilment_ids(order=fulfilment.order)
-    if not attempt(request, services.fulfilment_pick, fulfilment=fulfilment, picked=picked, short_reason=reason):
+    if not attempt(request, actions.fulfilment_pick, fulfilment=fulfilment, picked=picked, short_reason=reason):
         return redirect("store:pick", code=store.code, pk=fulfilment.pk)
     number = fulfilment.order.number
     if not context["done"]:

@@ -11,8 +11,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
-from fulfilment import services
-from fulfilment.selectors import pickup_shelf, pickups_find, pickups_to_put_back
+from fulfilment.pickups import fulfilment_collect, fulfilment_put_back
+from fulfilment.store_work import pickup_shelf, pickups_find, pickups_to_put_back
 
 from .common import attempt, clock, duration, fulfilment_action, list_rows, store_page
 
@@ -57,7 +57,7 @@ def collect(request, store, fulfilment):
         messages.error(request, "Enter the customer's 6-digit pickup code.")
         return redirect(_handover_url(store, query))
     code = form.cleaned_data["pickup_code"]
-    if not attempt(request, services.fulfilment_collect, fulfilment=fulfilment, pickup_code=code):
+    if not attempt(request, fulfilment_collect, fulfilment=fulfilment, pickup_code=code):
         return redirect(_handover_url(store, query))
     customer = fulfilment.order.customer
     to_whom = f" to {customer.name}" if customer and customer.name else ""
@@ -67,6 +67,6 @@ def collect(request, store, fulfilment):
 
 @fulfilment_action
 def put_back(request, store, fulfilment):
-    if attempt(request, services.fulfilment_put_back, fulfilment=fulfilment):
+    if attempt(request, fulfilment_put_back, fulfilment=fulfilment):
         messages.success(request, f"Order {fulfilment.order.number}: units put back on the shop floor.")
     return redirect("store:pickups", code=store.code)

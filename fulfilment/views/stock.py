@@ -19,6 +19,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from core.staff_messages import staff_message
 from inventory.exceptions import CountNeedsConfirmation, DomainError
 from inventory.models import AdjustmentReason, Channel, Sku, Transfer
 from inventory.quantities import QuantityField, max_quantity
@@ -34,7 +35,7 @@ from inventory.services import stock_adjust, stock_count, transfer_receive
 from oms.models import Order
 from oms.services import OrderLineInput, order_place_for_walk_in
 
-from .common import refusal_message, store_page
+from .common import store_page
 
 COUNT_REASONS = [("count", "Routine count"), *AdjustmentReason.choices]
 
@@ -125,7 +126,7 @@ def _change_stock(request, store, form_class, change) -> HttpResponse:
             asked = CountForm({**request.POST.dict(), "confirm": exc.counted})
             return _stock_page(request, store, sku.code, count_form=asked, count_question=question)
         except DomainError as exc:
-            messages.error(request, refusal_message(exc))
+            messages.error(request, staff_message(exc))
         else:
             messages.success(request, f"{sku.code}: {level.on_hand} on hand at {store.name} now.")
             return redirect(_stock_url(store, sku.code))
@@ -181,7 +182,7 @@ def receive_transfer(request, store, transfer_id: int):
     try:
         transfer_receive(transfer=transfer, actor=request.user)
     except DomainError as exc:
-        messages.error(request, refusal_message(exc))
+        messages.error(request, staff_message(exc))
     else:
         messages.success(request, f"Transfer {transfer.reference} received into {store.name}'s stock.")
     return redirect("store:stock", code=store.code)
@@ -280,7 +281,7 @@ def aisle(request, store):
                     address=customer_form.address(),
                 )
             except DomainError as exc:
-                messages.error(request, refusal_message(exc))
+                messages.error(request, staff_message(exc))
             else:
                 del request.session[_basket_key(store)]
                 return redirect("store:aisle_placed", code=store.code, number=placed.number)

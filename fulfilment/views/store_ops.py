@@ -8,12 +8,13 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from core.staff_messages import staff_message
 from fulfilment.store_hours import pause_in_force
 from fulfilment.store_ops import store_pause, store_resume
 from inventory.exceptions import DomainError
 from inventory.till import count_flags_open, till_sales
 
-from .common import refusal_message, store_page
+from .common import store_page
 
 PAUSE_CHOICES = [
     (15, "15 minutes"),
@@ -59,7 +60,7 @@ def pause(request, store):
             store=store, minutes=form.cleaned_data["minutes"], reason=form.cleaned_data["reason"], actor=request.user
         )
     except DomainError as exc:
-        messages.error(request, refusal_message(exc))
+        messages.error(request, staff_message(exc))
     else:
         until = pause_in_force(location_id=store.pk, at=p.starts_at)
         messages.success(request, f"Paused: no new work comes to {store.name} until {until[0]:%H:%M}.")

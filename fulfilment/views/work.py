@@ -22,17 +22,17 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 
-from fulfilment import services
+from fulfilment import actions, pickups
 from fulfilment.deadline_reminders import deadline_badge, deadline_words, reminder_sent
 from fulfilment.models import Fulfilment
-from fulfilment.selectors import (
+from fulfilment.store_ops import fulfilment_taken_away
+from fulfilment.store_work import (
     OPEN_WORK,
     fulfilment_lines_to_send,
     order_live_fulfilment_ids,
     store_work_counts,
     store_work_queue,
 )
-from fulfilment.store_ops import fulfilment_taken_away
 from oms.selectors import order_notes_for_stores
 
 from .common import (
@@ -182,7 +182,7 @@ def fulfilment_detail(request, store, pk: int):
 
 @fulfilment_action
 def accept(request, store, fulfilment):
-    if attempt(request, services.fulfilment_accept, fulfilment=fulfilment):
+    if attempt(request, actions.fulfilment_accept, fulfilment=fulfilment):
         messages.success(request, f"Order {fulfilment.order.number} accepted: pick it now.")
         return redirect("store:pick", code=store.code, pk=fulfilment.pk)
     return to_fulfilment(store, fulfilment)
@@ -195,7 +195,7 @@ def decline(request, store, fulfilment):
         return _fulfilment_page(request, store, fulfilment, status=400, decline_form=form)
     reason, note = form.cleaned_data["reason"], form.cleaned_data["note"]
     before = order_live_fulfilment_ids(order=fulfilment.order)
-    if not attempt(request, services.fulfilment_decline, fulfilment=fulfilment, reason_code=reason, note=note):
+    if not attempt(request, actions.fulfilment_decline, fulfilment=fulfilment, reason_code=reason, note=note):
         return to_fulfilment(store, fulfilment)
     where = where_the_work_went(fulfilment.order, before=before, store=store)
     messages.success(request, f"Order {fulfilment.order.number} declined ({reason.replace('_', ' ')}); {where}.")
@@ -207,7 +207,7 @@ def pack(request, store, fulfilment):
     form = PackForm(request.POST)
     if not form.is_valid():
         return _fulfilment_page(request, store, fulfilment, status=400, pack_form=form)
-    if attempt(request, services.fulfilment_pack, fulfilment=fulfilment, **form.cleaned_data):
+    if attempt(request, actions.fulfilment_pack, fulfilment=fulfilment, **form.cleaned_data):
         messages.success(request, f"Packed in {form.cleaned_data['parcels']} parcel(s): print the slip and ship it.")
     return to_fulfilment(store, fulfilment)
 
@@ -217,7 +217,7 @@ def ship(request, store, fulfilment):
     form = ShipForm(request.POST)
     if not form.is_valid():
         return _fulfilment_page(request, store, fulfilment, status=400, ship_form=form)
-    if attempt(request, services.fulfilment_ship, fulfilment=fulfilment, **form.cleaned_data):
+    if attempt(request, actions.fulfilment_ship, fulfilment=fulfilment, **form.cleaned_data):
         messages.success(request, f"Order {fulfilment.order.number} shipped with {form.cleaned_data['carrier']}.")
         return redirect("store:queue", code=store.code)
     return to_fulfilment(store, fulfilment)
@@ -225,7 +225,7 @@ def ship(request, store, fulfilment):
 
 @fulfilment_action
 def ready(request, store, fulfilment):
-    if attempt(request, services.fulfilment_ready, fulfilment=fulfilment):
+    if attempt(request, pickups.fulfilment_ready, fulfilment=fulfilment):
         messages.success(
             request, f"Order {fulfilment.order.number} is on the pickup shelf; the customer has been sent their code."
         )

@@ -16,7 +16,7 @@ from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
 from fulfilment.models import Fulfilment
-from fulfilment.selectors import OPEN_WORK
+from fulfilment.store_work import OPEN_WORK
 from inventory.models import Location
 from oms.models import Activity
 

@@ -21,7 +21,7 @@ from django.utils import timezone
 from geopy.distance import geodesic
 
 from fulfilment.models import Fulfilment
-from fulfilment.selectors import fulfilment_due_at
+from fulfilment.store_work import fulfilment_due_at
 from inventory.models import StockLevel, StockMovement
 from oms.models import Activity, Order
 from returns.models import Return

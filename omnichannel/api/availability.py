@@ -6,7 +6,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 
-from fulfilment.selectors import availability_for
+from fulfilment.availability import availability_for
 from omnichannel.replicas import replica_reads
 
 from .auth import ChannelRequired, IsChannelOrStaff, caller_channel

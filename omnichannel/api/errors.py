@@ -21,7 +21,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from core.errors import DomainError, InvalidInput, NotFound, NotPermitted
 from inventory.exceptions import InsufficientStock, StockConflict
 from oms.exceptions import ExternalIdConflict, TransitionNotAllowed
-from returns.services import ReturnNotAllowed
+from returns.exceptions import ReturnNotAllowed
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 PROBLEM_TYPE = "urn:oms:problem:{}"

@@ -11,9 +11,9 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 
-from fulfilment import services
+from fulfilment import actions, pickups
 from fulfilment.models import Fulfilment
-from fulfilment.selectors import fulfilment_get
+from fulfilment.order_reads import fulfilment_get
 
 from .auth import caller_actor, caller_channel
 from .common import ApiView, SkuQuantitySerializer, lines_field
@@ -74,7 +74,7 @@ def action_schema(input_serializer, summary: str):
 @action_schema(EmptyInput, "Take the work on.")
 class AcceptView(FulfilmentActionView):
     def act(self, fulfilment, data, actor):
-        services.fulfilment_accept(fulfilment=fulfilment, actor=actor)
+        actions.fulfilment_accept(fulfilment=fulfilment, actor=actor)
 
 
 @action_schema(DeclineInput, "Refuse the work; what is left is re-routed.")
@@ -82,7 +82,7 @@ class DeclineView(FulfilmentActionView):
     input_serializer = DeclineInput
 
     def act(self, fulfilment, data, actor):
-        services.fulfilment_decline(fulfilment=fulfilment, reason_code=data["reason"], note=data["note"], actor=actor)
+        actions.fulfilment_decline(fulfilment=fulfilment, reason_code=data["reason"], note=data["note"], actor=actor)
 
 
 @action_schema(PickInput, "Record what was picked; a short pick re-routes the rest.")
@@ -93,13 +93,13 @@ class PickView(FulfilmentActionView):
         picked = Counter()
         for line in data["lines"]:
             picked[line["sku"]] += line["quantity"]
-        services.fulfilment_pick(fulfilment=fulfilment, picked=dict(picked), actor=actor)
+        actions.fulfilment_pick(fulfilment=fulfilment, picked=dict(picked), actor=actor)
 
 
 @action_schema(EmptyInput, "Everything picked is packed.")
 class PackView(FulfilmentActionView):
     def act(self, fulfilment, data, actor):
-        services.fulfilment_pack(fulfilment=fulfilment, actor=actor)
+        actions.fulfilment_pack(fulfilment=fulfilment, actor=actor)
 
 
 @action_schema(ShipInput, "Hand the parcel to the carrier.")
@@ -107,13 +107,13 @@ class ShipView(FulfilmentActionView):
     input_serializer = ShipInput
 
     def act(self, fulfilment, data, actor):
-        services.fulfilment_ship(fulfilment=fulfilment, carrier=data["carrier"], tracking=data["tracking"], actor=actor)
+        actions.fulfilment_ship(fulfilment=fulfilment, carrier=data["carrier"], tracking=data["tracking"], actor=actor)
 
 
 @action_schema(EmptyInput, "On the collection shelf; a pickup code is issued.")
 class ReadyView(FulfilmentActionView):
     def act(self, fulfilment, data, actor):
-        services.fulfilment_ready(fulfilment=fulfilment, actor=actor)
+        pickups.fulfilment_ready(fulfilment=fulfilment, actor=actor)
 
 
 @action_schema(CollectInput, "Hand over against the customer's pickup code.")
@@ -121,7 +121,7 @@ class CollectView(FulfilmentActionView):
     input_serializer = CollectInput
 
     def act(self, fulfilment, data, actor):
-        services.fulfilment_collect(fulfilment=fulfilment, pickup_code=data["pickup_code"], actor=actor)
+        pickups.fulfilment_collect(fulfilment=fulfilment, pickup_code=data["pickup_code"], actor=actor)
 
 
 ACTIONS = {

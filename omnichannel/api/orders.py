@@ -10,7 +10,7 @@ from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 
 from fulfilment.models import Fulfilment
-from fulfilment.selectors import order_detail, order_get, order_list
+from fulfilment.order_reads import order_detail, order_get, order_list
 from oms.models import Order
 from oms.selectors import order_line_quantities
 from oms.services import OrderInput, OrderLineInput, order_cancel, order_change_address, order_place

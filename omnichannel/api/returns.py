@@ -6,11 +6,12 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
-from fulfilment.selectors import order_get
+from fulfilment.order_reads import order_get
 from inventory.models import Location
 from returns.models import Return, ReturnLine
+from returns.receiving import ReceivedLine, return_receive
+from returns.requests import ReturnLineInput, return_request
 from returns.selectors import return_get
-from returns.services import ReceivedLine, ReturnLineInput, return_receive, return_request
 
 from .auth import caller_actor, caller_channel
 from .common import ApiView, SkuQuantitySerializer, lines_field

@@ -17,7 +17,7 @@ from oms.amounts import order_amounts
 from oms.models import Customer, Note, Order, OrderLine
 from oms.selectors import customer_merged_records, customer_possible_duplicates, customer_summary, order_timeline
 from returns.models import RefundRequest, Return, ReturnLine
-from returns.services import returnable_quantities
+from returns.selectors import received_value, returnable_quantities
 
 from . import forms
 from .timeline import order_story, plain_times
@@ -30,11 +30,6 @@ def _returns():
     return Return.objects.select_related(
         "order", "channel", "received_location", "refund_record", "exchange_order"
     ).prefetch_related(Prefetch("lines", queryset=ReturnLine.objects.select_related("sku", "order_line")))
-
-
-def _received_value(ret: Return) -> Decimal:
-    """What a refund of this return pays out, from the prefetched lines (the service recomputes it)."""
-    return sum((rl.order_line.unit_price * rl.received_quantity for rl in ret.lines.all()), Decimal(0))
 
 
 def customer_page(*, customer: Customer) -> dict:
@@ -88,7 +83,7 @@ def order_page(*, pk: int) -> dict | None:
     requests = RefundRequest.objects.select_related("requested_by", "decided_by").order_by("-pk")
     returns = list(_returns().filter(order=order).prefetch_related(Prefetch("refund_requests", queryset=requests)))
     for ret in returns:
-        ret.refund_amount = _received_value(ret)
+        ret.refund_amount = received_value(ret.lines.all())  # the lines are prefetched
     returnable = returnable_quantities(order=order)
     routing = order.routing or {}
     if routing.get("summary"):

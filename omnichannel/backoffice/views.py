@@ -12,9 +12,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from fulfilment.selectors import orders_search
-from fulfilment.services import fulfilment_resend_pickup_code, order_reroute_excluding
-from fulfilment.staff_messages import staff_message
+from core.staff_messages import staff_message
+from fulfilment.interventions import order_reroute_excluding
+from fulfilment.order_search import orders_search
+from fulfilment.pickups import fulfilment_resend_pickup_code
 from inventory.exceptions import DomainError
 from omnichannel.backoffice.navigation import back_to
 from omnichannel.privacy.export import customer_access_record
@@ -33,17 +34,13 @@ from oms.services import (
     order_release,
 )
 from returns.approvals import refund_request_create
+from returns.exceptions import RefundNeedsApproval
+from returns.exchanges import return_exchange
 from returns.goodwill import order_goodwill_refund_or_request
 from returns.models import RefundRequest, Return
-from returns.services import (
-    RefundNeedsApproval,
-    ReturnLineInput,
-    refund_quote,
-    return_exchange,
-    return_refund,
-    return_request,
-    returnable_quantities,
-)
+from returns.refunds import refund_quote, return_refund
+from returns.requests import ReturnLineInput, return_request
+from returns.selectors import returnable_quantities
 
 from . import forms
 from .selectors import customer_page, order_page

@@ -37,7 +37,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from fulfilment.models import Fulfilment
-from fulfilment.selectors import fulfilments_overdue
+from fulfilment.store_work import fulfilments_overdue
 from inventory.models import Channel, Location
 from oms.models import Activity, Order, WebhookDelivery, WebhookEndpoint
 from returns.approvals import refund_requests_pending

@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
+from core.staff_messages import staff_message
 from oms.access import Role, role_required
 from oms.models import Customer, CustomerAccess
 
@@ -54,7 +55,7 @@ def customer_erase_confirm(request, pk: int):
         try:
             customer_erase(customer=customer, reason=form.cleaned_data["reason"], actor=request.user)
         except ErasureRefused as exc:
-            messages.error(request, exc.message)
+            messages.error(request, staff_message(exc))
         else:
             messages.success(request, "The customer's personal data has been erased; their orders are kept.")
             return redirect("backoffice:customer", pk=customer.pk)

@@ -8,8 +8,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from fulfilment.actions import fulfilment_accept
 from fulfilment.models import Fulfilment
-from fulfilment.services import fulfilment_accept
 from fulfilment.store_ops import fulfilment_reroute_unaccepted
 from oms.models import StaffProfile
 from oms.services import staff_create

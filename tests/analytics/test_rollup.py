@@ -7,12 +7,12 @@ import pytest
 from django.utils import timezone
 from geopy.distance import geodesic
 
-from fulfilment.services import fulfilment_accept, fulfilment_decline
+from fulfilment.actions import fulfilment_accept, fulfilment_decline
 from omnichannel.analytics.models import DailyChannelRollup, DailyReturnRollup, DailyStockRollup, RollupRun
 from omnichannel.analytics.services import analytics_rollup
 from omnichannel.analytics.tasks import rollup_analytics
 from oms.models import Order
-from returns.services import ReturnLineInput, return_request
+from returns.requests import ReturnLineInput, return_request
 from tests.analytics.shop import order_via, ship
 
 pytestmark = pytest.mark.django_db

@@ -3,7 +3,7 @@ import threading
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
-from fulfilment.services import fulfilment_accept, fulfilment_pack, fulfilment_pick, fulfilment_ship
+from fulfilment.actions import fulfilment_accept, fulfilment_pack, fulfilment_pick, fulfilment_ship
 from inventory.models import Reservation
 from oms.models import Order
 from oms.services import note_add

@@ -1,6 +1,6 @@
 import pytest
 
-from fulfilment.services import fulfilment_accept, fulfilment_pack, fulfilment_pick, fulfilment_ship
+from fulfilment.actions import fulfilment_accept, fulfilment_pack, fulfilment_pick, fulfilment_ship
 from inventory.models import Barcode, StockMovement
 from returns.models import Return
 from tests.api.conftest import assert_problem, order_body

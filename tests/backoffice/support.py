@@ -1,8 +1,9 @@
 """Orders in the states the back office acts on, arranged through the services."""
 
-from fulfilment.services import fulfilment_accept, fulfilment_pack, fulfilment_pick, fulfilment_ship
+from fulfilment.actions import fulfilment_accept, fulfilment_pack, fulfilment_pick, fulfilment_ship
 from returns.models import Return
-from returns.services import ReceivedLine, ReturnLineInput, return_receive, return_request
+from returns.receiving import ReceivedLine, return_receive
+from returns.requests import ReturnLineInput, return_request
 from tests.orders_support import place
 
 LEEDS_ADDRESS = {"line1": "2 Briggate", "city": "Leeds", "postcode": "LS1 6HD", "country": "GB"}

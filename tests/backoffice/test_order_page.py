@@ -10,7 +10,7 @@ from django.urls import reverse
 from fulfilment.models import Fulfilment
 from oms.models import Activity, Customer, Order
 from returns.models import Refund, Return
-from returns.services import ReceivedLine, return_receive
+from returns.receiving import ReceivedLine, return_receive
 from tests.orders_support import place
 
 from .conftest import Role

@@ -3,8 +3,9 @@
 import pytest
 from django.urls import reverse
 
-from fulfilment.selectors import orders_search
-from fulfilment.services import fulfilment_accept, fulfilment_pick, fulfilment_ready
+from fulfilment.actions import fulfilment_accept, fulfilment_pick
+from fulfilment.order_search import orders_search
+from fulfilment.pickups import fulfilment_ready
 from oms.selectors import customers_search
 from oms.services import customers_merge
 from tests.factories import ChannelFactory

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from fulfilment.services import fulfilment_accept, fulfilment_decline
+from fulfilment.actions import fulfilment_accept, fulfilment_decline
 from oms.services import note_add, order_cancel
 from tests.orders_support import place
 
@@ -77,7 +77,7 @@ def test_a_decline_nowhere_else_can_take_says_so(client, login, network):
 
 
 def test_a_short_pick_says_where_the_missing_units_went(client, login, network):
-    from fulfilment.services import fulfilment_pick
+    from fulfilment.actions import fulfilment_pick
 
     sku = network.skus[0]
     network.stock(network.soho, sku, 5)

@@ -7,14 +7,9 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from fulfilment.actions import fulfilment_accept, fulfilment_decline, fulfilment_pack, fulfilment_pick
 from fulfilment.models import Fulfilment
-from fulfilment.services import (
-    fulfilment_accept,
-    fulfilment_decline,
-    fulfilment_pack,
-    fulfilment_pick,
-    fulfilment_ready,
-)
+from fulfilment.pickups import fulfilment_ready
 from oms.models import Order, OutboxEvent, WebhookDelivery, WebhookEndpoint
 from oms.services import order_hold
 from returns.approvals import refund_request_create

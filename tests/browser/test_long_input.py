@@ -9,7 +9,7 @@ import pytest
 from django.test import override_settings
 from playwright.sync_api import expect
 
-from fulfilment.services import fulfilment_accept
+from fulfilment.actions import fulfilment_accept
 from oms.models import StaffProfile
 from returns.approvals import refund_request_create
 from tests.orders_support import place

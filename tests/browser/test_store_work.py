@@ -15,8 +15,9 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from fulfilment.actions import fulfilment_accept, fulfilment_pick
 from fulfilment.models import Fulfilment
-from fulfilment.services import fulfilment_accept, fulfilment_expire, fulfilment_pick, fulfilment_ready
+from fulfilment.pickups import fulfilment_expire, fulfilment_ready
 from inventory.models import Barcode
 from oms.models import StaffProfile
 from oms.services import api_token_issue

@@ -4,8 +4,8 @@ from datetime import timedelta
 
 import pytest
 
+from fulfilment.actions import fulfilment_accept
 from fulfilment.models import Fulfilment
-from fulfilment.services import fulfilment_accept
 from fulfilment.store_ops import fulfilment_reroute_unaccepted, fulfilments_reroute_unaccepted
 from oms.models import Activity, Order
 from tests.celery_worker import celery_worker

@@ -4,9 +4,10 @@ off the shelf — while picking or with the parcel on the pickup shelf; the scan
 import pytest
 from django.urls import reverse
 
+from fulfilment.actions import fulfilment_accept, fulfilment_pick
 from fulfilment.models import Fulfilment
 from fulfilment.picking import fulfilment_unit_scan
-from fulfilment.services import fulfilment_accept, fulfilment_pick, fulfilment_ready
+from fulfilment.pickups import fulfilment_ready
 from oms.models import Order, StaffProfile
 from oms.services import order_cancel, staff_create
 from tests.orders_support import place

@@ -4,7 +4,7 @@ page, the pick list and the packing slip show only the units still to send."""
 import pytest
 from django.urls import reverse
 
-from fulfilment.services import fulfilment_accept, fulfilment_pick
+from fulfilment.actions import fulfilment_accept, fulfilment_pick
 from oms.services import order_cancel
 from tests.conftest import store_staff_client
 from tests.orders_support import place

@@ -7,14 +7,8 @@ the work is re-routed and the order's state follows its fulfilments afterwards.
 import pytest
 from django.urls import reverse
 
+from fulfilment.actions import fulfilment_accept, fulfilment_decline, fulfilment_pack, fulfilment_pick, fulfilment_ship
 from fulfilment.models import Fulfilment
-from fulfilment.services import (
-    fulfilment_accept,
-    fulfilment_decline,
-    fulfilment_pack,
-    fulfilment_pick,
-    fulfilment_ship,
-)
 from inventory.selectors import inventory_discrepancies
 from oms.models import Order
 from tests.conftest import store_staff_client
@@ -205,7 +199,7 @@ def test_units_nowhere_else_keep_the_order_from_looking_shipped_or_completed(net
     # A is on its way but B is still owed: partially shipped, not shipped.
     assert order.status == Order.Status.PARTIALLY_SHIPPED
 
-    from fulfilment.services import fulfilment_deliver
+    from fulfilment.actions import fulfilment_deliver
 
     fulfilment_deliver(fulfilment=soho)
     order.refresh_from_db()

@@ -2,7 +2,7 @@
 
 import pytest
 
-from fulfilment import services
+from fulfilment import actions
 from fulfilment.models import Fulfilment
 from inventory.exceptions import InsufficientStock
 from tests.fulfilment.test_order_concurrency import assert_nothing_oversold, place_concurrently
@@ -18,10 +18,10 @@ def test_declines_and_new_orders_for_the_same_skus_at_once_neither_deadlock_nor_
         network.stock(location, b, 30)
     declined = [place(network, [(a, 1), (b, 1)], external_id=f"D-{n}").fulfilments.get() for n in range(10)]
     for fulfilment in declined[::2]:
-        services.fulfilment_accept(fulfilment=fulfilment)
+        actions.fulfilment_accept(fulfilment=fulfilment)
 
     def decline(fulfilment):
-        return lambda: services.fulfilment_decline(
+        return lambda: actions.fulfilment_decline(
             fulfilment=Fulfilment.objects.get(pk=fulfilment.pk), reason_code="damaged"
         )
 

@@ -2,18 +2,9 @@ import time
 
 import pytest
 
+from fulfilment.actions import fulfilment_accept, fulfilment_decline, fulfilment_pack, fulfilment_pick, fulfilment_ship
 from fulfilment.models import Fulfilment
-from fulfilment.services import (
-    fulfilment_accept,
-    fulfilment_collect,
-    fulfilment_decline,
-    fulfilment_pack,
-    fulfilment_pick,
-    fulfilment_ready,
-    fulfilment_resend_pickup_code,
-    fulfilment_ship,
-    pickups_expire,
-)
+from fulfilment.pickups import fulfilment_collect, fulfilment_ready, fulfilment_resend_pickup_code, pickups_expire
 from inventory.exceptions import InvalidInput
 from inventory.models import StockMovement
 from inventory.selectors import inventory_discrepancies

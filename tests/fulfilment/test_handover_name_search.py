@@ -4,7 +4,8 @@ without the accents, in any case, by the start of any word — the same rule as 
 import pytest
 from django.urls import reverse
 
-from fulfilment.services import fulfilment_accept, fulfilment_pick, fulfilment_ready
+from fulfilment.actions import fulfilment_accept, fulfilment_pick
+from fulfilment.pickups import fulfilment_ready
 from tests.conftest import store_staff_client
 from tests.orders_support import place
 

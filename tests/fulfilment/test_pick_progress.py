@@ -9,8 +9,8 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
+from fulfilment.actions import fulfilment_accept
 from fulfilment.models import Fulfilment, FulfilmentLine
-from fulfilment.services import fulfilment_accept
 from inventory.models import Barcode
 from oms.models import StaffProfile
 from oms.services import staff_create

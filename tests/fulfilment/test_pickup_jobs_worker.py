@@ -7,8 +7,9 @@ shelf, expiry after 8.6 s) so beat, ticking every second, fires them during the 
 import pytest
 from django.core.management import call_command
 
+from fulfilment.actions import fulfilment_accept, fulfilment_pick
 from fulfilment.models import Fulfilment
-from fulfilment.services import fulfilment_accept, fulfilment_collect, fulfilment_pick, fulfilment_ready
+from fulfilment.pickups import fulfilment_collect, fulfilment_ready
 from inventory.models import StockLevel
 from oms.models import Activity, Order, OutboxEvent
 from tests.celery_worker import celery_worker

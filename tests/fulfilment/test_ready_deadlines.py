@@ -8,11 +8,11 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from fulfilment.actions import fulfilment_accept
 from fulfilment.deadline_reminders import fulfilments_remind_deadlines
 from fulfilment.models import Fulfilment, RoutingPolicyVersion
-from fulfilment.selectors import fulfilments_overdue, store_work_queue
-from fulfilment.services import fulfilment_accept
 from fulfilment.store_ops import fulfilments_reroute_unaccepted
+from fulfilment.store_work import fulfilments_overdue, store_work_queue
 from omnichannel.backoffice.worklists import worklist_page
 from oms.models import Activity, StaffProfile
 from oms.services import staff_create

@@ -4,9 +4,10 @@ the API's own answers do not change."""
 import pytest
 from django.urls import reverse
 
+from core.staff_messages import staff_message
+from fulfilment.actions import fulfilment_accept, fulfilment_pick
 from fulfilment.exceptions import PickupCodeRefused
-from fulfilment.services import fulfilment_accept, fulfilment_pick, fulfilment_ready
-from fulfilment.staff_messages import staff_message
+from fulfilment.pickups import fulfilment_ready
 from inventory.exceptions import InsufficientStock, InvalidInput, Shortfall, StockConflict
 from oms.exceptions import TransitionNotAllowed
 from tests.conftest import store_staff_client

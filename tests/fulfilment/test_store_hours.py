@@ -122,7 +122,7 @@ def test_overlapping_hours_or_a_close_before_the_open_are_refused_clearly(networ
 
 
 def test_availability_says_when_a_closed_pickup_store_opens(network, clock):
-    from fulfilment.selectors import availability_for
+    from fulfilment.availability import availability_for
 
     sku = network.skus[0]
     network.stock(network.soho, sku, 2)

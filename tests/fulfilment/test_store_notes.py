@@ -8,7 +8,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from fulfilment.services import fulfilment_accept
+from fulfilment.actions import fulfilment_accept
 from oms.models import StaffProfile
 from oms.selectors import order_timeline
 from oms.services import staff_create

@@ -10,15 +10,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from fulfilment.actions import fulfilment_accept, fulfilment_pick
 from fulfilment.models import Fulfilment
-from fulfilment.selectors import fulfilment_pick_list
-from fulfilment.services import (
-    fulfilment_accept,
-    fulfilment_expire,
-    fulfilment_pick,
-    fulfilment_ready,
-    pickups_expire,
-)
+from fulfilment.pickups import fulfilment_expire, fulfilment_ready, pickups_expire
+from fulfilment.store_work import fulfilment_pick_list
 from inventory.models import Barcode
 from oms.models import OutboxEvent, StaffProfile
 from oms.services import note_add, staff_create

@@ -12,7 +12,7 @@ import threading
 import pytest
 from django.db import connection, transaction
 
-from fulfilment import services
+from fulfilment import actions
 from fulfilment.models import Fulfilment
 from tests.orders_support import place
 
@@ -24,14 +24,14 @@ def test_a_checkout_commits_while_a_store_is_in_the_middle_of_shipping_for_the_s
     network.stock(network.soho, sku, 5)
     first = place(network, [(sku, 1)], external_id="WEB-1")
     fulfilment = first.fulfilments.get()
-    services.fulfilment_accept(fulfilment=fulfilment)
+    actions.fulfilment_accept(fulfilment=fulfilment)
     working, done = threading.Event(), threading.Event()
     outcome = {}
 
     def store_ships_slowly():
         try:
             with transaction.atomic():
-                services._locked(Fulfilment.objects.get(pk=fulfilment.pk))  # what every store action takes first
+                actions.fulfilment_lock(Fulfilment.objects.get(pk=fulfilment.pk))  # what every store action takes first
                 working.set()
                 done.wait(timeout=10)
         finally:

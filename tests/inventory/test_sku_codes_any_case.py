@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from fulfilment.services import fulfilment_accept
+from fulfilment.actions import fulfilment_accept
 from inventory.selectors import sku_resolve, skus_resolve
 from tests.conftest import store_staff_client
 from tests.factories import SkuFactory

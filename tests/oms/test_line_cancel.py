@@ -131,7 +131,8 @@ def test_api_line_cancel_lowers_the_total_and_is_on_the_timeline(network):
 
 def test_cancelling_the_part_still_in_work_lets_the_order_follow_what_is_left(network, ann):
     """A collection order: A waits on Soho's shelf, B (from Camden) is still in work; B is cancelled."""
-    from fulfilment.services import fulfilment_accept, fulfilment_pick, fulfilment_ready
+    from fulfilment.actions import fulfilment_accept, fulfilment_pick
+    from fulfilment.pickups import fulfilment_ready
 
     a, b = network.skus[:2]
     network.stock(network.soho, a, 1)

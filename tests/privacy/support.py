@@ -1,9 +1,11 @@
 """A person with orders in two channels, one of them merged in from a duplicate record."""
 
-from fulfilment.services import fulfilment_deliver
+from fulfilment.actions import fulfilment_deliver
 from oms.models import Order
 from oms.services import customers_merge, note_add
-from returns.services import ReceivedLine, ReturnLineInput, return_receive, return_refund, return_request
+from returns.receiving import ReceivedLine, return_receive
+from returns.refunds import return_refund
+from returns.requests import ReturnLineInput, return_request
 from tests.backoffice.support import shipped_order
 from tests.factories import ChannelFactory
 

@@ -8,13 +8,14 @@ import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from fulfilment.services import fulfilment_accept, fulfilment_pick, fulfilment_ready
+from fulfilment.actions import fulfilment_accept, fulfilment_pick
+from fulfilment.pickups import fulfilment_ready
 from omnichannel.privacy.erasure import customer_erase
 from oms.models import Order, StaffProfile, WebhookEndpoint
 from oms.services import api_token_issue, staff_create
 from oms.webhooks import webhooks_dispatch
 from returns.models import Return
-from returns.services import return_refund
+from returns.refunds import return_refund
 from tests.oms.webhook_receiver import WebhookReceiver
 from tests.orders_support import place
 

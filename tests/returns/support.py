@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from fulfilment.services import fulfilment_accept, fulfilment_pack, fulfilment_pick, fulfilment_ship
+from fulfilment.actions import fulfilment_accept, fulfilment_pack, fulfilment_pick, fulfilment_ship
 from oms.models import Order
 from oms.services import OrderInput, OrderLineInput, order_place
 from returns.models import Return
-from returns.services import ReceivedLine, ReturnLineInput, return_receive, return_request
+from returns.receiving import ReceivedLine, return_receive
+from returns.requests import ReturnLineInput, return_request
 from tests.orders_support import CITY
 
 CARD_AND_GIFT_CARD = [

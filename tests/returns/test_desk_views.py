@@ -7,7 +7,8 @@ import pytest
 from inventory.models import Channel, StockMovement
 from oms.models import Order
 from returns.models import Return
-from returns.services import ReceivedLine, ReturnLineInput, return_receive, return_request
+from returns.receiving import ReceivedLine, return_receive
+from returns.requests import ReturnLineInput, return_request
 from tests.conftest import store_staff_client
 from tests.factories import ChannelFactory
 from tests.orders_support import place

@@ -13,9 +13,10 @@ from omnichannel.backoffice.worklists import worklist_counts
 from oms.models import Activity, OutboxEvent, StaffProfile
 from oms.services import staff_create
 from returns.approvals import refund_request_approve, refund_request_reject
+from returns.exceptions import RefundNeedsApproval, RefundNotAllowed
 from returns.goodwill import goodwill_request_create, order_goodwill_refund
 from returns.models import Refund, RefundRequest
-from returns.services import RefundNeedsApproval, RefundNotAllowed, refund_quote
+from returns.refunds import refund_quote
 from tests.returns.support import received_return
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("limit_100")]

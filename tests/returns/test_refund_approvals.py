@@ -16,8 +16,9 @@ from returns.approvals import (
     refund_request_create,
     refund_request_reject,
 )
+from returns.exceptions import RefundNotAllowed
 from returns.models import Refund, RefundRequest, Return
-from returns.services import RefundNotAllowed, return_refund
+from returns.refunds import return_refund
 from tests.conftest import store_staff_client
 
 from .support import received_return

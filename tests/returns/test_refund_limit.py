@@ -9,8 +9,9 @@ from django.test import override_settings
 
 from oms.models import StaffProfile
 from oms.services import staff_create
+from returns.exceptions import RefundNeedsApproval, RefundNotAllowed
 from returns.models import Refund, Return
-from returns.services import RefundNeedsApproval, RefundNotAllowed, refund_quote, return_refund
+from returns.refunds import refund_quote, return_refund
 from tests.conftest import store_staff_client
 
 from .support import received_return

@@ -11,7 +11,8 @@ from oms.models import OutboxEvent, StaffProfile
 from oms.services import staff_create
 from returns.approvals import RefundDecisionNotAllowed, refund_request_approve, refund_request_create
 from returns.models import Refund, RefundRequest, Return
-from returns.services import ReceivedLine, ReturnLineInput, return_receive, return_request
+from returns.receiving import ReceivedLine, return_receive
+from returns.requests import ReturnLineInput, return_request
 
 from .support import received_return
 

@@ -11,16 +11,12 @@ from inventory.selectors import inventory_discrepancies, stock_available
 from oms.exceptions import TransitionNotAllowed
 from oms.models import OutboxEvent
 from oms.services import OrderLineInput
+from returns.exceptions import ReturnNotAllowed
+from returns.exchanges import return_exchange
 from returns.models import Return, ReturnException
-from returns.services import (
-    ReceivedLine,
-    ReturnLineInput,
-    ReturnNotAllowed,
-    return_exchange,
-    return_receive,
-    return_refund,
-    return_request,
-)
+from returns.receiving import ReceivedLine, return_receive
+from returns.refunds import return_refund
+from returns.requests import ReturnLineInput, return_request
 
 pytestmark = pytest.mark.django_db
 

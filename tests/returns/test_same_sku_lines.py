@@ -5,17 +5,12 @@ from decimal import Decimal
 
 import pytest
 
-from fulfilment.services import fulfilment_accept, fulfilment_pack, fulfilment_pick, fulfilment_ship
+from fulfilment.actions import fulfilment_accept, fulfilment_pack, fulfilment_pick, fulfilment_ship
 from oms.services import OrderInput, OrderLineInput, order_place
-from returns.services import (
-    ReceivedLine,
-    ReturnLineInput,
-    ReturnNotAllowed,
-    return_receive,
-    return_request,
-    return_value,
-    returnable_quantities,
-)
+from returns.exceptions import ReturnNotAllowed
+from returns.receiving import ReceivedLine, return_receive
+from returns.requests import ReturnLineInput, return_request
+from returns.selectors import return_value, returnable_quantities
 from tests.orders_support import CITY
 
 pytestmark = pytest.mark.django_db

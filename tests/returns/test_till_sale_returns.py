@@ -10,7 +10,7 @@ from inventory.models import StockMovement
 from oms.models import StaffProfile
 from oms.services import OrderLineInput, staff_create
 from returns.models import Return
-from returns.services import ReceivedLine, return_receive
+from returns.receiving import ReceivedLine, return_receive
 from tests.conftest import store_staff_client
 from tests.factories import ChannelFactory
 

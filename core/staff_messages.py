@@ -5,8 +5,10 @@ those are written for a developer ("SKU-1@network wants 500, has 403", "send lat
 A person at a counter or on the phone needs one sentence that says what happened and what
 to do instead. ``staff_message`` is the one place that turns a refusal into that sentence:
 the store pages, the returns desk and the back office all call it, and none of them shows
-``str(exc)``. Refusals it has no sentence for keep their message, with the fields named in
-plain words rather than as API paths.
+``str(exc)``. A refusal class that carries more than a message (a shortfall, the allowed
+transitions) registers its own sentence with ``describes`` next to where it is defined;
+every other refusal keeps its message, with the fields named in plain words rather than as
+API paths.
 """
 
 from __future__ import annotations
@@ -15,11 +17,7 @@ import re
 from collections.abc import Callable
 from decimal import Decimal
 
-from inventory.exceptions import DomainError, InsufficientStock, InvalidInput, StockConflict
-from inventory.models import Location, Sku
-from oms.exceptions import TransitionNotAllowed
-
-from .exceptions import PickupCodeRefused
+from .errors import DomainError
 
 # Field paths of the API as a person would name them; a path not listed is named by its last part.
 FIELD_WORDS = {
@@ -34,55 +32,6 @@ FIELD_WORDS = {
     "delta": "change",
     "counted": "count",
 }
-# Words for the states a person sees, where the code's own name reads oddly.
-STATE_WORDS = {"ready_for_pickup": "on the pickup shelf", "in_fulfilment": "being fulfilled", "picking": "picked"}
-
-
-def _units(n: int) -> str:
-    return f"{n} unit" if n == 1 else f"{n} units"
-
-
-def _insufficient_stock(error: InsufficientStock) -> str:
-    codes = {s.sku for s in error.shortfalls}
-    names = dict(Sku.objects.filter(code__in=codes).values_list("code", "name"))
-    places = {s.location for s in error.shortfalls if s.location}
-    stores = dict(Location.objects.filter(code__in=places).values_list("code", "name")) if places else {}
-    sentences = []
-    for s in error.shortfalls:
-        what = names.get(s.sku, s.sku)
-        where = f"at {stores.get(s.location, s.location)}" if s.location else "across the network"
-        if s.available <= 0:
-            sentences.append(f"No units of {what} are available {where} ({s.requested} wanted).")
-        else:
-            sentences.append(f"Only {s.available} of {_units(s.requested)} of {what} are available {where}.")
-    return " ".join(sentences)
-
-
-def _transition(error: TransitionNotAllowed) -> str:
-    state = STATE_WORDS.get(error.current, error.current.replace("_", " "))
-    action = re.match(r"Cannot (\w+)", error.message)
-    verb = action.group(1).replace("_", " ") if action else "do that"
-    allowed = [a.replace("_", " ") for a in error.allowed]
-    return f"You cannot {verb} it while it is {state}; allowed now: {', '.join(allowed) or 'nothing'}."
-
-
-def _pickup_code(error: PickupCodeRefused) -> str:
-    if error.malformed:
-        return "A pickup code is 6 digits: check the code in the customer's message. That try did not count."
-    if error.tries_left is not None:
-        tries = "1 try" if error.tries_left == 1 else f"{error.tries_left} tries"
-        return f"That pickup code is not right. {tries} left."
-    return (
-        f"That pickup code was wrong too many times: the parcel takes no code for {error.locked_minutes:g} minutes. "
-        "Check the code in the customer's message, or ask customer service to send it again."
-    )
-
-
-def _stock_conflict(error: StockConflict) -> str:
-    # "SKU-1@ST-SOHO: counted 2 but 3 are reserved; …" — the store and SKU are on the page already.
-    text = re.sub(r"^\S+@\S+:\s*", "", error.message)
-    details = [t for texts in error.errors.values() for t in texts if t not in text]
-    return " ".join([text[:1].upper() + text[1:], *details])
 
 
 def _total_too_large(text: str) -> str:
@@ -150,18 +99,23 @@ def _input(error: DomainError) -> str:
     return " ".join([error.message, *details])
 
 
-DESCRIBERS: list[tuple[type[DomainError], Callable]] = [
-    (PickupCodeRefused, _pickup_code),
-    (InsufficientStock, _insufficient_stock),
-    (TransitionNotAllowed, _transition),
-    (StockConflict, _stock_conflict),
-    (InvalidInput, _input),
-]
+# Refusal class → its sentence, registered by the module that knows what the class carries.
+DESCRIBERS: dict[type[DomainError], Callable[[DomainError], str]] = {}
+
+
+def describes(kind: type[DomainError]):
+    """Register the decorated function as the sentence for refusals of ``kind`` (and its subclasses)."""
+
+    def register(describe: Callable[[DomainError], str]) -> Callable[[DomainError], str]:
+        DESCRIBERS[kind] = describe
+        return describe
+
+    return register
 
 
 def staff_message(error: DomainError) -> str:
     """Say why a service refused an action, in one sentence a person at the counter can act on."""
-    for kind, describe in DESCRIBERS:
-        if isinstance(error, kind):
-            return describe(error)
+    for kind in type(error).__mro__:
+        if kind in DESCRIBERS:
+            return DESCRIBERS[kind](error)
     return _input(error)  # any other refusal: its message, with the fields in plain words
