@@ -16,7 +16,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from fulfilment.routing import Candidate, RoutingPolicy, RoutingRequest, route  # noqa: E402
+from fulfilment.routing.engine import route  # noqa: E402
+from fulfilment.routing.policy import Candidate, RoutingPolicy, RoutingRequest  # noqa: E402
 
 # Great Britain's mainland, roughly: random points here stand for stores and customers.
 LAT_RANGE = (50.1, 57.6)

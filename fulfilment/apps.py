@@ -8,6 +8,6 @@ class FulfilmentConfig(AppConfig):
         from oms.ports import register_order_router
 
         from . import store_hours  # noqa: F401  (its signals forget the cached store calendar on change)
-        from .services import FulfilmentRouter
+        from .routing.placement import FulfilmentRouter
 
         register_order_router(FulfilmentRouter())

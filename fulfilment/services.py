@@ -8,42 +8,35 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from collections import Counter, defaultdict
-from collections.abc import Mapping
+from collections import Counter
 from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from inventory.exceptions import InsufficientStock, InvalidInput
-from inventory.models import AdjustmentReason, Channel, Location, Reservation, Sku
+from inventory.exceptions import InvalidInput
+from inventory.models import AdjustmentReason, Location, Reservation, Sku
 from inventory.services import (
-    StockRequest,
     reservations_commit,
     reservations_release,
     stock_adjust,
-    stock_reserve,
     stock_write_off,
 )
-from inventory.sql import rows_insert
 from oms.amounts import order_amounts
 from oms.models import Activity, Order, OrderLine, OutboxEvent
 from oms.transitions import transition_apply
 from oms.webhooks import outbox_kick
 
-from .deadlines import accept_deadline, ready_deadline, routing_unavailable
+from .deadlines import ready_deadline
 from .exceptions import PickupCodeRefused
 from .models import Fulfilment, FulfilmentLine
-from .routing import Candidate, RoutingPlan, RoutingPolicy, RoutingRequest, route
-from .selectors import order_shortfall_alternatives, routing_candidates, routing_policy_for
-from .store_hours import ready_time
+from .routing.placement import order_reroute, order_route
 
 F = Fulfilment.Status
-MAX_ROUTING_ATTEMPTS = 3
 
 
 # --- order status ----------------------------------------------------------------------
@@ -111,262 +104,6 @@ def order_sync_status(
     transition_apply(
         order, ORDER_ACTION_FOR[target], order=order, subject="order", actor=actor, reason=reason, fields=fields
     )
-    return True
-
-
-# --- routing ---------------------------------------------------------------------------
-
-
-def _open_quantities(order: Order, lines: list[OrderLine], *, fresh: bool) -> dict[int, int]:
-    """Units per order line that no live fulfilment covers yet (a fresh order has none)."""
-    covered = Counter()
-    if not fresh:
-        live = FulfilmentLine.objects.filter(order_line__order=order).exclude(
-            fulfilment__status__in=Fulfilment.INACTIVE
-        )
-        for line in live:
-            covered[line.order_line_id] += line.quantity
-    return {
-        line.pk: line.open_quantity - covered[line.pk] for line in lines if line.open_quantity - covered[line.pk] > 0
-    }
-
-
-def _excluded_locations(order: Order) -> frozenset[int]:
-    return frozenset(order.fulfilments.filter(status=F.DECLINED).values_list("location_id", flat=True))
-
-
-_CANDIDATE_FIELDS = ["id", "code", "kind", "lat", "lon", "ships", "pickup", "priority", "daily_capacity"]
-
-
-def _source_locations(plan, candidates: list[Candidate]) -> dict[int, Location]:
-    """The plan's stock locations built from the candidates routing read, not read again.
-
-    Fields routing does not load stay deferred, so nothing downstream sees a made-up default.
-    """
-    sources = {g.source_location_id for g in plan.groups}
-    return {
-        c.location_id: Location.from_db(
-            connection.alias,
-            _CANDIDATE_FIELDS,
-            [c.location_id, c.code, c.kind, c.lat, c.lon, c.ships, c.pickup, c.priority, c.daily_capacity],
-        )
-        for c in candidates
-        if c.location_id in sources
-    }
-
-
-def _create_fulfilments(
-    order: Order, plan, candidates: list[Candidate], open_lines: dict[int, int], lines_by_id: dict[int, OrderLine]
-) -> list[Fulfilment]:
-    """Reserve the plan's stock, then write its fulfilments.
-
-    Reserving first means a lost race (another order took the stock since routing read
-    it) is rolled back by the reservation's own savepoint before anything else exists.
-    """
-    skus = {line.sku_id: line.sku for line in lines_by_id.values()}
-    sources = _source_locations(plan, candidates)
-    stock_reserve(
-        requests=[
-            StockRequest(skus[sku_id], sources[g.source_location_id], quantity)
-            for g in plan.groups
-            for sku_id, quantity in g.lines.items()
-        ],
-        owner_ref=order.owner_ref,
-        channel=order.channel,
-    )
-    kinds = {c.location_id: c.kind for c in candidates}
-    fulfilments = [
-        Fulfilment(
-            order=order,
-            location_id=g.location_id,
-            source_location_id=g.source_location_id,
-            method=g.method,
-            ready_by=ready_time(location_id=g.location_id, ready_by=g.ready_by),
-            accept_by=accept_deadline(g, kinds.get(g.source_location_id)),
-        )
-        for g in plan.groups
-    ]
-    rows_insert(fulfilments)
-    by_sku: dict[int, list[int]] = defaultdict(list)  # sku id -> order line ids still to place
-    for line_id in open_lines:
-        by_sku[lines_by_id[line_id].sku_id].append(line_id)
-    remaining = dict(open_lines)
-    new_lines = []
-    for fulfilment, group in zip(fulfilments, plan.groups, strict=True):
-        for sku_id, quantity in group.lines.items():
-            for line_id in by_sku[sku_id]:
-                take = min(quantity, remaining[line_id])
-                if take:
-                    new_lines.append(
-                        FulfilmentLine(fulfilment=fulfilment, order_line_id=line_id, sku_id=sku_id, quantity=take)
-                    )
-                    remaining[line_id] -= take
-                    quantity -= take
-    rows_insert(new_lines)
-    return fulfilments
-
-
-def _routing_policy(channel: Channel):
-    """The channel's routing policy, read once per Channel instance like its location list.
-
-    Code placing many orders for one channel instance reads it once; a request or task
-    loads a fresh Channel, so a new policy version applies from the next one on.
-    """
-    if not hasattr(channel, "_routing_policy"):
-        channel._routing_policy = routing_policy_for(channel=channel)
-    return channel._routing_policy
-
-
-def _plan(
-    request: RoutingRequest, order: Order, wanted: Mapping[int, int], policy: RoutingPolicy
-) -> tuple[RoutingPlan, list[Candidate]]:
-    """Route over the locations that can send every line, when there are any; else over the best-placed.
-
-    A single shipment beats any split, so the first read leaves out the locations that hold
-    only part of the order. Only when none of those holding it all can take it (capacity
-    full, excluded, not shipping) is the order routed again over the wider field.
-    """
-
-    def candidates(whole_only: bool) -> list[Candidate]:
-        return routing_candidates(
-            channel=order.channel,
-            sku_ids=list(wanted),
-            pickup_location_id=order.pickup_location_id,
-            near=(order.lat, order.lon),
-            quantities=wanted,
-            whole_only=whole_only,
-        )
-
-    found = candidates(whole_only=True)
-    plan = route(request, found, policy)
-    if plan.status != "routed" and any(all(c.stock.get(s, 0) >= q for s, q in wanted.items()) for c in found):
-        found = candidates(whole_only=False)
-        plan = route(request, found, policy)
-    return plan, found
-
-
-def order_route(
-    *,
-    order: Order,
-    actor=None,
-    reason: str = "placed",
-    at_placement: bool = False,
-    exclude: frozenset[int] = frozenset(),
-    lines: list[OrderLine] | None = None,
-) -> Order:
-    """Route the order's uncovered lines, reserve their stock and create fulfilments.
-
-    Candidates are read, the pure routing engine decides, and the reservation proves
-    the decision: if another order took the stock in between, routing runs again on
-    fresh numbers. When nothing fits, the channel policy's fallback applies at
-    placement (reject raises InsufficientStock); a later re-route backorders instead.
-    At placement the order has no fulfilments yet, which saves their look-ups, and the
-    caller hands over the ``lines`` it has just written, which saves reading them back.
-    """
-    if lines is None:
-        lines = list(order.lines.select_related("sku"))
-    open_lines = _open_quantities(order, lines, fresh=at_placement)
-    if not open_lines:
-        return order
-    lines_by_id = {line.pk: line for line in lines}
-    wanted = Counter()
-    for line_id, quantity in open_lines.items():
-        wanted[lines_by_id[line_id].sku_id] += quantity
-    policy = _routing_policy(order.channel)
-    excluded = exclude if at_placement else _excluded_locations(order) | exclude
-    created: list[Fulfilment] = []
-    for attempt in range(MAX_ROUTING_ATTEMPTS):
-        request = RoutingRequest(
-            lines=dict(wanted),
-            method="pickup" if order.method == Order.Method.PICKUP else "delivery",
-            destination=(order.lat, order.lon),
-            pickup_location_id=order.pickup_location_id,
-            excluded=excluded,
-            now=timezone.now(),
-            unavailable=routing_unavailable(order),
-        )
-        plan, candidates = _plan(request, order, wanted, policy)
-        order.routing = {"reason": reason, **plan.explanation}
-        order.routing_policy_version = plan.policy_version
-        if plan.status != "routed":
-            break
-        try:
-            created = _create_fulfilments(order, plan, candidates, open_lines, lines_by_id)
-            break
-        except InsufficientStock:
-            if attempt == MAX_ROUTING_ATTEMPTS - 1:
-                raise
-    routing_fields = ("routing", "routing_policy_version")
-    if created and not at_placement:
-        # At placement the order's own transition tells where it went; later, each new part does.
-        why = reason[:255]
-        Activity.objects.bulk_create(
-            Activity(order=order, subject=f.subject, action="route", to_state=f.status, reason=why, actor=actor)
-            for f in created
-        )
-    if plan.status == "routed":
-        live = created if at_placement else None
-        summary = plan.explanation.get("summary", reason)
-        if not order_sync_status(order=order, actor=actor, reason=summary, live=live, fields=routing_fields):
-            order.save(update_fields=routing_fields)
-        return order
-    order.save(update_fields=routing_fields)
-    fallback = plan.status if at_placement else "backorder"
-    if fallback == "reject":
-        raise InsufficientStock(order_shortfall_alternatives(order=order, unfilled=plan.unfilled))
-    if fallback == "hold" and order.status == Order.Status.PLACED:
-        transition_apply(
-            order, "hold", order=order, subject="order", actor=actor, reason="no stock", reason_code="stock"
-        )
-    elif order.status in (Order.Status.PLACED, Order.Status.ALLOCATED, Order.Status.IN_FULFILMENT):
-        if _order_target_status(list(order.fulfilments.all())) is None:
-            transition_apply(order, "backorder", order=order, subject="order", actor=actor, reason=reason)
-    return order
-
-
-class FulfilmentRouter:
-    """The fulfilment layer's side of ``oms.ports.OrderRouter``."""
-
-    def allocate(self, *, order: Order, actor=None, lines: list[OrderLine] | None = None) -> None:
-        order_route(order=order, actor=actor, at_placement=order.status == Order.Status.PLACED, lines=lines)
-
-    def reroute(self, *, order: Order, actor=None, reason: str, exclude: frozenset[int] = frozenset()) -> bool:
-        return order_reroute(order=order, actor=actor, reason=reason, exclude=exclude)
-
-    def cancel(self, *, order: Order, actor=None, reason: str, lines: dict[int, int] | None = None) -> None:
-        _cancel_lines(order=order, actor=actor, reason=reason, lines=lines)
-
-
-def _placement(order: Order) -> set[tuple]:
-    return {
-        (f.location_id, f.source_location_id, f.method, tuple(sorted((fl.sku_id, fl.quantity) for fl in f.lines.all())))
-        for f in order.fulfilments.exclude(status__in=Fulfilment.INACTIVE)
-    }
-
-
-def order_reroute(*, order: Order, actor=None, reason: str, exclude: frozenset[int] = frozenset()) -> bool:
-    """Route the order again from scratch while no location has started on it; True if the plan changed.
-
-    The current fulfilments are cancelled and their stock released inside a savepoint,
-    so the new plan sees that stock too; if the best plan is what the order already had
-    (and no location is being excluded), the savepoint is rolled back and nothing changes.
-    """
-    live = list(order.fulfilments.exclude(status__in=Fulfilment.INACTIVE))
-    if any(f.status not in (F.PENDING, F.ACCEPTED) for f in live):
-        raise InvalidInput(
-            "Work has started at a location; cancel or decline it there first.", errors={"order": ["Already in work."]}
-        )
-    before = _placement(order)
-    savepoint = transaction.savepoint()
-    for f in live:
-        _release(f, _units(f.lines.all()), reason=reason, actor=actor)
-        transition_apply(f, "cancel", order=order, subject=f.subject, actor=actor, reason=reason)
-    order_route(order=order, actor=actor, reason=reason, exclude=exclude)
-    if _placement(order) == before:
-        transaction.savepoint_rollback(savepoint)
-        order.refresh_from_db()
-        return False
-    transaction.savepoint_commit(savepoint)
     return True
 
 

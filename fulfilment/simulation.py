@@ -32,7 +32,9 @@ from geopy.distance import geodesic
 from inventory.models import Channel, Location
 from oms.models import Order, OrderLine
 
-from .routing import (
+from .routing.candidates import routing_candidates
+from .routing.engine import route
+from .routing.policy import (
     CLICK_AND_COLLECT,
     DELIVERY,
     PICKUP,
@@ -43,9 +45,7 @@ from .routing import (
     RoutingPlan,
     RoutingPolicy,
     RoutingRequest,
-    route,
 )
-from .selectors import routing_candidates
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from decimal import Decimal
 from django.db.models import F, Q
 
 from fulfilment.models import Fulfilment, RoutingPolicyVersion
-from fulfilment.routing import RoutingPolicy
+from fulfilment.routing.policy import RoutingPolicy
 from fulfilment.services import (
     fulfilment_accept,
     fulfilment_collect,

@@ -13,8 +13,8 @@ from decimal import Decimal
 from django.db.models import Count, Sum
 from django.utils import timezone
 
-from fulfilment.routing import RoutingPolicy
-from fulfilment.selectors import routing_policy_for
+from fulfilment.routing.candidates import routing_policy_for
+from fulfilment.routing.policy import RoutingPolicy
 from fulfilment.simulation import orders_for_replay, replay_policies, stock_snapshot
 from inventory.models import Channel, Location
 
