@@ -79,11 +79,12 @@ def main() -> None:
     parser.add_argument("--stores", type=int, default=1000)
     parser.add_argument("--skus", type=int, default=500)
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--weight-store", type=float, default=0.0, help="Also weigh the store-or-warehouse term.")
     args = parser.parse_args()
 
     rng = random.Random(args.seed)
     candidates = network(rng, args.stores, args.skus)
-    policy = RoutingPolicy()
+    policy = RoutingPolicy(weight_store=args.weight_store)
     now = datetime(2025, 3, 14, 10, 0)
     requests = [
         RoutingRequest(
@@ -120,6 +121,7 @@ def main() -> None:
                 "lines_per_order": 5,
                 "orders": args.orders,
                 "seed": args.seed,
+                "weight_store": args.weight_store,
                 "p50_ms": round(statistics.median(timings), 2),
                 "p95_ms": round(percentile(timings, 0.95), 2),
                 "max_ms": round(timings[-1], 2),

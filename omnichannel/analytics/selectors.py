@@ -270,6 +270,12 @@ def routing_comparison(
             share(then.shipment_km, then.shipments),
         ),
         ("Ship-from-store share", "rate", share(now.from_store, now.shipments), share(then.from_store, then.shipments)),
+        (
+            "Mean shipping cost",
+            "money",
+            share(now.shipment_cost, now.shipments),
+            share(then.shipment_cost, then.shipments),
+        ),
         ("Capacity breaches", "int", now.capacity_breaches, then.capacity_breaches),
         ("Unfillable orders", "int", now.unfillable, then.unfillable),
     ]

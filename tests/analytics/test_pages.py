@@ -157,7 +157,8 @@ def test_lab_runs_store_first_and_warehouse_first_candidates(agent, rolled_up):
     """The store-or-warehouse term is a signed weight in the lab; left out, it weighs nothing."""
     candidate = {"run": "1", "start": TODAY, "end": TODAY, "channel": "web", "max_splits": "3", "fallback": "reject"}
     candidate |= {"weight_distance": "1", "weight_priority": "10", "weight_cost": "1", "weight_load": "20"}
-    candidate |= {"allow_ship_from_store": "on", "transfer_lead_hours_warehouse": "48", "transfer_lead_hours_store": "24"}
+    candidate |= {"allow_ship_from_store": "on", "transfer_lead_hours_warehouse": "48"}
+    candidate |= {"transfer_lead_hours_store": "24"}
     share = {}
     for name, weight in (("stores first", "-500"), ("warehouses first", "500")):
         response = agent.get(LAB, {**candidate, "weight_store": weight})

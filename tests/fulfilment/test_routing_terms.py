@@ -72,7 +72,8 @@ def test_the_lab_form_has_one_field_per_term_labelled_as_declared():
 
 def test_a_term_weighted_zero_leaves_the_explanation_as_it_was():
     plan = route(REQUEST, [STORE, WAREHOUSE], RoutingPolicy())
-    assert plan.explanation["policy"]["weights"] == {"distance_per_km": 1.0, "priority": 10.0, "cost": 1.0, "load": 20.0}
+    weights = {"distance_per_km": 1.0, "priority": 10.0, "cost": 1.0, "load": 20.0}
+    assert plan.explanation["policy"]["weights"] == weights
     assert set(plan.explanation["candidates"][0]["score"]) == {"distance", "priority", "cost", "load", "total"}
 
 
