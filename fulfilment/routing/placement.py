@@ -15,7 +15,8 @@ from collections.abc import Mapping
 from django.db import connection, transaction
 from django.utils import timezone
 
-from inventory.exceptions import InsufficientStock, InvalidInput
+from core.errors import InvalidInput
+from inventory.exceptions import InsufficientStock
 from inventory.models import Location
 from inventory.services import StockRequest, stock_reserve
 from oms.models import Activity, Order, OrderLine
