@@ -152,3 +152,17 @@ def test_placement_weighs_the_shipping_cost_to_the_customers_zone(network):
     soho = next(row for row in order.routing["candidates"] if row["code"] == "ST-SOHO")
     assert soho["score"]["cost"] == 18.0
     assert soho["outcome"].startswith("higher cost than ST-CAMDEN")
+
+
+@pytest.mark.django_db
+def test_each_placement_reads_the_policy_and_nothing_is_kept_on_the_channel(network):
+    from fulfilment.models import RoutingPolicyVersion
+
+    a = network.skus[0]
+    network.stock(network.soho, a, 5)
+    first = place(network, [(a, 1)], external_id="WEB-1")
+    RoutingPolicyVersion.objects.create(channel=network.web, version=3, data={"weight_store": -10.0})
+    second = place(network, [(a, 1)], external_id="WEB-2")  # the same Channel instance
+    assert (first.routing_policy_version, second.routing_policy_version) == (0, 3)
+    assert second.routing["policy"]["weights"]["store"] == -10.0
+    assert not any(name.startswith("_routing") for name in vars(network.web))
