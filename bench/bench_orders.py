@@ -330,8 +330,9 @@ def queries_per_order(orders: list[dict], net: dict) -> dict:
 def routing_latency(net: dict, count: int, rng: random.Random) -> dict:
     from django.utils import timezone
 
-    from fulfilment.routing import RoutingRequest, route
-    from fulfilment.selectors import routing_candidates, routing_policy_for
+    from fulfilment.routing.candidates import routing_candidates, routing_policy_for
+    from fulfilment.routing.engine import route
+    from fulfilment.routing.policy import RoutingRequest
 
     channel = net["wide"]
     policy = routing_policy_for(channel=channel)

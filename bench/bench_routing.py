@@ -16,7 +16,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from fulfilment.routing import Candidate, RoutingPolicy, RoutingRequest, route  # noqa: E402
+from fulfilment.routing.engine import route  # noqa: E402
+from fulfilment.routing.policy import Candidate, RoutingPolicy, RoutingRequest  # noqa: E402
 
 # Great Britain's mainland, roughly: random points here stand for stores and customers.
 LAT_RANGE = (50.1, 57.6)
@@ -78,11 +79,12 @@ def main() -> None:
     parser.add_argument("--stores", type=int, default=1000)
     parser.add_argument("--skus", type=int, default=500)
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--weight-store", type=float, default=0.0, help="Also weigh the store-or-warehouse term.")
     args = parser.parse_args()
 
     rng = random.Random(args.seed)
     candidates = network(rng, args.stores, args.skus)
-    policy = RoutingPolicy()
+    policy = RoutingPolicy(weight_store=args.weight_store)
     now = datetime(2025, 3, 14, 10, 0)
     requests = [
         RoutingRequest(
@@ -119,6 +121,7 @@ def main() -> None:
                 "lines_per_order": 5,
                 "orders": args.orders,
                 "seed": args.seed,
+                "weight_store": args.weight_store,
                 "p50_ms": round(statistics.median(timings), 2),
                 "p95_ms": round(percentile(timings, 0.95), 2),
                 "max_ms": round(timings[-1], 2),

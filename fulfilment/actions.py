@@ -22,7 +22,7 @@ from .deadlines import ready_deadline
 from .models import Fulfilment
 from .order_status import order_sync_status
 from .reserved_stock import fulfilment_commit, fulfilment_release, units_by_sku
-from .services import order_route
+from .routing.placement import order_route
 
 
 def fulfilment_lock(fulfilment: Fulfilment) -> Fulfilment:

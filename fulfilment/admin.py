@@ -4,7 +4,16 @@ from django.forms.models import BaseInlineFormSet
 
 from inventory.admin import ReadOnlyAdmin, ReadOnlyInline
 
-from .models import ClosedDay, Fulfilment, FulfilmentLine, OpeningHours, RoutingPolicyVersion, Store, StorePause
+from .models import (
+    ClosedDay,
+    Fulfilment,
+    FulfilmentLine,
+    OpeningHours,
+    RoutingPolicyVersion,
+    ShippingCost,
+    Store,
+    StorePause,
+)
 
 
 @admin.register(RoutingPolicyVersion)
@@ -90,3 +99,14 @@ class StorePauseAdmin(admin.ModelAdmin):
     list_display = ["location", "starts_at", "ends_at", "reason", "created_by"]
     list_filter = ["location"]
     list_select_related = ["location", "created_by"]
+
+
+@admin.register(ShippingCost)
+class ShippingCostAdmin(admin.ModelAdmin):
+    """Shipping costs routing weighs: a location's cost to any destination, and per country or postcode area."""
+
+    list_display = ["location", "zone", "cost"]
+    list_filter = ["location__kind", "zone"]
+    search_fields = ["location__code", "zone"]
+    list_select_related = ["location"]
+    autocomplete_fields = ["location"]

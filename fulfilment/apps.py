@@ -11,6 +11,6 @@ class FulfilmentConfig(AppConfig):
             refusal_sentences,  # noqa: F401  (registers the staff pages' sentences for these refusals)
             store_hours,  # noqa: F401  (its signals forget the cached store calendar on change)
         )
-        from .services import FulfilmentRouter
+        from .routing.placement import FulfilmentRouter
 
         register_order_router(FulfilmentRouter())

@@ -14,8 +14,9 @@ from inventory.selectors import nearest_locations, skus_resolve, stock_near, wit
 from oms.geo import coordinates_for
 
 from .deadlines import routing_unavailable
-from .routing import DELIVERY, PICKUP, ROUTED, Candidate, RoutingRequest, pickup_ready_by, route
-from .selectors import ROUTING_CANDIDATES_NEAR, _candidates, routing_policy_for
+from .routing.candidates import ROUTING_CANDIDATES_NEAR, location_candidates, routing_policy_for
+from .routing.engine import pickup_ready_by, route
+from .routing.policy import DELIVERY, PICKUP, ROUTED, Candidate, RoutingRequest
 from .store_hours import Calendar, next_opening, opens_at, store_calendar
 
 
@@ -100,7 +101,7 @@ def availability_for(
         quantities=wanted,
     )
     policy = routing_policy_for(channel=channel)
-    candidates = _candidates(stock=found.available, pickup_location_id=None)
+    candidates = location_candidates(stock=found.available, pickup_location_id=None)
     now = timezone.now()
     unavailable = routing_unavailable(at=now)
     plan = route(

@@ -14,7 +14,8 @@ from django.utils import timezone
 from oms.models import Order
 
 from .models import Fulfilment
-from .routing import WAREHOUSE, PlannedGroup
+from .routing.candidates import routing_policy_for
+from .routing.policy import WAREHOUSE, PlannedGroup
 from .store_hours import add_open_minutes, unavailable_stores
 
 
@@ -68,6 +69,4 @@ def deadline_moves_work(fulfilment: Fulfilment) -> bool:
     only when the channel's routing policy says ``reroute_warehouse_on_deadline``."""
     if fulfilment.location.kind != WAREHOUSE:
         return True
-    from .selectors import routing_policy_for
-
     return routing_policy_for(channel=fulfilment.order.channel).reroute_warehouse_on_deadline

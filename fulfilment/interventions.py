@@ -8,7 +8,7 @@ from inventory.exceptions import InvalidInput
 from inventory.models import Location
 from oms.models import Activity, Order
 
-from .services import order_reroute
+from .routing.placement import order_reroute
 
 
 @transaction.atomic

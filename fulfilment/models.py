@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django_fsm import FSMField, FSMModelMixin, transition
@@ -11,7 +12,7 @@ from django_fsm import FSMField, FSMModelMixin, transition
 from inventory.models import Channel, Location, Sku
 from oms.models import Order, OrderLine
 
-from .routing import RoutingError, RoutingPolicy
+from .routing.policy import RoutingError, RoutingPolicy
 
 
 class RoutingPolicyVersion(models.Model):
@@ -43,6 +44,36 @@ class RoutingPolicyVersion(models.Model):
             RoutingPolicy.from_dict({**self.data, "version": self.version})
         except (RoutingError, TypeError) as exc:
             raise ValidationError({"data": str(exc)}) from exc
+
+
+class ShippingCost(models.Model):
+    """What one shipment from a location costs, to any destination or to one zone.
+
+    Routing weighs it with the policy's cost weight. The most specific row wins: a postcode
+    area (``GB-SW``), then a country (``GB``), then the location's row without a zone.
+    """
+
+    location = models.ForeignKey(Location, on_delete=models.CASCADE, related_name="+")
+    zone = models.CharField(
+        max_length=16,
+        blank=True,
+        help_text="Destination country code (GB) or country and postcode area (GB-SW); empty: any destination.",
+    )
+    cost = models.DecimalField(max_digits=8, decimal_places=2, validators=[MinValueValidator(0)])
+
+    class Meta:
+        ordering = ["location", "zone"]
+        constraints = [
+            models.UniqueConstraint(fields=["location", "zone"], name="shipping_cost_zone_unique"),
+            models.CheckConstraint(condition=Q(cost__gte=0), name="shipping_cost_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.location_id} {self.zone or 'any'}: {self.cost}"
+
+    def clean(self):
+        """Zones are stored as routing looks them up: upper case, no spaces."""
+        self.zone = self.zone.replace(" ", "").upper()
 
 
 class Fulfilment(FSMModelMixin, models.Model):

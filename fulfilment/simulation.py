@@ -32,7 +32,9 @@ from geopy.distance import geodesic
 from inventory.models import Channel, Location
 from oms.models import Order, OrderLine
 
-from .routing import (
+from .routing.candidates import routing_candidates
+from .routing.engine import route
+from .routing.policy import (
     CLICK_AND_COLLECT,
     DELIVERY,
     PICKUP,
@@ -43,9 +45,7 @@ from .routing import (
     RoutingPlan,
     RoutingPolicy,
     RoutingRequest,
-    route,
 )
-from .selectors import routing_candidates
 
 
 @dataclass(frozen=True)
@@ -70,6 +70,7 @@ class PolicyMetrics:
     capacity_breaches: int = 0
     shipments: int = 0
     shipment_km: float = 0.0
+    shipment_cost: float = 0.0  # at each location's shipping cost to any destination
     from_store: int = 0
     pickups: int = 0
     ready_now: int = 0
@@ -101,6 +102,7 @@ class _Replay:
         self.policy = policy
         self.snapshot = snapshot
         self.positions = {c.location_id: (c.lat, c.lon) for cs in snapshot.values() for c in cs}
+        self.costs = {c.location_id: c.cost for cs in snapshot.values() for c in cs}
         self.taken: Counter[tuple[int, int]] = Counter()  # (location, sku) -> units
         self.used: Counter[tuple[int, date]] = Counter()  # (location, day) -> fulfilments
         self.metrics = PolicyMetrics()
@@ -153,6 +155,7 @@ class _Replay:
             if g.method != CLICK_AND_COLLECT:
                 m.shipments += 1
                 m.shipment_km += geodesic(order.destination, self.positions[g.location_id]).km
+                m.shipment_cost += self.costs[g.location_id]
                 m.from_store += g.method == SHIP_FROM_STORE
         if order.method == PICKUP:
             m.pickups += 1

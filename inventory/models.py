@@ -94,7 +94,9 @@ class Location(models.Model):
     daily_capacity = models.PositiveIntegerField(
         null=True, blank=True, help_text="Fulfilments a day it can ship; empty means unlimited."
     )
-    priority = models.IntegerField(default=0, help_text="Higher wins a routing tie.")
+    priority = models.IntegerField(
+        default=0, help_text="A routing score term: each point lowers the score by the policy's priority weight."
+    )
     safety_stock = models.PositiveIntegerField(default=0, help_text="Units per SKU never promised.")
     active = models.BooleanField(default=True)
 

@@ -19,7 +19,7 @@ from fulfilment.actions import (
 )
 from fulfilment.models import Fulfilment, RoutingPolicyVersion
 from fulfilment.pickups import fulfilment_collect, fulfilment_ready
-from fulfilment.routing import RoutingPolicy
+from fulfilment.routing.policy import RoutingPolicy
 from inventory.exceptions import DomainError
 from inventory.models import Location, StockLevel
 from oms.models import Activity, Order, OutboxEvent

@@ -7,7 +7,8 @@ from datetime import timedelta
 from django import forms
 from django.utils import timezone
 
-from fulfilment.routing import FALLBACKS, MAX_LEAD_HOURS, MAX_SPLITS, MAX_WEIGHT, RoutingPolicy
+from fulfilment.routing.policy import FALLBACKS, MAX_LEAD_HOURS, MAX_SPLITS, RoutingPolicy
+from fulfilment.routing.terms import MAX_WEIGHT, TERMS, Term
 from inventory.models import Channel, Location
 
 from .selectors import AnalyticsFilters
@@ -69,9 +70,15 @@ class AnalyticsFilterForm(PeriodForm):
         return AnalyticsFilters(data["start"], data["end"], data["channel"], data["location"])
 
 
-def _weight(label: str) -> forms.FloatField:
+def _weight(term: Term) -> forms.FloatField:
+    """The lab's field for one score term's weight, as the term declares it; an optional one left empty weighs 0."""
     return forms.FloatField(
-        label=label, min_value=0, max_value=MAX_WEIGHT, widget=forms.NumberInput(attrs={"step": "any"})
+        label=term.label,
+        help_text=term.help,
+        min_value=term.form_min,
+        max_value=MAX_WEIGHT,
+        required=term.form_required,
+        widget=forms.NumberInput(attrs={"step": "any"}),
     )
 
 
@@ -80,16 +87,15 @@ def _lead_hours(label: str) -> forms.IntegerField:
 
 
 class PolicyLabForm(PeriodForm):
-    """The period to replay and the candidate policy's settings, prefilled with the current policy."""
+    """The period to replay and the candidate policy's settings, prefilled with the current policy.
+
+    One weight field per score term of the registry (fulfilment/routing/terms.py).
+    """
 
     max_days = 92
 
     max_splits = forms.IntegerField(label="Most fulfilments per order", min_value=1, max_value=MAX_SPLITS)
     fallback = forms.ChoiceField(label="When nothing fits", choices=[(f, f) for f in FALLBACKS])
-    weight_distance = _weight("Weight: distance (per km)")
-    weight_priority = _weight("Weight: location priority")
-    weight_cost = _weight("Weight: shipping cost")
-    weight_load = _weight("Weight: capacity load")
     allow_ship_from_store = forms.BooleanField(label="Stores may ship to customers", required=False)
     transfer_lead_hours_warehouse = _lead_hours("Transfer from warehouse (hours)")
     transfer_lead_hours_store = _lead_hours("Transfer from a store (hours)")
@@ -97,10 +103,7 @@ class PolicyLabForm(PeriodForm):
     POLICY_FIELDS = (
         "max_splits",
         "fallback",
-        "weight_distance",
-        "weight_priority",
-        "weight_cost",
-        "weight_load",
+        *(t.weight_field for t in TERMS),
         "allow_ship_from_store",
         "transfer_lead_hours_warehouse",
         "transfer_lead_hours_store",
@@ -112,10 +115,12 @@ class PolicyLabForm(PeriodForm):
             query = {**dict((query or {}).items()), **{name: getattr(policy, name) for name in self.POLICY_FIELDS}}
         self.base_policy = policy
         super().__init__(query, **kwargs)
+        self.fields.update({t.weight_field: _weight(t) for t in TERMS})
 
     def policy_fields(self) -> list[forms.BoundField]:
         return [self[name] for name in self.POLICY_FIELDS]
 
     def candidate(self) -> RoutingPolicy:
         settings = {name: self.cleaned_data[name] for name in self.POLICY_FIELDS}
+        settings |= {t.weight_field: 0.0 for t in TERMS if settings[t.weight_field] is None}
         return RoutingPolicy(**{**self.base_policy.to_dict(), **settings, "version": 0})

@@ -13,8 +13,8 @@ from decimal import Decimal
 from django.db.models import Count, Sum
 from django.utils import timezone
 
-from fulfilment.routing import RoutingPolicy
-from fulfilment.selectors import routing_policy_for
+from fulfilment.routing.candidates import routing_policy_for
+from fulfilment.routing.policy import RoutingPolicy
 from fulfilment.simulation import orders_for_replay, replay_policies, stock_snapshot
 from inventory.models import Channel, Location
 
@@ -270,6 +270,12 @@ def routing_comparison(
             share(then.shipment_km, then.shipments),
         ),
         ("Ship-from-store share", "rate", share(now.from_store, now.shipments), share(then.from_store, then.shipments)),
+        (
+            "Mean shipping cost",
+            "money",
+            share(now.shipment_cost, now.shipments),
+            share(then.shipment_cost, then.shipments),
+        ),
         ("Capacity breaches", "int", now.capacity_breaches, then.capacity_breaches),
         ("Unfillable orders", "int", now.unfillable, then.unfillable),
     ]

@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 
-from fulfilment.selectors import routing_policy_for
+from fulfilment.routing.candidates import routing_policy_for
 from inventory.models import Channel
 from omnichannel.replicas import replica_reads
 from oms.access import BACK_OFFICE_ROLES, role_required

@@ -6,7 +6,7 @@ never disagrees with its list. The counts of every list come from four queries (
 table the lists start from), whatever the number of rows.
 
 Where a notion already exists it is reused, not restated: "overdue" store work is the
-store queue's own (``fulfilment.selectors.fulfilments_overdue``), a pickup expires after
+store queue's own (``fulfilment.store_work.fulfilments_overdue``), a pickup expires after
 ``OMS_PICKUP_EXPIRY_DAYS`` as the expiry job says, a refund waiting for approval is what
 the approvals page lists (``returns.approvals.refund_requests_pending``).
 """

@@ -151,3 +151,21 @@ def test_lab_refuses_a_negative_weight_with_the_field_named(agent, rolled_up):
 
     assert response.status_code == 400
     assert "Weight: distance (per km): Ensure this value is greater than or equal to 0." in response.content.decode()
+
+
+def test_lab_runs_store_first_and_warehouse_first_candidates(agent, rolled_up):
+    """The store-or-warehouse term is a signed weight in the lab; left out, it weighs nothing."""
+    candidate = {"run": "1", "start": TODAY, "end": TODAY, "channel": "web", "max_splits": "3", "fallback": "reject"}
+    candidate |= {"weight_distance": "1", "weight_priority": "10", "weight_cost": "1", "weight_load": "20"}
+    candidate |= {"allow_ship_from_store": "on", "transfer_lead_hours_warehouse": "48"}
+    candidate |= {"transfer_lead_hours_store": "24"}
+    share = {}
+    for name, weight in (("stores first", "-500"), ("warehouses first", "500")):
+        response = agent.get(LAB, {**candidate, "weight_store": weight})
+        assert response.status_code == 200
+        assert response.context["form"].candidate().weight_store == float(weight)
+        measures = {label: (current, then) for label, current, then in response.context["measures"]}
+        share[name] = measures["Ship-from-store share"][1]
+    assert share["warehouses first"] == "0.0%"
+    assert share["stores first"] != "0.0%"
+    assert 'name="weight_store"' in agent.get(LAB).content.decode()

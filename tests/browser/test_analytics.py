@@ -99,6 +99,7 @@ def test_lab_runs_a_candidate_policy_beside_the_current_one(page, sign_in, staff
     assert not page.get_by_label("Stores may ship to customers").is_checked()
     page.get_by_label("Stores may ship to customers").check()
     page.get_by_label("Weight: distance (per km)").fill("2")
+    page.get_by_label("Weight: store vs warehouse (negative prefers stores)").fill("-5")
     page.get_by_role("button", name="Run simulation").click()
     page.wait_for_load_state()
 

@@ -3,7 +3,7 @@ from dataclasses import replace
 import pytest
 
 from fulfilment.models import Fulfilment
-from fulfilment.routing import RoutingPolicy
+from fulfilment.routing.policy import RoutingPolicy
 from inventory.exceptions import InsufficientStock
 from inventory.models import Reservation
 from inventory.selectors import inventory_discrepancies
@@ -188,7 +188,7 @@ def test_address_change_keeps_the_plan_when_nothing_better_exists(network):
 def test_candidates_are_read_in_two_statements_with_todays_load_and_the_pickup_store(
     network, django_assert_num_queries
 ):
-    from fulfilment.selectors import routing_candidates
+    from fulfilment.routing.candidates import routing_candidates
     from inventory.selectors import channel_location_ids
 
     a = network.skus[0]
@@ -210,7 +210,7 @@ def test_candidates_are_read_in_two_statements_with_todays_load_and_the_pickup_s
 
 def test_the_channels_newest_active_policy_wins_over_the_default(network, django_assert_num_queries):
     from fulfilment.models import RoutingPolicyVersion
-    from fulfilment.selectors import routing_policy_for
+    from fulfilment.routing.candidates import routing_policy_for
     from tests.factories import ChannelFactory
 
     assert routing_policy_for(channel=network.web).version == 0  # none stored: the built-in defaults

@@ -130,7 +130,7 @@ def test_warehouse_work_has_its_own_deadlines_and_stays_unless_the_policy_says(n
 
 
 def test_a_policy_flag_that_is_not_true_or_false_is_refused():
-    from fulfilment.routing import RoutingError, RoutingPolicy
+    from fulfilment.routing.policy import RoutingError, RoutingPolicy
 
     with pytest.raises(RoutingError, match="reroute_warehouse_on_deadline must be true or false"):
         RoutingPolicy.from_dict({"reroute_warehouse_on_deadline": "yes"})

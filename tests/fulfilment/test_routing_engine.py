@@ -11,14 +11,8 @@ from geopy.distance import geodesic
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fulfilment.routing import (
-    Candidate,
-    RoutingError,
-    RoutingPolicy,
-    RoutingRequest,
-    pickup_ready_by,
-    route,
-)
+from fulfilment.routing.engine import pickup_ready_by, route
+from fulfilment.routing.policy import Candidate, RoutingError, RoutingPolicy, RoutingRequest
 
 NOW = datetime(2025, 3, 14, 10, 0)
 CUSTOMER = (51.5074, -0.1278)  # central London

@@ -10,8 +10,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from fulfilment.models import RoutingPolicyVersion
-from fulfilment.routing import RoutingError, RoutingPolicy
-from fulfilment.selectors import routing_policy_for
+from fulfilment.routing.candidates import routing_policy_for
+from fulfilment.routing.policy import RoutingError, RoutingPolicy
 from fulfilment.simulation import orders_for_replay, simulate_routing, stock_snapshot
 from inventory.models import Channel
 

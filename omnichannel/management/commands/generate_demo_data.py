@@ -15,11 +15,13 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from itertools import count
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, OutputWrapper
 
+from fulfilment.models import ShippingCost
 from inventory.credentials import location_credential_issue
 from inventory.feeds import stock_feed_apply
 from inventory.models import Barcode, Channel, ChannelCap, Location, Sku, SkuAlias, gtin_check_digit_is_valid
@@ -180,6 +182,26 @@ def make_locations(network: DemoNetwork) -> None:
     network.out.write(f"  {len(network.warehouses)} warehouses, {len(network.shops)} stores")
 
 
+def make_shipping_costs(network: DemoNetwork) -> None:
+    """Parcel rates routing weighs: warehouses ship on a contract rate, stores by courier at a store's own rate.
+
+    Each store's rate is drawn from its own code, so adding this step leaves the rest of
+    the seeded network as it was. Crossing the Irish Sea costs more in both directions.
+    """
+    costs = []
+    for warehouse in network.warehouses:
+        costs += [ShippingCost(location=warehouse, zone="", cost=Decimal("3.95"))]
+        costs += [ShippingCost(location=warehouse, zone="IE", cost=Decimal("9.50"))]
+        costs += [ShippingCost(location=warehouse, zone="GB-BT", cost=Decimal("7.25"))]  # Northern Ireland
+    for shop in network.shops:
+        rate = Decimal(str(round(random.Random(shop.code).uniform(5.5, 8.5), 2)))
+        costs += [ShippingCost(location=shop, zone="", cost=rate)]
+        abroad = "GB" if shop.country == "IE" else "IE"
+        costs += [ShippingCost(location=shop, zone=abroad, cost=rate + Decimal("6.00"))]
+    ShippingCost.objects.bulk_create(costs, batch_size=500)
+    network.out.write(f"  {len(costs)} shipping costs (warehouses 3.95 in Great Britain; stores 5.50 to 8.50)")
+
+
 def make_channels(network: DemoNetwork) -> None:
     """The five sales channels, each with its API token printed once."""
     for code, name, kind in CHANNELS:
@@ -269,6 +291,7 @@ def make_stock(network: DemoNetwork) -> None:
 
 STEPS: list[tuple[str, Callable[[DemoNetwork], None]]] = [
     ("locations", make_locations),
+    ("shipping costs", make_shipping_costs),
     ("channels", make_channels),
     ("location credentials", make_location_credentials),
     ("catalogue", make_catalogue),

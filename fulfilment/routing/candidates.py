@@ -1,63 +1,63 @@
-"""Reads for routing: candidate locations with their ATP and capacity, the channel's policy, alternatives."""
+"""Reads for routing: the channel's policy, candidate locations with their ATP, capacity and cost, alternatives."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import datetime, time
 
-from django.db import connection
-from django.db.models import Min, Q
+from django.db.models import Case, Count, F, IntegerField, Min, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import Coalesce, Length
 from django.utils import timezone
 
 from inventory.exceptions import Shortfall
 from inventory.models import Channel, Location, Sku, TransferLine
 from inventory.selectors import nearest_locations_with_stock, network_atp, stock_availability, stock_near
 from oms.models import Order
-from oms.selectors import column_reader
 
-from .models import Fulfilment, RoutingPolicyVersion
-from .routing import Candidate, RoutingPolicy
+from ..models import Fulfilment, RoutingPolicyVersion, ShippingCost
+from .policy import Candidate, RoutingPolicy
 
-_POLICY_SQL = f"""
-    SELECT version, data FROM {RoutingPolicyVersion._meta.db_table}
-    WHERE active AND (channel_id = %s OR channel_id IS NULL)
-    ORDER BY channel_id IS NULL, version DESC LIMIT 1"""
+ROUTING_CANDIDATES_NEAR = 100
+_POSTCODE_AREA = re.compile(r"[A-Z]+")
 
 
 def routing_policy_for(*, channel: Channel | None) -> RoutingPolicy:
     """The channel's newest active policy version, else the default one, else built-in defaults.
 
     ``channel=None`` asks for the default policy (the routing lab's "all channels").
-
-    One hand-written statement: every availability request and every order reads it.
+    Callers that route many orders read it once and pass it along.
     """
-    with connection.cursor() as cursor:
-        cursor.execute(_POLICY_SQL, [channel.pk if channel is not None else None])
-        row = cursor.fetchone()
-    if row is None:
-        return RoutingPolicy(version=0)
-    version, data = row
-    return RoutingPolicy.from_dict(
-        {**column_reader(RoutingPolicyVersion._meta.get_field("data"))(data), "version": version}
+    mine = Q(channel__isnull=True) if channel is None else Q(channel=channel) | Q(channel__isnull=True)
+    found = (
+        RoutingPolicyVersion.objects.filter(mine, active=True)
+        .order_by(F("channel").asc(nulls_last=True), "-version")
+        .values_list("version", "data")
+        .first()
     )
+    if found is None:
+        return RoutingPolicy(version=0)
+    version, data = found
+    return RoutingPolicy.from_dict({**data, "version": version})
 
 
-# The locations routing may use, with the fulfilments each took today when it has a daily capacity.
-_CANDIDATES_SQL = f"""
-    SELECT l.id, l.code, l.kind, l.lat, l.lon, l.ships, l.pickup, l.priority, l.daily_capacity,
-        CASE WHEN l.daily_capacity IS NULL THEN 0 ELSE (
-            SELECT COUNT(*) FROM {Fulfilment._meta.db_table} f
-            WHERE f.location_id = l.id AND f.created_at >= %s AND f.status <> %s
-        ) END
-    FROM {Location._meta.db_table} l WHERE l.active AND l.id IN ({{ids}}) ORDER BY l.id"""
-
-ROUTING_CANDIDATES_NEAR = 100
+def destination_zones(address: Mapping) -> tuple[str, ...]:
+    """The shipping-cost zones of an address, most specific first: country and postcode area, then country."""
+    country = str(address.get("country") or "").replace(" ", "").upper()
+    if not country:
+        return ()
+    area = _POSTCODE_AREA.match(str(address.get("postcode") or "").replace(" ", "").upper())
+    return (f"{country}-{area.group()}", country) if area else (country,)
 
 
-def _candidates(*, stock: Mapping[tuple[int, int], int], pickup_location_id: int | None) -> list[Candidate]:
+def location_candidates(
+    *, stock: Mapping[tuple[int, int], int], pickup_location_id: int | None, zones: tuple[str, ...] = ()
+) -> list[Candidate]:
     """Routing's view of the pickup store and of the active locations with ATP in ``stock`` (sku, location → ATP).
 
-    One hand-written statement, today's fulfilment counts included: it runs for every order.
+    One statement, today's fulfilment counts and each location's shipping cost to the
+    most specific of ``zones`` (else its cost to any destination, else 0) included: it runs
+    for every order.
     """
     by_location: dict[int, dict[int, int]] = {}
     for (sku_id, location_id), available in stock.items():
@@ -69,10 +69,35 @@ def _candidates(*, stock: Mapping[tuple[int, int], int], pickup_location_id: int
     if not ids:
         return []
     start = timezone.make_aware(datetime.combine(timezone.localdate(), time.min))
-    params = [connection.ops.adapt_datetimefield_value(start), Fulfilment.Status.CANCELLED, *sorted(ids)]
-    with connection.cursor() as cursor:
-        cursor.execute(_CANDIDATES_SQL.format(ids=", ".join(["%s"] * len(ids))), params)
-        rows = cursor.fetchall()
+    taken_today = (
+        Fulfilment.objects.filter(location=OuterRef("pk"), created_at__gte=start)
+        .exclude(status=Fulfilment.Status.CANCELLED)
+        .order_by()
+        .values("location")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    # The longest matching zone is the most specific: "GB-SW" before "GB" before "" (any destination).
+    cost = (
+        ShippingCost.objects.filter(location=OuterRef("pk"), zone__in=[*zones, ""])
+        .order_by(Length("zone").desc())
+        .values("cost")[:1]
+    )
+    rows = (
+        Location.objects.filter(active=True, pk__in=ids)
+        .order_by("pk")
+        .annotate(
+            used=Case(
+                When(daily_capacity__isnull=True, then=Value(0)),
+                default=Coalesce(Subquery(taken_today), 0),
+                output_field=IntegerField(),
+            ),
+            shipping_cost=Subquery(cost),
+        )
+        .values_list(
+            "pk", "code", "kind", "lat", "lon", "ships", "pickup", "priority", "daily_capacity", "used", "shipping_cost"
+        )
+    )
     return [
         Candidate(
             location_id=pk,
@@ -80,14 +105,15 @@ def _candidates(*, stock: Mapping[tuple[int, int], int], pickup_location_id: int
             kind=kind,
             lat=lat,
             lon=lon,
-            ships=bool(ships),  # SQLite hands booleans back as 0 and 1
-            pickup=bool(pickup),
+            ships=ships,
+            pickup=pickup,
             priority=priority,
             capacity_left=None if daily is None else max(0, daily - used),
             stock=by_location.get(pk, {}),
+            cost=float(shipping_cost or 0),
             daily_capacity=daily,
         )
-        for pk, code, kind, lat, lon, ships, pickup, priority, daily, used in rows
+        for pk, code, kind, lat, lon, ships, pickup, priority, daily, used, shipping_cost in rows
     ]
 
 
@@ -100,6 +126,7 @@ def routing_candidates(
     limit: int = ROUTING_CANDIDATES_NEAR,
     quantities: Mapping[int, int] | None = None,
     whole_only: bool = False,
+    zones: tuple[str, ...] = (),
 ) -> list[Candidate]:
     """The locations holding ATP of any wanted SKU for the channel (and the pickup store), as routing sees it.
 
@@ -109,7 +136,7 @@ def routing_candidates(
     ``stock_near``). Routing wants the fewest shipments, then the shortest distance, so the
     winners are among them; over a thousand stores this keeps loading and routing an order
     to a few milliseconds. Two statements either way: the stock (ranked and cut by the
-    database), then the locations.
+    database), then the locations with their cost of shipping to ``zones``.
     """
     if near is None:
         stock = stock_availability(sku_ids=sku_ids, channel=channel)
@@ -117,7 +144,7 @@ def routing_candidates(
         stock = stock_near(
             sku_ids=sku_ids, channel=channel, near=near, limit=limit, quantities=quantities, whole_only=whole_only
         ).available
-    return _candidates(stock=stock, pickup_location_id=pickup_location_id)
+    return location_candidates(stock=stock, pickup_location_id=pickup_location_id, zones=zones)
 
 
 def order_shortfall_alternatives(*, order: Order, unfilled: dict[int, int]) -> list[Shortfall]:

@@ -1,7 +1,10 @@
-"""Routing orders into fulfilments: read the candidates, let the engine decide, reserve, write the fulfilments.
+"""Placing an order's lines: read the candidates, let the engine decide, reserve the stock, write fulfilments.
 
-Every function here runs in one transaction with the order row locked, so two staff
-members (or a store and the API) acting on the same order queue behind each other.
+Every function here runs in the caller's transaction with the order row locked, so two
+staff members (or a store and the API) acting on the same order queue behind each other.
+The order-status and stock-release steps it uses live below it (``fulfilment.order_status``,
+``fulfilment.reserved_stock``); the store actions that re-route after a decline or a short
+pick live above it.
 """
 
 from __future__ import annotations
@@ -12,29 +15,23 @@ from collections.abc import Mapping
 from django.db import connection, transaction
 from django.utils import timezone
 
-from inventory.exceptions import InsufficientStock, InvalidInput
-from inventory.models import Channel, Location
+from core.errors import InvalidInput
+from inventory.exceptions import InsufficientStock
+from inventory.models import Location
 from inventory.services import StockRequest, stock_reserve
-from inventory.sql import rows_insert
 from oms.models import Activity, Order, OrderLine
 from oms.transitions import transition_apply
 
-from .deadlines import accept_deadline, routing_unavailable
-from .models import Fulfilment, FulfilmentLine
-from .order_status import order_sync_status
-from .order_status import order_target_status as _order_target_status
-from .reserved_stock import fulfilment_release as _release
-from .reserved_stock import order_lines_cancel as _cancel_lines
-from .reserved_stock import units_by_sku as _units
-from .routing import Candidate, RoutingPlan, RoutingPolicy, RoutingRequest, route
-from .selectors import order_shortfall_alternatives, routing_candidates, routing_policy_for
-from .store_hours import ready_time
+from ..deadlines import accept_deadline, routing_unavailable
+from ..models import Fulfilment, FulfilmentLine
+from ..order_status import order_sync_status, order_target_status
+from ..reserved_stock import fulfilment_release, order_lines_cancel, units_by_sku
+from ..store_hours import ready_time
+from .candidates import destination_zones, order_shortfall_alternatives, routing_candidates, routing_policy_for
+from .engine import route
+from .policy import DELIVERY, Candidate, RoutingPlan, RoutingPolicy, RoutingRequest
 
-F = Fulfilment.Status
 MAX_ROUTING_ATTEMPTS = 3
-
-
-# --- routing ---------------------------------------------------------------------------
 
 
 def _open_quantities(order: Order, lines: list[OrderLine], *, fresh: bool) -> dict[int, int]:
@@ -52,7 +49,7 @@ def _open_quantities(order: Order, lines: list[OrderLine], *, fresh: bool) -> di
 
 
 def _excluded_locations(order: Order) -> frozenset[int]:
-    return frozenset(order.fulfilments.filter(status=F.DECLINED).values_list("location_id", flat=True))
+    return frozenset(order.fulfilments.filter(status=Fulfilment.Status.DECLINED).values_list("location_id", flat=True))
 
 
 _CANDIDATE_FIELDS = ["id", "code", "kind", "lat", "lon", "ships", "pickup", "priority", "daily_capacity"]
@@ -106,7 +103,7 @@ def _create_fulfilments(
         )
         for g in plan.groups
     ]
-    rows_insert(fulfilments)
+    Fulfilment.objects.bulk_create(fulfilments)
     by_sku: dict[int, list[int]] = defaultdict(list)  # sku id -> order line ids still to place
     for line_id in open_lines:
         by_sku[lines_by_id[line_id].sku_id].append(line_id)
@@ -122,19 +119,8 @@ def _create_fulfilments(
                     )
                     remaining[line_id] -= take
                     quantity -= take
-    rows_insert(new_lines)
+    FulfilmentLine.objects.bulk_create(new_lines)
     return fulfilments
-
-
-def _routing_policy(channel: Channel):
-    """The channel's routing policy, read once per Channel instance like its location list.
-
-    Code placing many orders for one channel instance reads it once; a request or task
-    loads a fresh Channel, so a new policy version applies from the next one on.
-    """
-    if not hasattr(channel, "_routing_policy"):
-        channel._routing_policy = routing_policy_for(channel=channel)
-    return channel._routing_policy
 
 
 def _plan(
@@ -147,6 +133,8 @@ def _plan(
     full, excluded, not shipping) is the order routed again over the wider field.
     """
 
+    zones = destination_zones(order.address) if request.method == DELIVERY else ()
+
     def candidates(whole_only: bool) -> list[Candidate]:
         return routing_candidates(
             channel=order.channel,
@@ -155,6 +143,7 @@ def _plan(
             near=(order.lat, order.lon),
             quantities=wanted,
             whole_only=whole_only,
+            zones=zones,
         )
 
     found = candidates(whole_only=True)
@@ -173,6 +162,7 @@ def order_route(
     at_placement: bool = False,
     exclude: frozenset[int] = frozenset(),
     lines: list[OrderLine] | None = None,
+    policy: RoutingPolicy | None = None,
 ) -> Order:
     """Route the order's uncovered lines, reserve their stock and create fulfilments.
 
@@ -182,6 +172,7 @@ def order_route(
     placement (reject raises InsufficientStock); a later re-route backorders instead.
     At placement the order has no fulfilments yet, which saves their look-ups, and the
     caller hands over the ``lines`` it has just written, which saves reading them back.
+    The channel's ``policy`` is read once here unless the caller already holds it.
     """
     if lines is None:
         lines = list(order.lines.select_related("sku"))
@@ -192,7 +183,8 @@ def order_route(
     wanted = Counter()
     for line_id, quantity in open_lines.items():
         wanted[lines_by_id[line_id].sku_id] += quantity
-    policy = _routing_policy(order.channel)
+    if policy is None:
+        policy = routing_policy_for(channel=order.channel)
     excluded = exclude if at_placement else _excluded_locations(order) | exclude
     created: list[Fulfilment] = []
     for attempt in range(MAX_ROUTING_ATTEMPTS):
@@ -239,7 +231,7 @@ def order_route(
             order, "hold", order=order, subject="order", actor=actor, reason="no stock", reason_code="stock"
         )
     elif order.status in (Order.Status.PLACED, Order.Status.ALLOCATED, Order.Status.IN_FULFILMENT):
-        if _order_target_status(list(order.fulfilments.all())) is None:
+        if order_target_status(list(order.fulfilments.all())) is None:
             transition_apply(order, "backorder", order=order, subject="order", actor=actor, reason=reason)
     return order
 
@@ -254,7 +246,7 @@ class FulfilmentRouter:
         return order_reroute(order=order, actor=actor, reason=reason, exclude=exclude)
 
     def cancel(self, *, order: Order, actor=None, reason: str, lines: dict[int, int] | None = None) -> None:
-        _cancel_lines(order=order, actor=actor, reason=reason, lines=lines)
+        order_lines_cancel(order=order, actor=actor, reason=reason, lines=lines)
 
 
 def _placement(order: Order) -> set[tuple]:
@@ -272,14 +264,14 @@ def order_reroute(*, order: Order, actor=None, reason: str, exclude: frozenset[i
     (and no location is being excluded), the savepoint is rolled back and nothing changes.
     """
     live = list(order.fulfilments.exclude(status__in=Fulfilment.INACTIVE))
-    if any(f.status not in (F.PENDING, F.ACCEPTED) for f in live):
+    if any(f.status not in (Fulfilment.Status.PENDING, Fulfilment.Status.ACCEPTED) for f in live):
         raise InvalidInput(
             "Work has started at a location; cancel or decline it there first.", errors={"order": ["Already in work."]}
         )
     before = _placement(order)
     savepoint = transaction.savepoint()
     for f in live:
-        _release(f, _units(f.lines.all()), reason=reason, actor=actor)
+        fulfilment_release(f, units_by_sku(f.lines.all()), reason=reason, actor=actor)
         transition_apply(f, "cancel", order=order, subject=f.subject, actor=actor, reason=reason)
     order_route(order=order, actor=actor, reason=reason, exclude=exclude)
     if _placement(order) == before:
