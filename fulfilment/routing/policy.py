@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 
+from core.errors import InvalidInput
+
 from .terms import DISTANCE, MAX_WEIGHT, TERMS
 
 DELIVERY = "delivery"
@@ -30,7 +32,7 @@ LEAD_HOURS = ("transfer_lead_hours_warehouse", "transfer_lead_hours_store")
 _DEFAULT = {t.key: t.default for t in TERMS}
 
 
-class RoutingError(ValueError):
+class RoutingError(InvalidInput):
     """The request or policy cannot be routed as given: bad input, not a shortage of stock."""
 
 

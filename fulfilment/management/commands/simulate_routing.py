@@ -91,7 +91,7 @@ class Command(BaseCommand):
         if path is not None:
             try:
                 return RoutingPolicy.from_dict(_policy_file(path))
-            except (OSError, ValueError, TypeError) as exc:  # RoutingError is a ValueError
+            except (OSError, ValueError, TypeError, RoutingError) as exc:
                 raise CommandError(f"Cannot use {path} as a routing policy: {exc}") from exc
         row = RoutingPolicyVersion.objects.filter(channel=channel, version=version).first()
         if row is None:
