@@ -4,6 +4,8 @@ from .models import (
     Barcode,
     Channel,
     ChannelCap,
+    InboundLine,
+    InboundSupply,
     LedgerCheckpoint,
     Location,
     LocationCredential,
@@ -175,3 +177,19 @@ class TransferAdmin(ReadOnlyAdmin):
     list_filter = ["status", "destination"]
     search_fields = ["reference"]
     inlines = [TransferLineInline]
+
+
+class InboundLineInline(ReadOnlyInline):
+    model = InboundLine
+
+
+@admin.register(InboundSupply)
+class InboundSupplyAdmin(ReadOnlyAdmin):
+    """Announced and received through the API and import_inbound, so receipts always reach the ledger."""
+
+    list_display = ["reference", "location", "expected_on", "status", "updated_at", "closed_at"]
+    list_filter = ["status", "location"]
+    search_fields = ["reference", "lines__sku__code"]
+    list_select_related = ["location"]
+    date_hierarchy = "expected_on"
+    inlines = [InboundLineInline]
