@@ -78,7 +78,12 @@ def refuse_outside_scope(request, location_code: str) -> None:
 class InboundCreateView(ApiView):
     permission_classes = [MaySetStock]
 
-    @extend_schema(request=InboundCreateInput, responses={201: InboundOutput}, description=SCOPE)
+    @extend_schema(
+        request=InboundCreateInput,
+        responses={201: InboundOutput},
+        description="Announce a delivery: SKUs by code or barcode, each once. A reference already used is 409. "
+        + SCOPE,
+    )
     @idempotent
     def post(self, request):
         data = InboundCreateInput(data=request.data)
@@ -108,7 +113,13 @@ class InboundDetailView(ApiView):
 class InboundReceiveView(ApiView):
     permission_classes = [MaySetStock]
 
-    @extend_schema(request=InboundReceiveInput, responses={200: InboundReceiptOutput}, description=SCOPE)
+    @extend_schema(
+        request=InboundReceiveInput,
+        responses={200: InboundReceiptOutput},
+        description="Book units that arrived into the location's on hand (a ledger receipt `inbound:<reference>`). "
+        "Units beyond those announced are taken and listed in `over_received`; a SKU not on the document is 400, "
+        f"a closed document 409. {SCOPE}",
+    )
     @idempotent
     def post(self, request, reference: str):
         supply = inbound_get(reference=reference)

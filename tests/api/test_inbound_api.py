@@ -187,7 +187,7 @@ def test_a_bad_receipt_is_400_and_changes_nothing(admin_api, created, lines, fie
 def test_receiving_against_a_closed_document_is_409(admin_api, created):
     inbound_close(supply=InboundSupply.objects.get())
     before = state()
-    response = admin_api.post(f"{INBOUND}/PO/2026/1/receive", {"lines": [{"sku": "SOCKS", "quantity": 1}]}, format="json")
-    assert_problem(response, 409)
+    lines = {"lines": [{"sku": "SOCKS", "quantity": 1}]}
+    assert_problem(admin_api.post(f"{INBOUND}/PO/2026/1/receive", lines, format="json"), 409)
     assert state() == before
     assert admin_api.get(f"{INBOUND}/PO/2026/1").json()["status"] == "closed"

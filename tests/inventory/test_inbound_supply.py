@@ -172,11 +172,11 @@ def test_an_inactive_sku_is_refused_by_name(skus, warehouse):
     before = snapshot()
 
     with pytest.raises(InvalidInput) as refused:
-        inbound_create(
-            reference="PO-3", location=warehouse.code, expected_on=TOMORROW, lines=[(skus[0].code, 1), (skus[1].code, 2)]
-        )
+        lines = [(skus[0].code, 1), (skus[1].code, 2)]
+        inbound_create(reference="PO-3", location=warehouse.code, expected_on=TOMORROW, lines=lines)
 
-    assert refused.value.errors == {"lines[1].sku": [f"SKU {skus[1].code} is inactive; supply cannot be announced for it."]}
+    inactive = f"SKU {skus[1].code} is inactive; supply cannot be announced for it."
+    assert refused.value.errors == {"lines[1].sku": [inactive]}
     assert snapshot() == before
 
 
@@ -230,3 +230,15 @@ def test_a_location_may_receive_from_many_documents(skus):
     inbound_receive(supply=second, lines=[(skus[0].code, 3)])
     assert on_hand(skus[0], store) == 5
     assert sorted(StockMovement.objects.values_list("reference", flat=True)) == ["inbound:A-1", "inbound:A-2"]
+
+
+def test_the_admin_shows_a_document_and_its_lines_but_never_edits_them(po, skus, admin_client):
+    changelist = "/admin/inventory/inboundsupply/"
+    assert b"PO-1001" in admin_client.get(changelist, {"q": "PO-1001"}).content
+    page = admin_client.get(f"{changelist}{po.pk}/change/")
+    assert page.status_code == 200
+    assert all(str(sku).encode() in page.content for sku in skus)  # the lines, read-only
+    before = snapshot()
+    admin_client.post(f"{changelist}{po.pk}/change/", {"reference": "PO-X", "status": "closed"})
+    assert admin_client.get(f"{changelist}add/").status_code == 403
+    assert snapshot() == before
