@@ -1,5 +1,6 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 
+from .inbound import inbound_close
 from .models import (
     Barcode,
     Channel,
@@ -193,3 +194,13 @@ class InboundSupplyAdmin(ReadOnlyAdmin):
     list_select_related = ["location"]
     date_hierarchy = "expected_on"
     inlines = [InboundLineInline]
+    actions = ["close"]
+
+    def has_close_permission(self, request) -> bool:
+        return request.user.has_perm("inventory.change_inboundsupply")
+
+    @admin.action(description="Close: nothing more will come", permissions=["close"])
+    def close(self, request, queryset):
+        for supply in queryset.exclude(status=InboundSupply.Status.CLOSED):
+            inbound_close(supply=supply, actor=request.user)
+        self.message_user(request, "Closed: they take no receipts and no longer count as coming.", messages.SUCCESS)

@@ -87,14 +87,11 @@ def _inactive(sku: Sku) -> str:
 
 
 def _settle(supply: InboundSupply) -> None:
-    """Mark an open document received once every line is in full, and a received one open again if not."""
-    if supply.status == Status.CLOSED:
-        return
-    full = not supply.lines.filter(received__lt=F("quantity")).exists()
-    status = Status.RECEIVED if full else Status.OPEN
-    if supply.status != status:
-        supply.status = status
-        supply.save(update_fields=["status", "updated_at"])
+    """After a change to its lines: received once every line is in full, open again if one is not."""
+    if supply.status != Status.CLOSED:
+        full = not supply.lines.filter(received__lt=F("quantity")).exists()
+        supply.status = Status.RECEIVED if full else Status.OPEN
+    supply.save(update_fields=["status", "updated_at"])
 
 
 @transaction.atomic

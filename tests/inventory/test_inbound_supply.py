@@ -242,3 +242,12 @@ def test_the_admin_shows_a_document_and_its_lines_but_never_edits_them(po, skus,
     admin_client.post(f"{changelist}{po.pk}/change/", {"reference": "PO-X", "status": "closed"})
     assert admin_client.get(f"{changelist}add/").status_code == 403
     assert snapshot() == before
+
+
+def test_staff_close_documents_from_the_admin(po, admin_client):
+    response = admin_client.post(
+        "/admin/inventory/inboundsupply/", {"action": "close", "_selected_action": [po.pk]}, follow=True
+    )
+    assert response.status_code == 200
+    po.refresh_from_db()
+    assert (po.status, po.closed_at is not None) == ("closed", True)
