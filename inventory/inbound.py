@@ -149,7 +149,7 @@ def inbound_receive(*, supply: InboundSupply, lines: Sequence[Line], actor: Acto
     if supply.status == Status.CLOSED:
         raise Conflict(
             f"Inbound supply {supply.reference} is closed; it takes no receipts.",
-            errors={"reference": ["Closed: book the goods as a stock receipt instead."]},
+            errors={"reference": ["Closed: nothing more is received against it."]},
         )
     on_document = {line.sku_id: line for line in supply.lines.select_related("sku")}
     skus = skus_resolve(codes=[code for code, _ in lines if isinstance(code, str)])
