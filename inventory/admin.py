@@ -1,9 +1,12 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 
+from .inbound import inbound_close
 from .models import (
     Barcode,
     Channel,
     ChannelCap,
+    InboundLine,
+    InboundSupply,
     LedgerCheckpoint,
     Location,
     LocationCredential,
@@ -175,3 +178,29 @@ class TransferAdmin(ReadOnlyAdmin):
     list_filter = ["status", "destination"]
     search_fields = ["reference"]
     inlines = [TransferLineInline]
+
+
+class InboundLineInline(ReadOnlyInline):
+    model = InboundLine
+
+
+@admin.register(InboundSupply)
+class InboundSupplyAdmin(ReadOnlyAdmin):
+    """Announced and received through the API and import_inbound, so receipts always reach the ledger."""
+
+    list_display = ["reference", "location", "expected_on", "status", "updated_at", "closed_at"]
+    list_filter = ["status", "location"]
+    search_fields = ["reference", "lines__sku__code"]
+    list_select_related = ["location"]
+    date_hierarchy = "expected_on"
+    inlines = [InboundLineInline]
+    actions = ["close"]
+
+    def has_close_permission(self, request) -> bool:
+        return request.user.has_perm("inventory.change_inboundsupply")
+
+    @admin.action(description="Close: nothing more will come", permissions=["close"])
+    def close(self, request, queryset):
+        for supply in queryset.exclude(status=InboundSupply.Status.CLOSED):
+            inbound_close(supply=supply, actor=request.user)
+        self.message_user(request, "Closed: they take no receipts and no longer count as coming.", messages.SUCCESS)

@@ -434,3 +434,49 @@ class CountFlag(models.Model):
 
     def __str__(self) -> str:
         return f"count {self.sku_id}@{self.location_id}: {self.reason}"
+
+
+class InboundSupply(models.Model):
+    """Goods a supplier has announced for a location (a purchase order or shipping notice).
+
+    ``received`` is set once every line has arrived in full; late extra units are still
+    taken. ``closed`` is staff's word that nothing more will come: no receipts, not counted.
+    """
+
+    class Status(models.TextChoices):
+        OPEN = "open"
+        RECEIVED = "received"
+        CLOSED = "closed"
+
+    reference = models.CharField(max_length=64, unique=True, validators=[code_validator])
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="inbound_supplies")
+    expected_on = models.DateField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["expected_on", "reference"]
+        verbose_name_plural = "inbound supplies"
+        indexes = [models.Index(fields=["status", "expected_on"], name="inbound_supply_due")]
+
+    def __str__(self) -> str:
+        return self.reference
+
+
+class InboundLine(models.Model):
+    supply = models.ForeignKey(InboundSupply, on_delete=models.CASCADE, related_name="lines")
+    sku = models.ForeignKey(Sku, on_delete=models.PROTECT, related_name="+")
+    quantity = models.PositiveIntegerField()
+    received = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["supply", "sku"], name="inbound_line_unique"),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="inbound_line_quantity_positive"),
+            models.CheckConstraint(condition=Q(received__gte=0), name="inbound_line_received_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sku_id}: {self.received}/{self.quantity}"

@@ -223,6 +223,7 @@ SPECTACULAR_SETTINGS = {
         "FulfilmentStatusEnum": "fulfilment.models.Fulfilment.Status",
         "FulfilmentMethodEnum": "fulfilment.models.Fulfilment.Method",
         "ReturnStatusEnum": "returns.models.Return.Status",
+        "InboundStatusEnum": "inventory.models.InboundSupply.Status",
     },
 }
 # Requests per token (or staff user) and period, counted in the shared cache below.

@@ -18,7 +18,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from core.errors import DomainError, InvalidInput, NotFound, NotPermitted
+from core.errors import Conflict, DomainError, InvalidInput, NotFound, NotPermitted
 from inventory.exceptions import InsufficientStock, StockConflict
 from oms.exceptions import ExternalIdConflict, TransitionNotAllowed
 from returns.exceptions import ReturnNotAllowed
@@ -85,6 +85,8 @@ def _domain_problem(exc: DomainError) -> tuple[int, dict]:
         return 409, problem(409, "external_id_conflict", detail, errors=errors, order=exc.order)
     if isinstance(exc, StockConflict):
         return 409, problem(409, "stock_conflict", detail, errors=errors)
+    if isinstance(exc, Conflict):
+        return 409, problem(409, "conflict", detail, errors=errors)
     if isinstance(exc, NotPermitted):
         return 403, problem(403, "permission_denied", detail, errors=errors)
     if isinstance(exc, NotFound):

@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from . import availability, fulfilments, orders, returns, sales, stock
+from . import availability, fulfilments, inbound, orders, returns, sales, stock
 from .common import IdConverter
 
 register_converter(IdConverter, "id")
@@ -25,4 +25,8 @@ urlpatterns = [
     path("stock-feeds", stock.StockFeedView.as_view(), name="stock-feeds"),
     path("skus", stock.SkuListView.as_view(), name="skus"),
     path("catalogue/<str:code>", stock.CatalogueView.as_view(), name="catalogue"),
+    path("inbound", inbound.InboundCreateView.as_view(), name="inbound"),
+    # References may hold "/", so the receipt's longer path is matched first.
+    path("inbound/<path:reference>/receive", inbound.InboundReceiveView.as_view(), name="inbound-receive"),
+    path("inbound/<path:reference>", inbound.InboundDetailView.as_view(), name="inbound-detail"),
 ]

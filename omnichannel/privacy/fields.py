@@ -58,6 +58,8 @@ NOT_PERSONAL: dict[str, str] = {
     "inventory.Reservation.status": _CODES,
     "inventory.Transfer.reference": "a stock transfer's reference",
     "inventory.Transfer.status": _CODES,
+    "inventory.InboundSupply.reference": "a supplier's purchase order or shipping notice number",
+    "inventory.InboundSupply.status": _CODES,
     "inventory.LocationCredential.name": _SECRET,
     "inventory.LocationCredential.prefix": _SECRET,
     "inventory.LocationCredential.digest": _SECRET,

@@ -75,7 +75,8 @@ def test_api_answers_generated_requests_as_documented(case, live_server, fuzz_to
 
 @pytest.mark.django_db(transaction=True)
 def test_api_workflows_along_inferred_links_answer_as_documented(live_server, fuzz_token):
-    class Workflow(schema.as_state_machine()):
+    # Inbound supply is for location systems and administrators: the channel token only ever gets 403 there.
+    class Workflow(schema.exclude(tag="inbound").as_state_machine()):
         def setup(self):
             # Each workflow starts from the same world: what an earlier one created or changed
             # would make the links it can follow, and so Hypothesis' replay, differ.

@@ -1,0 +1,37 @@
+"""Reads of inbound supply: one document by its reference, and what is still to come."""
+
+from __future__ import annotations
+
+from django.db.models import F, Prefetch, QuerySet
+
+from core.errors import NotFound
+
+from .models import InboundLine, InboundSupply, Location
+
+
+def inbound_get(*, reference: str) -> InboundSupply:
+    """The supply document ``reference`` with its lines in SKU code order."""
+    supply = (
+        InboundSupply.objects.select_related("location")
+        .prefetch_related(Prefetch("lines", InboundLine.objects.select_related("sku").order_by("sku__code")))
+        .filter(reference=reference)
+        .first()
+    )
+    if supply is None:
+        raise NotFound(f"No inbound supply {reference!r}.")
+    return supply
+
+
+def inbound_due(*, location: Location | None = None) -> QuerySet[InboundLine]:
+    """Lines of open documents with units still to come, soonest first; ``due`` is how many.
+
+    A received document has nothing left to come and a closed one never will, so only open
+    documents count.
+    """
+    lines = (
+        InboundLine.objects.filter(supply__status=InboundSupply.Status.OPEN, received__lt=F("quantity"))
+        .annotate(due=F("quantity") - F("received"))
+        .select_related("supply__location", "sku")
+        .order_by("supply__expected_on", "supply__reference", "sku__code")
+    )
+    return lines if location is None else lines.filter(supply__location=location)
