@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('inventory', '0009_stock_sale_and_count_flags'),
+        ('inventory', '0010_location_priority_help'),
     ]
 
     operations = [
