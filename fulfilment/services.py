@@ -32,8 +32,8 @@ from inventory.services import (
 from inventory.sql import rows_insert
 from oms.amounts import order_amounts
 from oms.models import Activity, Order, OrderLine, OutboxEvent
+from oms.outbox import outbox_kick
 from oms.transitions import transition_apply
-from oms.webhooks import outbox_kick
 
 from .deadlines import accept_deadline, ready_deadline, routing_unavailable
 from .exceptions import PickupCodeRefused

@@ -23,8 +23,9 @@ from fulfilment.services import (
 )
 from inventory.exceptions import DomainError
 from inventory.models import Location, StockLevel
+from oms.intake import OrderInput, OrderLineInput
 from oms.models import Activity, Order, OutboxEvent
-from oms.services import OrderInput, OrderLineInput, order_place
+from oms.services import order_place
 from returns.approvals import refund_request_create
 from returns.services import (
     ReceivedLine,

@@ -23,8 +23,9 @@ from inventory.exceptions import DomainError, InvalidInput
 from inventory.models import AdjustmentReason, Channel, Location, StockMovement
 from inventory.services import stock_receive, stock_write_off
 from oms.access import refund_limit, refund_refusal
+from oms.intake import OrderInput, OrderLineInput
 from oms.models import Activity, Order, OutboxEvent
-from oms.services import OrderInput, OrderLineInput, order_place
+from oms.services import order_place
 from oms.transitions import transition_apply
 
 from .models import Refund, RefundRequest, Return, ReturnException, ReturnLine, ReturnPolicy, ReturnReason

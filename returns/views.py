@@ -20,8 +20,8 @@ from fulfilment.views.common import refusal_message, store_page
 from inventory.exceptions import DomainError, InvalidInput
 from inventory.quantities import QuantityField
 from inventory.selectors import store_channel
+from oms.intake import OrderLineInput
 from oms.models import Order
-from oms.services import OrderLineInput
 
 from .approvals import refund_request_create
 from .models import Return, ReturnLine, ReturnReason

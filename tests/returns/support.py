@@ -5,8 +5,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 from fulfilment.services import fulfilment_accept, fulfilment_pack, fulfilment_pick, fulfilment_ship
+from oms.intake import OrderInput, OrderLineInput
 from oms.models import Order
-from oms.services import OrderInput, OrderLineInput, order_place
+from oms.services import order_place
 from returns.models import Return
 from returns.services import ReceivedLine, ReturnLineInput, return_receive, return_request
 from tests.orders_support import CITY

@@ -6,7 +6,8 @@ from decimal import Decimal
 import pytest
 
 from fulfilment.services import fulfilment_accept, fulfilment_pack, fulfilment_pick, fulfilment_ship
-from oms.services import OrderInput, OrderLineInput, order_place
+from oms.intake import OrderInput, OrderLineInput
+from oms.services import order_place
 from returns.services import (
     ReceivedLine,
     ReturnLineInput,
