@@ -125,8 +125,10 @@ def _customer_create(*, name: str, identifiers: dict[str, str]) -> Customer | No
         customer.save()
         return customer
     Customer.objects.bulk_create([customer], ignore_conflicts=True)
-    created = Customer.objects.filter(merged_into__isnull=True, name=name, **identifiers)
-    return created.only("pk", *IDENTIFIERS, "name").first()
+    try:  # by a unique identifier: at most one row
+        return Customer.objects.only("pk", *IDENTIFIERS, "name").get(merged_into__isnull=True, name=name, **identifiers)
+    except Customer.DoesNotExist:
+        return None
 
 
 def _reason(customer: Customer, other: Customer, given: dict[str, str], name: str) -> str:

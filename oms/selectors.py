@@ -79,12 +79,18 @@ def api_token_live(*, digest: str) -> ApiToken | None:
     A token is live until its ``revoked_at``: a rotation sets that a while ahead for the old token.
     """
     live = Q(revoked_at__isnull=True) | Q(revoked_at__gt=timezone.now())
-    return ApiToken.objects.select_related("channel").filter(live, digest=digest, channel__active=True).first()
+    try:  # by its unique key, unordered: an ORDER BY could lead the planner off the digest's index
+        return ApiToken.objects.select_related("channel").get(live, digest=digest, channel__active=True)
+    except ApiToken.DoesNotExist:
+        return None
 
 
 def order_by_external_id(channel: Channel, external_id: str) -> Order | None:
     """The order the channel already placed under ``external_id``, if any (every placement asks first)."""
-    return Order.objects.filter(channel=channel, external_id=external_id).first()
+    try:  # by its unique key, unordered: ``first()``'s ORDER BY could walk the orders by date instead
+        return Order.objects.get(channel=channel, external_id=external_id)
+    except Order.DoesNotExist:
+        return None
 
 
 _USERNAME = Activity._meta.get_field("actor").related_model.USERNAME_FIELD
