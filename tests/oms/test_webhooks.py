@@ -12,6 +12,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from omnichannel.celery import app
 from oms import webhooks
 from oms.models import OutboxEvent, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from oms.outbox import deliver_webhooks, delivery_run_queue, webhook_delivery_replay
@@ -341,3 +342,11 @@ def test_a_burst_of_commits_queues_one_delivery_run_per_interval_and_loses_none(
     time.sleep(0.6)
     assert len(runs) == 2  # the 49 later kicks folded into one run after the pause
     assert runs[1] - runs[0] >= 0.45
+
+
+def test_every_beat_job_names_a_task_the_worker_registers(settings):
+    """The delivery task lives beside the kick that queues it, not in ``oms.tasks``: the worker must still know it."""
+    app.loader.import_default_modules()
+
+    assert {job["task"] for job in settings.CELERY_BEAT_SCHEDULE.values()} <= set(app.tasks)
+    assert settings.CELERY_BEAT_SCHEDULE["deliver-webhooks"]["task"] == deliver_webhooks.name
