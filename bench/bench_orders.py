@@ -157,7 +157,7 @@ def run_clients(worker, chunks: list[list[dict]], net: dict) -> dict:
 
 
 def order_input(o: dict, net: dict):
-    from oms.services import OrderInput, OrderLineInput
+    from oms.intake import OrderInput, OrderLineInput
 
     address = {"line1": "1 High Street", "city": "Anytown", "postcode": "AB1 2CD", "country": "GB"}
     return OrderInput(

@@ -24,8 +24,9 @@ from inventory.services import reservations_release
 from inventory.till import stock_sell
 from oms.events import event_emit
 from oms.identity import customer_resolve
+from oms.intake import MAX_ORDER_TOTAL, OrderLineInput, order_lines_validated
 from oms.models import Activity, Order, OrderLine
-from oms.services import MAX_ORDER_TOTAL, OrderLineInput, _existing_order, _validated_lines
+from oms.selectors import order_by_external_id
 from oms.transitions import transition_apply
 
 from .actions import fulfilment_lock, fulfilment_reroute_short
@@ -85,7 +86,7 @@ def _validated(data: SaleInput) -> tuple[Location, list[OrderLine]]:
         errors["payment.status"] = ["A till sale is paid: use captured."]
     if errors:
         raise InvalidInput("The sale is incomplete.", errors=errors)
-    lines = _validated_lines(data)  # the same line rules as an order's: SKU, quantity, price
+    lines = order_lines_validated(data)  # the same line rules as an order's: SKU, quantity, price
     if sum((line.unit_price * line.quantity for line in lines), Decimal(0)) >= MAX_ORDER_TOTAL:
         raise InvalidInput("The sale total is too large.", errors={"lines": [f"Must be below {MAX_ORDER_TOTAL}."]})
     return store, lines
@@ -97,14 +98,14 @@ def sale_record(*, data: SaleInput, actor=None) -> tuple[Order, bool]:
     Idempotent per (channel, external id) like an order: a repeat returns the first sale
     and changes nothing.
     """
-    existing = _existing_order(data.channel, (data.external_id or "").strip())
+    existing = order_by_external_id(data.channel, (data.external_id or "").strip())
     if existing is not None:
         return existing, False
     store, lines = _validated(data)
     try:
         return _sale_record(data=data, store=store, lines=lines, actor=actor), True
     except IntegrityError:
-        existing = _existing_order(data.channel, data.external_id.strip())
+        existing = order_by_external_id(data.channel, data.external_id.strip())
         if existing is None:
             raise
         return existing, False

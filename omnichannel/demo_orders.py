@@ -22,8 +22,9 @@ from fulfilment.pickups import fulfilment_collect, fulfilment_ready
 from fulfilment.routing.policy import RoutingPolicy
 from inventory.exceptions import DomainError
 from inventory.models import Location, StockLevel
+from oms.intake import OrderInput, OrderLineInput
 from oms.models import Activity, Order, OutboxEvent
-from oms.services import OrderInput, OrderLineInput, order_place
+from oms.services import order_place
 from returns.approvals import refund_request_create
 from returns.exceptions import RefundNeedsApproval
 from returns.receiving import ReceivedLine, return_receive

@@ -296,7 +296,7 @@ CELERY_BEAT_SCHEDULE = {
         "expire-unpaid-orders": "oms.tasks.expire_unpaid_orders",
         "release-due-holds": "oms.tasks.release_due_holds",
         "expire-idempotency-keys": "oms.tasks.expire_idempotency_keys",
-        "deliver-webhooks": "oms.tasks.deliver_webhooks",
+        "deliver-webhooks": "oms.outbox.deliver_webhooks",
         "rollup-analytics": "omnichannel.analytics.tasks.rollup_analytics",
         "publish-availability": "oms.tasks.publish_availability",
         "checkpoint-ledger": "inventory.tasks.checkpoint_ledger",

@@ -19,7 +19,8 @@ from .models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
-from .webhooks import ALLOWED_SCHEMES, webhook_delivery_replay
+from .outbox import webhook_delivery_replay
+from .webhooks import ALLOWED_SCHEMES
 
 
 @admin.register(ApiToken)

@@ -15,8 +15,8 @@ from django.db.models import Max
 from inventory.models import Channel, Sku, StockMovement
 from inventory.selectors import network_atp
 
-from .models import JobCursor, OutboxEvent, PublishedAvailability
-from .webhooks import outbox_kick
+from .events import events_emit
+from .models import JobCursor, PublishedAvailability
 
 CURSOR = "stock.availability_changed"
 BATCH = 5000
@@ -48,8 +48,6 @@ def availability_publish(*, batch: int = BATCH) -> int:
         written += _announce(channel, network_atp(sku_ids=sku_ids, channel=channel), codes)
     cursor.position = moved[-1][0]
     cursor.save(update_fields=["position"])
-    if written:
-        outbox_kick()
     return written
 
 
@@ -58,13 +56,13 @@ def _announce(channel: Channel, atp: dict[int, int], codes: dict[int, str]) -> i
         PublishedAvailability.objects.filter(channel=channel, sku_id__in=codes).values_list("sku_id", "available")
     )
     changed = {sku_id: atp.get(sku_id, 0) for sku_id in codes if told.get(sku_id) != atp.get(sku_id, 0)}
-    OutboxEvent.objects.bulk_create(
-        OutboxEvent(
-            type="stock.availability_changed",
-            channel=channel,
-            data={"sku": codes[sku_id], "available": available, "previous": told.get(sku_id)},
-        )
-        for sku_id, available in changed.items()
+    events_emit(
+        "stock.availability_changed",
+        channel=channel,
+        data=(
+            {"sku": codes[sku_id], "available": available, "previous": told.get(sku_id)}
+            for sku_id, available in changed.items()
+        ),
     )
     PublishedAvailability.objects.bulk_create(
         (PublishedAvailability(channel=channel, sku_id=sku_id, available=n) for sku_id, n in changed.items()),

@@ -19,9 +19,8 @@ import re
 import unicodedata
 
 import phonenumbers
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.utils import timezone
 
 from inventory.exceptions import InvalidInput
 
@@ -102,46 +101,34 @@ def contradictions(customer: Customer, given: dict[str, str], name: str) -> list
     return found
 
 
-_CUSTOMER_COLUMNS = ["id", *IDENTIFIERS, "name"]
-
-
 def _live_customers(given: dict[str, str]) -> list[Customer]:
-    """Every live customer holding any of the ``given`` identifiers (column → value), oldest first.
+    """Every live customer holding any of the ``given`` identifiers (field → value), oldest first.
 
-    Hand-written because every order asks: the ORM's OR of lookups cost more to build
-    than the indexed read itself. At most one row per identifier, by the unique indexes.
+    At most one row per identifier, by the unique indexes.
     """
-    where = " OR ".join(f"{column} = %s" for column in given)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {', '.join(_CUSTOMER_COLUMNS)} FROM {Customer._meta.db_table}"
-            f" WHERE ({where}) AND merged_into_id IS NULL ORDER BY id",
-            list(given.values()),
-        )
-        rows = cursor.fetchall()
-    return [Customer.from_db(connection.alias, _CUSTOMER_COLUMNS, row) for row in rows]
+    holds_any = Q()
+    for key, value in given.items():
+        holds_any |= Q(**{key: value})
+    live = Customer.objects.filter(holds_any, merged_into__isnull=True)
+    return list(live.only("pk", *IDENTIFIERS, "name").order_by("pk"))
 
 
-_CUSTOMER_INSERT = (
-    f"INSERT INTO {Customer._meta.db_table} (email, phone, member_number, name, name_search, created_at)"
-    " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING RETURNING id"
-)
+def _customer_create(*, name: str, identifiers: dict[str, str]) -> Customer | None:
+    """Create a customer holding ``identifiers``, or return None when a live one already holds any of them.
 
-
-def _customer_insert(*, name: str, email: str | None, phone: str | None, member_number: str | None) -> Customer | None:
-    """Create a customer, or return None when a live one already holds any of the identifiers.
-
-    ON CONFLICT DO NOTHING instead of catching IntegrityError: a lost race with a
-    concurrent first order then needs no savepoint around the INSERT (two statements
-    fewer for every new customer), and the transaction stays usable.
+    ON CONFLICT DO NOTHING (``ignore_conflicts``) instead of catching IntegrityError: a lost
+    race with a concurrent first order then needs no savepoint around the INSERT, and the
+    transaction stays usable. Such an INSERT returns no key, so the row is read back.
     """
-    created_at = connection.ops.adapt_datetimefield_value(timezone.now())
-    with connection.cursor() as cursor:
-        cursor.execute(_CUSTOMER_INSERT, [email, phone, member_number, name, normalise_name(name), created_at])
-        row = cursor.fetchone()
-    if row is None:
+    customer = Customer(name=name, name_search=normalise_name(name), **identifiers)
+    if not identifiers:  # nothing anyone else could hold
+        customer.save()
+        return customer
+    Customer.objects.bulk_create([customer], ignore_conflicts=True)
+    try:  # by a unique identifier: at most one row
+        return Customer.objects.only("pk", *IDENTIFIERS, "name").get(merged_into__isnull=True, name=name, **identifiers)
+    except Customer.DoesNotExist:
         return None
-    return Customer.from_db(connection.alias, _CUSTOMER_COLUMNS, [row[0], email, phone, member_number, name])
 
 
 def _reason(customer: Customer, other: Customer, given: dict[str, str], name: str) -> str:
@@ -230,7 +217,7 @@ def customer_resolve(
             customer = namesake
         else:
             free = {k: v for k, v in given.items() if k not in held}
-            customer = _customer_insert(name=name, **{k: free.get(k) for k in IDENTIFIERS})
+            customer = _customer_create(name=name, identifiers=free)
             if customer is None:
                 continue  # a concurrent order took one of them first: decide again with it in view
         _flag(customer, [c for c in candidates if c.pk != customer.pk], given, name)

@@ -1,4 +1,4 @@
-"""Rules an order must meet as a channel sends it, beyond the shape of each field.
+"""An order as a channel sends it, and the rules it must meet beyond the shape of each field.
 
 ISO codes come from pycountry (ISO 4217 currencies, ISO 3166-1 countries). The tender
 rule and the comparison of a repeated ``external_id`` with the order it names live here
@@ -8,22 +8,71 @@ so that order placement stays one readable function.
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import cache
-from typing import TYPE_CHECKING
 
 import pycountry
 
 from inventory.exceptions import InvalidInput
+from inventory.models import Channel
 from inventory.selectors import skus_resolve
 
 from .exceptions import ExternalIdConflict
-from .models import Activity, Order
-
-if TYPE_CHECKING:
-    from .services import OrderInput
+from .models import Activity, Order, OrderLine
 
 PAID = (Order.PaymentStatus.AUTHORISED, Order.PaymentStatus.PAID)
+
+MAX_ORDER_TOTAL = Decimal(10) ** 10  # Order.total holds 12 digits, 2 of them decimals
+
+
+@dataclass
+class OrderLineInput:
+    sku: str
+    quantity: int
+    unit_price: str | Decimal = "0"
+
+
+@dataclass
+class OrderInput:
+    """An order as a channel sends it (see the contract's POST /api/v1/orders)."""
+
+    channel: Channel
+    external_id: str
+    lines: list[OrderLineInput]
+    currency: str = "GBP"
+    method: str = Order.Method.DELIVERY
+    address: dict = field(default_factory=dict)
+    pickup_store: str | None = None
+    customer: dict = field(default_factory=dict)
+    payment_status: str = Order.PaymentStatus.AUTHORISED
+    tenders: list = field(default_factory=list)
+
+
+def order_lines_validated(data: OrderInput) -> list[OrderLine]:
+    """The order's lines as unsaved ``OrderLine`` rows, or InvalidInput naming every line that is wrong."""
+    errors: dict[str, list[str]] = {}
+    if not data.lines:
+        errors["lines"] = ["At least one line is needed."]
+    skus = skus_resolve(codes=[line.sku for line in data.lines if isinstance(line.sku, str)], channel=data.channel)
+    lines = []
+    for i, line in enumerate(data.lines):
+        sku = skus.get(str(line.sku).strip())
+        if sku is None or not sku.active:
+            errors[f"lines[{i}].sku"] = [f"Unknown SKU {line.sku!r}."]
+        if not isinstance(line.quantity, int) or isinstance(line.quantity, bool) or line.quantity <= 0:
+            errors[f"lines[{i}].quantity"] = ["Must be a whole number above zero."]
+        try:
+            price = Decimal(str(line.unit_price))
+            if not price.is_finite() or price < 0:
+                raise InvalidOperation
+        except InvalidOperation:
+            errors[f"lines[{i}].unit_price"] = ["Must be a decimal amount of zero or more."]
+            price = Decimal(0)
+        lines.append(OrderLine(sku=sku, quantity=line.quantity, unit_price=price))
+    if errors:
+        raise InvalidInput("The order has invalid lines.", errors=errors)
+    return lines
 
 
 @cache

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -11,17 +11,18 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import (
+    CharField,
     Count,
     DecimalField,
     Exists,
     ExpressionWrapper,
     F,
     Field,
-    Model,
     OuterRef,
     Q,
     QuerySet,
     Sum,
+    Value,
 )
 from django.utils import timezone
 
@@ -72,80 +73,82 @@ def column_reader(field: Field) -> Callable[[Any], Any]:
     return read
 
 
-def model_from_row(model: type[Model], values: Sequence) -> Model:
-    """An instance of ``model`` from a hand-written statement's values of all its columns (``columns_of`` order)."""
-    fields = model._meta.concrete_fields
-    return model.from_db(
-        connection.alias,
-        [f.attname for f in fields],
-        [column_reader(f)(value) for f, value in zip(fields, values, strict=True)],
-    )
-
-
-def columns_of(model: type[Model], alias: str) -> str:
-    """The select list of every column of ``model`` under table alias ``alias``, for ``model_from_row``."""
-    return ", ".join(f"{alias}.{connection.ops.quote_name(f.column)}" for f in model._meta.concrete_fields)
-
-
-_TOKEN_COLUMNS = len(ApiToken._meta.concrete_fields)
-# Every API call runs this: the digest's unique index, the channel by its key, nothing to compile.
-_TOKEN_SQL = f"""
-    SELECT {columns_of(ApiToken, "t")}, {columns_of(Channel, "c")}
-    FROM {ApiToken._meta.db_table} t JOIN {Channel._meta.db_table} c ON c.id = t.channel_id
-    WHERE t.digest = %s AND (t.revoked_at IS NULL OR t.revoked_at > %s) AND c.active"""
-
-
 def api_token_live(*, digest: str) -> ApiToken | None:
     """The live token of an active channel with this digest, its channel loaded, in one statement.
 
     A token is live until its ``revoked_at``: a rotation sets that a while ahead for the old token.
     """
-    now = connection.ops.adapt_datetimefield_value(timezone.now())
-    with connection.cursor() as cursor:
-        cursor.execute(_TOKEN_SQL, [digest, now])
-        row = cursor.fetchone()
-    if row is None:
+    live = Q(revoked_at__isnull=True) | Q(revoked_at__gt=timezone.now())
+    try:  # by its unique key, unordered: an ORDER BY could lead the planner off the digest's index
+        return ApiToken.objects.select_related("channel").get(live, digest=digest, channel__active=True)
+    except ApiToken.DoesNotExist:
         return None
-    token = model_from_row(ApiToken, row[:_TOKEN_COLUMNS])
-    token.channel = model_from_row(Channel, row[_TOKEN_COLUMNS:])
-    return token
 
 
-_USER = Activity._meta.get_field("actor").related_model
-_USERNAME = _USER._meta.get_field(_USER.USERNAME_FIELD).column
-# Transitions, notes and outgoing events but status changes (the transitions tell those), oldest
-# first; at the same time in that order, then in the rows' own.
-_TIMELINE_SQL = f"""
-    SELECT a.at, 0, a.id, a.subject, a.action, a.reason, u.{_USERNAME}, a.from_state, a.to_state
-    FROM {Activity._meta.db_table} a LEFT JOIN {_USER._meta.db_table} u ON u.id = a.actor_id WHERE a.order_id = %s
-    UNION ALL
-    SELECT n.at, 1, n.id, 'order', n.text, '', u.{_USERNAME}, '', ''
-    FROM {Note._meta.db_table} n LEFT JOIN {_USER._meta.db_table} u ON u.id = n.author_id
-    WHERE n.order_id = %s AND (n.internal = %s OR n.internal = %s)
-    UNION ALL
-    SELECT e.created, 2, 0, 'order', e.type, '', NULL, '', ''
-    FROM {OutboxEvent._meta.db_table} e WHERE e.order_id = %s AND e.type NOT LIKE %s ESCAPE '!'
-    ORDER BY 1, 2, 3"""
+def order_by_external_id(channel: Channel, external_id: str) -> Order | None:
+    """The order the channel already placed under ``external_id``, if any (every placement asks first)."""
+    try:  # by its unique key, unordered: ``first()``'s ORDER BY could walk the orders by date instead
+        return Order.objects.get(channel=channel, external_id=external_id)
+    except Order.DoesNotExist:
+        return None
+
+
+_USERNAME = Activity._meta.get_field("actor").related_model.USERNAME_FIELD
+_TIMELINE_COLUMNS = ("at", "part", "row", "subject", "action", "reason", "who", "from_state", "to_state")
 _TIMELINE_KINDS = ("transition", "note", "event")
+
+
+def _timeline_rows(order_id: int, *, internal_notes: bool) -> QuerySet:
+    """Transitions, notes and outgoing events but status changes (the transitions tell those), oldest first.
+
+    At the same time, in that order, then in the rows' own. One UNION ALL of three reads.
+    """
+    blank = Value("")
+    activities = Activity.objects.filter(order_id=order_id).annotate(
+        part=Value(0), row=F("pk"), who=F(f"actor__{_USERNAME}")
+    )
+    notes = Note.objects.filter(order_id=order_id, internal__in={False, internal_notes}).annotate(
+        part=Value(1),
+        row=F("pk"),
+        subject=Value("order"),
+        action=F("text"),
+        reason=blank,
+        who=F(f"author__{_USERNAME}"),
+        from_state=blank,
+        to_state=blank,
+    )
+    events = (
+        OutboxEvent.objects.filter(order_id=order_id)
+        .exclude(type__endswith=".status_changed")
+        .annotate(
+            at=F("created"),
+            part=Value(2),
+            row=Value(0),
+            subject=Value("order"),
+            action=F("type"),
+            reason=blank,
+            who=Value(None, output_field=CharField()),
+            from_state=blank,
+            to_state=blank,
+        )
+    )
+    first, *others = (rows.order_by().values_list(*_TIMELINE_COLUMNS) for rows in (activities, notes, events))
+    return first.union(*others, all=True).order_by("at", "part", "row")
 
 
 def order_timeline(*, order: Order | int, deliveries: bool = False) -> list[TimelineEntry]:
     """Transitions, notes and outgoing events of one order (or order id), oldest first, in one statement.
 
-    It answers every order read of the API, hence hand-written. With ``deliveries`` (the back
-    office) a second query adds each webhook delivery and how it went, so an agent can tell
-    whether a channel was told about a change, and the back office's internal notes are in it;
-    without, only the notes stores and channels may see.
+    It answers every order read of the API. With ``deliveries`` (the back office) a second query
+    adds each webhook delivery and how it went, so an agent can tell whether a channel was told
+    about a change, and the back office's internal notes are in it; without, only the notes
+    stores and channels may see.
     """
     order_id = getattr(order, "pk", order)
-    read_at = column_reader(Activity._meta.get_field("at"))
-    with connection.cursor() as cursor:
-        params = [order_id, order_id, False, deliveries, order_id, "%.status!_changed"]
-        cursor.execute(_TIMELINE_SQL, params)
-        rows = cursor.fetchall()
+    rows = _timeline_rows(order_id, internal_notes=deliveries)
     entries = [
         TimelineEntry(
-            read_at(at),
+            at,
             _TIMELINE_KINDS[part],
             subject,
             f"{action}: {reason}" if reason else action,

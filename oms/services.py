@@ -3,28 +3,34 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
 from datetime import timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from inventory.credentials import hash_token
 from inventory.exceptions import InvalidInput
 from inventory.models import Channel, Location
-from inventory.selectors import skus_resolve
-from inventory.sql import insert_statement, rows_insert
 
-from . import intake
 from .addresses import address_change_refusal, delivery_address
 from .amounts import order_amounts
+from .events import event_emit
 from .exceptions import TransitionNotAllowed
 from .identity import customer_resolve
+from .intake import (
+    MAX_ORDER_TOTAL,
+    OrderInput,
+    OrderLineInput,
+    is_currency,
+    order_lines_validated,
+    repeat_check,
+    tenders_check,
+)
 from .models import (
     Activity,
     ApiToken,
@@ -33,10 +39,10 @@ from .models import (
     Note,
     Order,
     OrderLine,
-    OutboxEvent,
     StaffProfile,
 )
 from .ports import order_router
+from .selectors import order_by_external_id
 from .transitions import transition_apply
 
 # --- channels --------------------------------------------------------------------------
@@ -133,57 +139,6 @@ def customers_merge(*, keep: Customer, merge: Customer, actor=None) -> Customer:
 # --- order intake ----------------------------------------------------------------------
 
 
-MAX_ORDER_TOTAL = Decimal(10) ** 10  # Order.total holds 12 digits, 2 of them decimals
-
-
-@dataclass
-class OrderLineInput:
-    sku: str
-    quantity: int
-    unit_price: str | Decimal = "0"
-
-
-@dataclass
-class OrderInput:
-    """An order as a channel sends it (see the contract's POST /api/v1/orders)."""
-
-    channel: Channel
-    external_id: str
-    lines: list[OrderLineInput]
-    currency: str = "GBP"
-    method: str = Order.Method.DELIVERY
-    address: dict = field(default_factory=dict)
-    pickup_store: str | None = None
-    customer: dict = field(default_factory=dict)
-    payment_status: str = Order.PaymentStatus.AUTHORISED
-    tenders: list = field(default_factory=list)
-
-
-def _validated_lines(data: OrderInput) -> list[OrderLine]:
-    errors: dict[str, list[str]] = {}
-    if not data.lines:
-        errors["lines"] = ["At least one line is needed."]
-    skus = skus_resolve(codes=[line.sku for line in data.lines if isinstance(line.sku, str)], channel=data.channel)
-    lines = []
-    for i, line in enumerate(data.lines):
-        sku = skus.get(str(line.sku).strip())
-        if sku is None or not sku.active:
-            errors[f"lines[{i}].sku"] = [f"Unknown SKU {line.sku!r}."]
-        if not isinstance(line.quantity, int) or isinstance(line.quantity, bool) or line.quantity <= 0:
-            errors[f"lines[{i}].quantity"] = ["Must be a whole number above zero."]
-        try:
-            price = Decimal(str(line.unit_price))
-            if not price.is_finite() or price < 0:
-                raise InvalidOperation
-        except InvalidOperation:
-            errors[f"lines[{i}].unit_price"] = ["Must be a decimal amount of zero or more."]
-            price = Decimal(0)
-        lines.append(OrderLine(sku=sku, quantity=line.quantity, unit_price=price))
-    if errors:
-        raise InvalidInput("The order has invalid lines.", errors=errors)
-    return lines
-
-
 def _destination(data: OrderInput) -> tuple[Location | None, dict, float | None, float | None]:
     if data.method == Order.Method.PICKUP:
         store = Location.objects.filter(code=data.pickup_store or "", active=True).first()
@@ -206,32 +161,17 @@ def order_place(*, data: OrderInput, actor=None) -> tuple[Order, bool]:
     nothing; a repeat whose body differs raises ExternalIdConflict. A shortfall raises
     InsufficientStock and leaves nothing behind.
     """
-    existing = _existing_order(data.channel, data.external_id)
+    existing = order_by_external_id(data.channel, data.external_id)
     if existing is None:
         try:
             return _order_place(data=data, actor=actor), True
         except IntegrityError:
             # The same external id won a race a moment ago: answer with that order.
-            existing = _existing_order(data.channel, data.external_id)
+            existing = order_by_external_id(data.channel, data.external_id)
             if existing is None:
                 raise
-    intake.repeat_check(data=data, placed=existing)
+    repeat_check(data=data, placed=existing)
     return existing, False
-
-
-_ORDER_BY_EXTERNAL_ID = f"SELECT id FROM {Order._meta.db_table} WHERE channel_id = %s AND external_id = %s"
-
-
-def _existing_order(channel: Channel, external_id: str) -> Order | None:
-    """The order the channel already placed under ``external_id``, if any.
-
-    Every placement asks and nearly always finds nothing: a hand-written look-up of the
-    id costs a twentieth of the ORM's query for the whole row.
-    """
-    with connection.cursor() as cursor:
-        cursor.execute(_ORDER_BY_EXTERNAL_ID, [channel.pk, external_id])
-        row = cursor.fetchone()
-    return None if row is None else Order.objects.get(pk=row[0])
 
 
 @transaction.atomic
@@ -240,19 +180,19 @@ def _order_place(*, data: OrderInput, actor) -> Order:
     # shortfall while reserving) must leave no order, no customer change and no reservation.
     if not (data.external_id or "").strip():
         raise InvalidInput("external_id is required.", errors={"external_id": ["Required."]})
-    if not intake.is_currency(data.currency):
+    if not is_currency(data.currency):
         raise InvalidInput("currency must be an ISO 4217 code.", errors={"currency": ["An ISO 4217 code, e.g. GBP."]})
     if data.payment_status not in Order.PaymentStatus.values:
         raise InvalidInput(
             "Unknown payment status.", errors={"payment.status": [f"One of {Order.PaymentStatus.values}."]}
         )
-    lines = _validated_lines(data)
+    lines = order_lines_validated(data)
     total = sum((line.unit_price * line.quantity for line in lines), Decimal(0))
     if total >= MAX_ORDER_TOTAL:
         raise InvalidInput(
             "The order total is too large.", errors={"lines": [f"The total must be below {MAX_ORDER_TOTAL}."]}
         )
-    intake.tenders_check(payment_status=data.payment_status, tenders=data.tenders, total=total)
+    tenders_check(payment_status=data.payment_status, tenders=data.tenders, total=total)
     store, address, lat, lon = _destination(data)
     customer = customer_resolve(
         email=data.customer.get("email"),
@@ -275,13 +215,11 @@ def _order_place(*, data: OrderInput, actor) -> Order:
         lon=lon,
         placed_by=actor,
     )
-    rows_insert([order])
+    order.save()
     for line in lines:
         line.order = order
-    created = OutboxEvent(
-        type="order.created", channel=data.channel, order=order, data={"order": order.pk, "number": order.number}
-    )
-    rows_insert(lines, alongside=[insert_statement([created])])
+    OrderLine.objects.bulk_create(lines)
+    event_emit("order.created", order=order, data={"order": order.pk, "number": order.number})
     if data.payment_status in (Order.PaymentStatus.PENDING, Order.PaymentStatus.FAILED):
         transition_apply(
             order, "hold", order=order, subject="order", actor=actor, reason="payment", reason_code="payment"

@@ -2,7 +2,6 @@ from celery import shared_task
 
 from .availability import availability_publish
 from .services import idempotency_keys_expire, orders_expire_unpaid, orders_release_due_holds
-from .webhooks import webhooks_dispatch
 
 
 @shared_task
@@ -21,12 +20,6 @@ def release_due_holds() -> int:
 def expire_idempotency_keys() -> int:
     """Forget API first responses past their time-to-live."""
     return idempotency_keys_expire()
-
-
-@shared_task
-def deliver_webhooks() -> int:
-    """Fan new outbox events out to webhook endpoints and send the deliveries that are due."""
-    return webhooks_dispatch()
 
 
 @shared_task

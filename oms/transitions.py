@@ -2,30 +2,14 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable
 
-from django.db import connection, models
-from django.utils import timezone
+from django.db import models
 from django_fsm import can_proceed
 
-from inventory.sql import send, update_statement
-
+from .events import event_emit
 from .exceptions import TransitionNotAllowed
-from .models import Activity, Order, OutboxEvent
-from .webhooks import outbox_kick
-
-# The audit row and the outbox event of every transition, written by hand: two ORM
-# creates cost twice the Python of the statements themselves, on every state change.
-# With the changed fields they go in one round trip on PostgreSQL.
-_ACTIVITY_SQL = (
-    f"INSERT INTO {Activity._meta.db_table} (order_id, subject, action, from_state, to_state, reason, actor_id, at)"
-    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
-)
-_EVENT_SQL = (
-    f"INSERT INTO {OutboxEvent._meta.db_table} (id, type, channel_id, order_id, data, created)"
-    " VALUES (%s, %s, %s, %s, %s, %s)"
-)
+from .models import Activity, Order
 
 
 def transition_apply(
@@ -63,6 +47,18 @@ def transition_apply(
         for f in obj._meta.concrete_fields
         if f.attname in obj.__dict__ and (f.attname not in before or obj.__dict__[f.attname] != before[f.attname])
     }
+    update_fields = changed.union(fields)
+    if update_fields:
+        obj.save(update_fields=update_fields)
+    Activity.objects.create(
+        order=order,
+        subject=subject,
+        action=action,
+        from_state=source,
+        to_state=obj.status,
+        reason=reason,
+        actor_id=actor.pk if actor is not None else None,
+    )
     kind = subject.split(":", 1)[0]
     data = {
         "order": order.pk,
@@ -73,17 +69,4 @@ def transition_apply(
         "action": action,
         "reason": reason,
     }
-    meta, at = OutboxEvent._meta, connection.ops.adapt_datetimefield_value(timezone.now())
-    activity = [order.pk, subject, action, source, obj.status, reason, actor.pk if actor is not None else None, at]
-    event = [
-        meta.pk.get_db_prep_value(uuid.uuid4(), connection),
-        f"{kind}.status_changed",
-        order.channel_id,
-        order.pk,
-        meta.get_field("data").get_db_prep_save(data, connection),
-        at,
-    ]
-    update = update_statement(obj, changed.union(fields))
-    with connection.cursor() as cursor:
-        send(cursor, [*filter(None, [update]), (_ACTIVITY_SQL, activity), (_EVENT_SQL, event)])
-    outbox_kick()  # also carries any other event written in this transaction
+    event_emit(f"{kind}.status_changed", order=order, data=data)

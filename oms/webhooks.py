@@ -1,11 +1,10 @@
 """Webhooks: fan each outbox event out to the endpoints that want it, then deliver it signed, with back-off.
 
-Delivery is at-least-once. An event's outbox row commits with the change it reports; the
-``oms.tasks.deliver_webhooks`` task, run by beat and queued after every commit that
-records a transition, creates one delivery per event and endpoint and sends the due
-ones. Before sending, a worker leases the delivery by moving ``next_attempt_at`` past the
-request timeout: other workers skip it while the request is in flight, and pick it up
-again if the sender dies.
+Delivery is at-least-once. An event's outbox row commits with the change it reports; a
+delivery run (``oms.outbox``: queued after every commit that writes an event, and run by
+beat) creates one delivery per event and endpoint and sends the due ones. Before sending,
+a worker leases the delivery by moving ``next_attempt_at`` past the request timeout: other
+workers skip it while the request is in flight, and pick it up again if the sender dies.
 """
 
 from __future__ import annotations
@@ -14,8 +13,6 @@ import hashlib
 import hmac
 import json
 import logging
-import os
-import threading
 import time
 from datetime import datetime, timedelta
 from http.client import HTTPException
@@ -44,71 +41,6 @@ class _NoRedirect(HTTPRedirectHandler):
 
 
 _opener = build_opener(_NoRedirect)
-
-
-class _DeliveryRunSender:
-    """Sends delivery runs to the broker from a daemon thread, so no request or service call waits on it.
-
-    Kicks that arrive while a send is under way, or within OMS_WEBHOOK_KICK_INTERVAL_SECONDS
-    after it, fold into one more send: a busy process queues a few runs a second, not one
-    per commit (each run is a broker message and a worker's look at the outbox). A broker
-    that is slow or down costs this thread its connection attempts, never a request; what
-    it fails to queue, beat runs a few seconds later.
-    """
-
-    def __init__(self) -> None:
-        self._start_over()
-        os.register_at_fork(after_in_child=self._start_over)  # a forked process inherits no threads
-
-    def _start_over(self) -> None:
-        self._wanted = threading.Event()
-        self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
-
-    def kick(self) -> None:
-        with self._lock:
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._send_forever, name="webhook-kicks", daemon=True)
-                self._thread.start()
-        self._wanted.set()
-
-    def _send_forever(self) -> None:
-        from .tasks import deliver_webhooks  # the tasks module imports the services, which import this one
-
-        while True:
-            self._wanted.wait()
-            self._wanted.clear()
-            try:
-                deliver_webhooks.delay()
-            except Exception as exc:  # the broker is down: the outbox keeps the events, beat sends them later
-                logger.warning("could not queue a webhook delivery run (%s); beat will run it", type(exc).__name__)
-            time.sleep(settings.OMS_WEBHOOK_KICK_INTERVAL_SECONDS)
-
-
-_sender = _DeliveryRunSender()
-
-
-def _queue_delivery_run() -> None:
-    if settings.CELERY_TASK_ALWAYS_EAGER:  # tests and eager set-ups deliver here and now, on this connection
-        from .tasks import deliver_webhooks  # the tasks module imports the services, which import this one
-
-        deliver_webhooks.delay()
-    else:
-        _sender.kick()
-
-
-def outbox_kick() -> None:
-    """Queue one delivery run for when the current transaction commits.
-
-    A transaction that writes many events (a re-route, the demo's history) queues one run,
-    not one per event: the callback is added only if it is not pending already. The send
-    itself happens on a background thread (``_DeliveryRunSender``). Beat runs the same task
-    every few seconds, so a kick lost to a crash or a broker outage only delays delivery;
-    ``robust`` keeps an eager run's error from failing a committed change.
-    """
-    pending = transaction.get_connection().run_on_commit
-    if not any(callback is _queue_delivery_run for _, callback, _ in pending):
-        transaction.on_commit(_queue_delivery_run, robust=True)
 
 
 def webhook_signature(*, secret: str, timestamp: int, body: bytes) -> str:
@@ -301,16 +233,3 @@ def webhooks_dispatch(*, now: datetime | None = None) -> int:
     while outbox_fan_out(now=now) == FAN_OUT_BATCH:
         pass
     return webhook_deliveries_send_due(now=now)
-
-
-@transaction.atomic
-def webhook_delivery_replay(*, delivery: WebhookDelivery) -> WebhookDelivery:
-    """Send a delivery again, due now with a fresh retry budget; the event id stays so receivers can de-duplicate."""
-    delivery = WebhookDelivery.objects.select_for_update().get(pk=delivery.pk)
-    delivery.status = WebhookDelivery.Status.PENDING
-    delivery.attempts = 0
-    delivery.next_attempt_at = timezone.now()
-    delivery.delivered_at = None
-    delivery.save(update_fields=["status", "attempts", "next_attempt_at", "delivered_at"])
-    outbox_kick()
-    return delivery

@@ -21,8 +21,8 @@ from fulfilment.views.common import store_page
 from inventory.exceptions import DomainError, InvalidInput
 from inventory.quantities import QuantityField
 from inventory.selectors import store_channel
+from oms.intake import OrderLineInput
 from oms.models import Order
-from oms.services import OrderLineInput
 
 from .approvals import refund_request_create
 from .exchanges import return_exchange

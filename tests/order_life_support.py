@@ -17,8 +17,9 @@ from fulfilment.models import Fulfilment, FulfilmentLine, RoutingPolicyVersion
 from fulfilment.pickups import fulfilment_collect, fulfilment_ready
 from inventory.models import Reservation, StockLevel, StockMovement
 from inventory.selectors import inventory_discrepancies
+from oms.intake import OrderInput, OrderLineInput
 from oms.models import Activity, Order, OrderLine, OutboxEvent
-from oms.services import OrderInput, OrderLineInput, order_place
+from oms.services import order_place
 from returns.models import Refund, Return, ReturnLine
 from tests.factories import ChannelFactory, LocationFactory
 

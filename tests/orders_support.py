@@ -6,7 +6,8 @@ import pytest
 
 from inventory.models import Channel, Location, Sku, StockLevel
 from inventory.services import stock_receive
-from oms.services import OrderInput, OrderLineInput, order_place
+from oms.intake import OrderInput, OrderLineInput
+from oms.services import order_place
 from tests.factories import ChannelFactory, LocationFactory, SkuFactory
 
 CITY = {"line1": "1 Test Street", "city": "London", "postcode": "WC2N 5DU", "country": "GB"}

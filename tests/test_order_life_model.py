@@ -43,10 +43,9 @@ from inventory.exceptions import DomainError, InsufficientStock, InvalidInput, S
 from inventory.models import Channel, Location, Sku, StockLevel
 from inventory.services import stock_count, stock_receive
 from oms.exceptions import TransitionNotAllowed
+from oms.intake import OrderInput, OrderLineInput
 from oms.models import Order
 from oms.services import (
-    OrderInput,
-    OrderLineInput,
     order_cancel,
     order_change_address,
     order_hold,

@@ -32,8 +32,9 @@ from inventory.selectors import (
     transfers_inbound,
 )
 from inventory.services import stock_adjust, stock_count, transfer_receive
+from oms.intake import OrderLineInput
 from oms.models import Order
-from oms.services import OrderLineInput, order_place_for_walk_in
+from oms.services import order_place_for_walk_in
 
 from .common import store_page
 

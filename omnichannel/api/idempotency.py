@@ -12,8 +12,7 @@ import hashlib
 import json
 from functools import wraps
 
-from django.db import IntegrityError, connection, transaction
-from django.utils import timezone
+from django.db import IntegrityError, transaction
 from rest_framework.exceptions import ValidationError
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -26,12 +25,6 @@ from .errors import IdempotencyKeyReused
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = IdempotencyKey._meta.get_field("key").max_length
 KEY_PATTERN = "^[ -~]*$"  # printable ASCII; blank means no key
-_BODY = IdempotencyKey._meta.get_field("body")
-# Hand-written: every keyed POST runs both, and the ORM's insert and save cost more than the statements.
-_CLAIM_SQL = f"""INSERT INTO {IdempotencyKey._meta.db_table} (channel_id, "key", request_hash, created_at)
-    VALUES (%s, %s, %s, %s)"""
-_STORE_SQL = f"""UPDATE {IdempotencyKey._meta.db_table} SET status_code = %s, body = %s
-    WHERE channel_id = %s AND "key" = %s"""
 
 
 def request_hash(request) -> str:
@@ -59,16 +52,15 @@ def idempotent(post):
             raise ValidationError({HEADER: [f"Use at most {MAX_KEY_LENGTH} printable ASCII characters."]})
         fingerprint = request_hash(request)
         try:  # insert first: a new key, the usual case, then costs no look-up
-            with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute(
-                    _CLAIM_SQL, [channel.pk, key, fingerprint, connection.ops.adapt_datetimefield_value(timezone.now())]
-                )
+            with transaction.atomic():
+                claim = IdempotencyKey.objects.create(channel=channel, key=key, request_hash=fingerprint)
                 response = post(view, request, *args, **kwargs)
                 if not 200 <= response.status_code < 300:
                     transaction.set_rollback(True)
                     return response
-                body = _BODY.get_db_prep_save(json.loads(JSONRenderer().render(response.data)), connection)
-                cursor.execute(_STORE_SQL, [response.status_code, body, channel.pk, key])
+                claim.status_code = response.status_code
+                claim.body = json.loads(JSONRenderer().render(response.data))
+                claim.save(update_fields=["status_code", "body"])
                 return response
         except IntegrityError:
             # The key was used before, or by a concurrent request that committed first: answer as it did.

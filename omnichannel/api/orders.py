@@ -11,9 +11,10 @@ from rest_framework.response import Response
 
 from fulfilment.models import Fulfilment
 from fulfilment.order_reads import order_detail, order_get, order_list
+from oms.intake import OrderInput, OrderLineInput
 from oms.models import Order
 from oms.selectors import order_line_quantities
-from oms.services import OrderInput, OrderLineInput, order_cancel, order_change_address, order_place
+from oms.services import order_cancel, order_change_address, order_place
 
 from .auth import ChannelRequired, IsChannelOrStaff, caller_actor, caller_channel
 from .common import (

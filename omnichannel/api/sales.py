@@ -6,7 +6,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 
 from fulfilment.sales import PAID_WORDS, SaleInput, sale_record
-from oms.services import OrderLineInput
+from oms.intake import OrderLineInput
 
 from .auth import ChannelRequired, caller_actor, caller_channel
 from .common import ApiView, lines_field

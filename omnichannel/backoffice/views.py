@@ -22,17 +22,10 @@ from omnichannel.privacy.export import customer_access_record
 from omnichannel.replicas import replica_reads
 from oms.access import BACK_OFFICE_ROLES, Role, is_supervisor, refund_refusal, role_required
 from oms.amounts import order_amounts
+from oms.intake import OrderLineInput
 from oms.models import Customer, CustomerAccess, Order
 from oms.selectors import customer_ids_matching, customers_search, possible_duplicate_flagged
-from oms.services import (
-    OrderLineInput,
-    customers_merge,
-    note_add,
-    order_cancel,
-    order_change_address,
-    order_hold,
-    order_release,
-)
+from oms.services import customers_merge, note_add, order_cancel, order_change_address, order_hold, order_release
 from returns.approvals import refund_request_create
 from returns.exceptions import RefundNeedsApproval
 from returns.exchanges import return_exchange

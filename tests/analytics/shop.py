@@ -4,8 +4,9 @@ from dataclasses import dataclass
 
 from fulfilment.actions import fulfilment_accept, fulfilment_pack, fulfilment_pick, fulfilment_ship
 from inventory.models import Channel
+from oms.intake import OrderInput, OrderLineInput
 from oms.models import Order
-from oms.services import OrderInput, OrderLineInput, order_place
+from oms.services import order_place
 from returns.requests import ReturnLineInput, return_request
 from tests.factories import ChannelFactory
 from tests.orders_support import CITY, Network

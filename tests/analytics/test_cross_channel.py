@@ -14,8 +14,9 @@ from inventory.models import Channel
 from omnichannel.analytics.kpi_reports import kpi_page
 from omnichannel.analytics.kpis import channel_contribution, cross_channel_customers, served_by_another_channels_store
 from omnichannel.analytics.selectors import AnalyticsFilters
+from oms.intake import OrderInput, OrderLineInput
 from oms.models import Order, StaffProfile
-from oms.services import OrderInput, OrderLineInput, order_place, staff_create
+from oms.services import order_place, staff_create
 from tests.factories import ChannelFactory
 from tests.orders_support import CITY
 

@@ -6,8 +6,8 @@ from django.urls import reverse
 from fulfilment.actions import fulfilment_accept, fulfilment_pack, fulfilment_pick, fulfilment_ship
 from inventory.models import Reservation
 from oms.models import Order
+from oms.outbox import deliver_webhooks
 from oms.services import note_add
-from oms.tasks import deliver_webhooks
 from tests.api.conftest import ADDRESS, assert_problem, order_body
 
 ORDERS = "/api/v1/orders"

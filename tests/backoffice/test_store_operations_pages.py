@@ -7,8 +7,8 @@ from django.urls import reverse
 
 from fulfilment.sales import SaleInput, sale_record
 from fulfilment.store_ops import fulfilments_reroute_unaccepted, store_pause
+from oms.intake import OrderLineInput
 from oms.models import StaffProfile
-from oms.services import OrderLineInput
 from tests.factories import ChannelFactory
 from tests.orders_support import place
 

@@ -13,8 +13,8 @@ from playwright.sync_api import expect
 
 from fulfilment.sales import SaleInput, sale_record
 from fulfilment.store_hours import unavailable_stores
+from oms.intake import OrderLineInput
 from oms.models import StaffProfile
-from oms.services import OrderLineInput
 from tests.factories import ChannelFactory
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"

@@ -10,17 +10,16 @@ from tests.orders_support import place
 pytestmark = pytest.mark.django_db
 
 # Statements for one 3-line delivery order from a returning customer, from the idempotency
-# check to the outbox row: resolve SKUs and customer, write the order, then its lines and
-# its created event (one round trip on PostgreSQL, two statements on SQLite), read
-# candidates (ATP, then locations), reserve (row guards, one guarded UPDATE per stock row,
-# channel caps, then reservations and ledger: one statement of data-modifying WITH queries
-# on PostgreSQL, two on SQLite; no savepoint: a lost race takes its UPDATEs back), write the
-# fulfilment and its lines, and the allocate transition with its audit and outbox rows (one
-# round trip on PostgreSQL, three statements on SQLite). The channel's routing policy is read
-# once per order; its locations once per Channel instance (here by the customer's first order). Two of
-# them are the test's own outer savepoint (SAVEPOINT/RELEASE around order_place); a request
-# has BEGIN/COMMIT instead.
-QUERIES_PER_3_LINE_ORDER = 19 if connection.vendor == "postgresql" else 23
+# check to the outbox row: resolve SKUs and customer, write the order, its lines and its
+# created event, read candidates (ATP, then locations), reserve (row guards, one guarded
+# UPDATE per stock row, channel caps, then reservations and ledger: one statement of
+# data-modifying WITH queries on PostgreSQL, two on SQLite; no savepoint: a lost race takes
+# its UPDATEs back), write the fulfilment and its lines, and the allocate transition: the
+# order's changed fields, its audit row and its outbox row. The channel's routing policy is
+# read once per order; its locations once per Channel instance (here by the customer's first
+# order). Two of them are the test's own outer savepoint (SAVEPOINT/RELEASE around
+# order_place); a request has BEGIN/COMMIT instead.
+QUERIES_PER_3_LINE_ORDER = 22 if connection.vendor == "postgresql" else 23
 
 
 def test_placing_a_3_line_order_takes_a_fixed_number_of_queries(network, django_assert_num_queries):
@@ -44,7 +43,7 @@ def test_a_first_time_customer_costs_only_their_insert(network, django_assert_nu
         network.stock(network.soho, sku, 5)
     place(network, [(a, 1)], external_id="WEB-0")  # the channel's policy and locations are read here
 
-    with django_assert_num_queries(QUERIES_PER_3_LINE_ORDER + 1):  # no savepoint around the INSERT
+    with django_assert_num_queries(QUERIES_PER_3_LINE_ORDER + 2):  # the INSERT, no savepoint, then read back
         order = place(network, [(a, 1), (b, 1), (c, 1)], external_id="WEB-1", customer={"email": "new@example.com"})
 
     assert order.customer.email == "new@example.com"

@@ -11,8 +11,8 @@ import pytest
 from django.core.management import call_command
 
 from fulfilment.sales import SaleInput, sale_record
+from oms.intake import OrderLineInput
 from oms.models import Order
-from oms.services import OrderLineInput
 from tests.factories import ChannelFactory
 from tests.fulfilment.test_order_concurrency import place_concurrently
 from tests.orders_support import place

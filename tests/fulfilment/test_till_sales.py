@@ -10,8 +10,8 @@ from fulfilment.sales import SaleInput, sale_record
 from inventory.exceptions import InvalidInput, NotPermitted
 from inventory.models import Channel, CountFlag, StockMovement
 from inventory.services import stock_count
+from oms.intake import OrderLineInput
 from oms.models import Activity, Order
-from oms.services import OrderLineInput
 from tests.factories import ChannelFactory, LocationFactory
 from tests.orders_support import place
 

@@ -9,16 +9,9 @@ from rest_framework.test import APIClient
 from inventory.exceptions import InvalidInput
 from inventory.models import Channel
 from oms.geo import coordinates_for
+from oms.intake import OrderInput, OrderLineInput
 from oms.models import Activity, Order, StaffProfile
-from oms.services import (
-    OrderInput,
-    OrderLineInput,
-    api_token_issue,
-    order_cancel,
-    order_change_address,
-    order_place,
-    staff_create,
-)
+from oms.services import api_token_issue, order_cancel, order_change_address, order_place, staff_create
 from tests.backoffice.support import shipped_order
 from tests.conftest import store_staff_client
 from tests.factories import ChannelFactory

@@ -8,8 +8,9 @@ pair is flagged for an agent to merge if they are the same person after all.
 import pytest
 
 from inventory.models import Channel
+from oms.intake import OrderInput, OrderLineInput
 from oms.models import Customer, PossibleDuplicate
-from oms.services import OrderInput, OrderLineInput, order_place
+from oms.services import order_place
 from tests.factories import ChannelFactory
 from tests.fulfilment.test_order_concurrency import outcome, place_concurrently
 from tests.orders_support import CITY, place

@@ -7,9 +7,9 @@ from django.utils import timezone
 from inventory.exceptions import InvalidInput
 from inventory.models import Channel, Reservation
 from oms.exceptions import TransitionNotAllowed
+from oms.intake import OrderLineInput
 from oms.models import Customer, Order
 from oms.services import (
-    OrderLineInput,
     customers_merge,
     order_hold,
     order_place_for_walk_in,
@@ -92,7 +92,8 @@ def test_hold_with_a_time_limit_is_released_when_due(network):
 def test_unknown_sku_and_bad_quantity_are_reported_per_line_and_nothing_is_created(network):
     a = network.skus[0]
     network.stock(network.soho, a, 5)
-    from oms.services import OrderInput, order_place
+    from oms.intake import OrderInput
+    from oms.services import order_place
 
     data = OrderInput(
         channel=network.web,
@@ -118,7 +119,8 @@ def test_pickup_at_a_store_without_collection_is_refused(network):
 def test_address_without_coordinates_and_unknown_postcode_is_refused(network):
     a = network.skus[0]
     network.stock(network.soho, a, 5)
-    from oms.services import OrderInput, order_place
+    from oms.intake import OrderInput
+    from oms.services import order_place
 
     data = OrderInput(
         channel=network.web,

@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from oms.models import OutboxEvent, WebhookAttempt, WebhookDelivery, WebhookEndpoint
-from oms.tasks import deliver_webhooks
+from oms.outbox import deliver_webhooks
 from tests.celery_worker import celery_worker
 from tests.oms.webhook_receiver import HANG, WebhookReceiver
 from tests.orders_support import place
@@ -31,7 +31,7 @@ def route_kicks(monkeypatch):
     """Queue the delivery runs that this process's commits ask for on a real worker instead of running them here."""
 
     def route(worker):
-        monkeypatch.setattr(deliver_webhooks, "delay", lambda: worker.send("oms.tasks.deliver_webhooks"))
+        monkeypatch.setattr(deliver_webhooks, "delay", lambda: worker.send("oms.outbox.deliver_webhooks"))
 
     return route
 
@@ -62,7 +62,7 @@ def test_events_reach_a_receiver_that_was_down_each_exactly_once(network, route_
 
     assert worker.process.returncode == 0 and second.process.returncode == 0
     assert "Sending due task deliver-webhooks" in worker.beat_log()
-    assert "Task oms.tasks.deliver_webhooks[" in worker.log() + second.log()
+    assert "Task oms.outbox.deliver_webhooks[" in worker.log() + second.log()
     expected = event_ids()
     assert len(expected) >= 6  # each order: created, then allocated
     # Two workers claimed side by side, yet every event was accepted once: no receiver de-duplication needed.

@@ -12,12 +12,13 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from omnichannel.celery import app
 from oms import webhooks
 from oms.models import OutboxEvent, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from oms.outbox import deliver_webhooks, delivery_run_queue, webhook_delivery_replay
 from oms.webhooks import (
     outbox_fan_out,
     webhook_backoff,
-    webhook_delivery_replay,
     webhook_signature,
     webhooks_dispatch,
 )
@@ -322,8 +323,6 @@ def test_admin_generates_a_secret_for_a_new_endpoint_and_shows_it_once(admin_cli
 
 def test_a_burst_of_commits_queues_one_delivery_run_per_interval_and_loses_none(settings, monkeypatch):
     """Under load a process sends a few broker messages a second, not one per commit; the last kick is still sent."""
-    from oms.tasks import deliver_webhooks
-
     settings.CELERY_TASK_ALWAYS_EAGER = False
     settings.OMS_WEBHOOK_KICK_INTERVAL_SECONDS = 0.5
     runs, queued = [], threading.Event()
@@ -334,12 +333,20 @@ def test_a_burst_of_commits_queues_one_delivery_run_per_interval_and_loses_none(
 
     monkeypatch.setattr(deliver_webhooks, "delay", count_run)
     time.sleep(0.6)  # a sender thread left by an earlier test finishes its pause
-    webhooks._queue_delivery_run()
+    delivery_run_queue()
     assert queued.wait(5)
     for _ in range(49):
-        webhooks._queue_delivery_run()
+        delivery_run_queue()
     time.sleep(0.3)
     assert len(runs) == 1  # inside the pause: nothing more is sent yet
     time.sleep(0.6)
     assert len(runs) == 2  # the 49 later kicks folded into one run after the pause
     assert runs[1] - runs[0] >= 0.45
+
+
+def test_every_beat_job_names_a_task_the_worker_registers(settings):
+    """The delivery task lives beside the kick that queues it, not in ``oms.tasks``: the worker must still know it."""
+    app.loader.import_default_modules()
+
+    assert {job["task"] for job in settings.CELERY_BEAT_SCHEDULE.values()} <= set(app.tasks)
+    assert settings.CELERY_BEAT_SCHEDULE["deliver-webhooks"]["task"] == deliver_webhooks.name

@@ -5,8 +5,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 from fulfilment.actions import fulfilment_accept, fulfilment_pack, fulfilment_pick, fulfilment_ship
+from oms.intake import OrderInput, OrderLineInput
 from oms.models import Order
-from oms.services import OrderInput, OrderLineInput, order_place
+from oms.services import order_place
 from returns.models import Return
 from returns.receiving import ReceivedLine, return_receive
 from returns.requests import ReturnLineInput, return_request

@@ -9,8 +9,8 @@ from inventory.exceptions import InvalidInput
 from inventory.models import StockMovement
 from inventory.selectors import inventory_discrepancies, stock_available
 from oms.exceptions import TransitionNotAllowed
+from oms.intake import OrderLineInput
 from oms.models import OutboxEvent
-from oms.services import OrderLineInput
 from returns.exceptions import ReturnNotAllowed
 from returns.exchanges import return_exchange
 from returns.models import Return, ReturnException

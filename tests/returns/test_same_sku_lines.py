@@ -6,7 +6,8 @@ from decimal import Decimal
 import pytest
 
 from fulfilment.actions import fulfilment_accept, fulfilment_pack, fulfilment_pick, fulfilment_ship
-from oms.services import OrderInput, OrderLineInput, order_place
+from oms.intake import OrderInput, OrderLineInput
+from oms.services import order_place
 from returns.exceptions import ReturnNotAllowed
 from returns.receiving import ReceivedLine, return_receive
 from returns.requests import ReturnLineInput, return_request

@@ -7,8 +7,9 @@ from django.urls import reverse
 
 from fulfilment.sales import SaleInput, sale_record
 from inventory.models import StockMovement
+from oms.intake import OrderLineInput
 from oms.models import StaffProfile
-from oms.services import OrderLineInput, staff_create
+from oms.services import staff_create
 from returns.models import Return
 from returns.receiving import ReceivedLine, return_receive
 from tests.conftest import store_staff_client
