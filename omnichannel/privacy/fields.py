@@ -100,6 +100,7 @@ NOT_PERSONAL: dict[str, str] = {
     "inventory.CountFlag.reference": "the till sale's or count's reference, not a person's",
     "fulfilment.RoutingPolicyVersion.data": _CATALOGUE,
     "fulfilment.RoutingPolicyVersion.note": _CATALOGUE,
+    "fulfilment.ShippingCost.zone": "a destination country or postcode area, never an address",
     "fulfilment.Fulfilment.method": _CODES,
     "fulfilment.Fulfilment.status": _CODES,
     "fulfilment.Fulfilment.pickup_code": "a one-time collection code",
