@@ -92,6 +92,8 @@ def _deliveries_page(request, store, *, failed: tuple[int, ReceiveForm] | None =
     supplies = list(inbound_open(location=store))
     today = _store_today(store)
     focus = failed[0] if failed else _int(request.GET.get("at"))
+    if supplies and focus not in {s.pk for s in supplies}:
+        focus = supplies[0].pk
     for supply in supplies:
         supply.overdue = supply.expected_on < today
         for line in supply.lines.all():
@@ -99,9 +101,9 @@ def _deliveries_page(request, store, *, failed: tuple[int, ReceiveForm] | None =
         refused = failed[1] if failed and failed[0] == supply.pk else None
         supply.form = refused or ReceiveForm(auto_id=f"delivery-{supply.pk}-%s")
         supply.token = receipt_token()  # fresh on every drawing: sending this page's form again is deliberate
-        supply.focus = supply.pk == focus
-    if supplies and not any(s.focus for s in supplies):
-        supplies[0].focus = True
+        if supply.pk == focus:  # where the next scan or keystroke goes: the refused quantity, else the product
+            field = "quantity" if "quantity" in supply.form.errors else "code"
+            supply.form.fields[field].widget.attrs["autofocus"] = True
     context = {"store": store, "supplies": supplies}
     return render(request, "store/stock/deliveries.html", context, status=status)
 

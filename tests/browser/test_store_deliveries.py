@@ -1,8 +1,13 @@
-"""Receiving a supplier's delivery on the real "Deliveries due" page: a scan with a quantity, then a slip."""
+"""Receiving a supplier's delivery on the real "Deliveries due" page: a scan with a quantity, then a slip.
+
+With DOCS_SCREENSHOTS=1 the test also refreshes the page's screenshots in docs/screenshots/.
+"""
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -12,6 +17,15 @@ from inventory.inbound import inbound_create
 from inventory.models import Barcode, InboundLine
 from oms.models import StaffProfile
 from tests.factories import gtin13
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+def document(page, name: str) -> None:
+    """Keep a screenshot of the page for the docs when asked to."""
+    if os.environ.get("DOCS_SCREENSHOTS") == "1":
+        DOCS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=DOCS / name, full_page=True)
 
 
 @pytest.fixture
@@ -45,6 +59,7 @@ def test_staff_scan_a_delivery_in_and_a_word_in_the_quantity_is_refused(network,
     expect(row.locator('td[data-label="Still due"]')).to_have_text("3")
     expect(page.get_by_label("Quantity")).to_have_value("1")
     assert InboundLine.objects.get(supply=supply).received == 2
+    document(page, "store-deliveries.png")
 
     page.get_by_label("Quantity").fill("abc")
     page.get_by_label("Scan or type a product").fill(gtin13(501))
@@ -54,3 +69,4 @@ def test_staff_scan_a_delivery_in_and_a_word_in_the_quantity_is_refused(network,
     )
     expect(row.locator('td[data-label="Received"]')).to_have_text("2")
     assert InboundLine.objects.get(supply=supply).received == 2
+    document(page, "store-deliveries-quantity-refused.png")

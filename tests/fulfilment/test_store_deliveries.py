@@ -1,6 +1,7 @@
 """Deliveries due at a store: the list of suppliers' open documents and receiving them by scanning,
 through Django's test client. Every refused receipt changes nothing and says why."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -30,6 +31,12 @@ def snapshot() -> tuple:
         list(StockLevel.objects.values_list("sku_id", "location_id", "on_hand").order_by("pk")),
         StockMovement.objects.count(),
     )
+
+
+def focused_input(response) -> str:
+    """The name of the input the page puts the cursor in."""
+    [name] = re.findall(r'<input[^>]*name="(\w+)"[^>]*autofocus', response.content.decode())
+    return name
 
 
 def page_messages(response) -> list[str]:
@@ -168,7 +175,9 @@ def test_a_scanned_barcode_receives_one_unit_into_the_store(soho_staff, network,
     assert (received(po, a), on_hand(a, network.soho)) == (1, 1)
     movement = StockMovement.objects.get()
     assert (movement.kind, movement.reference, movement.actor.username) == ("receipt", "inbound:PO-1001", "sam")
-    said = page_messages(soho_staff.get(response["Location"]))
+    after = soho_staff.get(response["Location"])
+    assert focused_input(after) == "code"  # ready for the next scan
+    said = page_messages(after)
     assert said == [f"Received 1 × {a.code} ({a.name}) from PO-1001 into {network.soho.name}'s stock: 1 of 5 in."]
 
 
@@ -221,9 +230,10 @@ def test_a_wrong_quantity_is_refused_in_plain_words(soho_staff, network, po, qua
     [said] = page_messages(response)
     assert says in said
     assert "Traceback" not in said and "Ensure this value" not in said
-    # The refused values stay in the form to correct, echoed short.
+    # The refused values stay in the form to correct, echoed short, with the cursor in the quantity.
     assert f'value="{network.skus[0].code}"' in response.content.decode()
     assert len(said) < 200
+    assert focused_input(response) == "quantity"
 
 
 @pytest.mark.parametrize(
@@ -242,6 +252,7 @@ def test_an_unknown_product_is_refused(soho_staff, network, po, code, says):
     assert response.status_code == 400
     assert page_messages(response) == [says]
     assert snapshot() == before
+    assert focused_input(response) == "code"
 
 
 def test_a_product_not_on_the_delivery_is_refused(soho_staff, network, po):
