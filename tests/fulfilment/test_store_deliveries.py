@@ -8,11 +8,13 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from fulfilment.deliveries import delivery_receive, receipt_token
 from inventory.inbound import inbound_close, inbound_create
 from inventory.models import Barcode, InboundLine, InboundSupply, StockLevel, StockMovement
 from oms.models import StaffProfile
 from oms.services import staff_create
 from tests.factories import gtin13
+from tests.fulfilment.test_order_concurrency import place_concurrently
 
 pytestmark = pytest.mark.django_db
 
@@ -342,3 +344,18 @@ def test_the_page_reads_in_a_fixed_number_of_queries(soho_staff, network, po, dj
         )
     with django_assert_max_num_queries(12):
         assert soho_staff.get(url("deliveries")).status_code == 200
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_one_form_sent_five_times_at_once_receives_once(network, po):
+    a = network.skus[0]
+    token = receipt_token()
+
+    def send():
+        return delivery_receive(supply=po, code=a.code, quantity=2, token=token, actor=None)
+
+    results = place_concurrently([send] * 5)
+
+    assert sorted(type(r).__name__ for r in results) == ["SentTwice"] * 4 + ["dict"]
+    assert (received(po, a), on_hand(a, network.soho), StockMovement.objects.count()) == (2, 2, 1)
