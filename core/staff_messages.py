@@ -68,6 +68,20 @@ FIELD_SENTENCES: list[tuple[Callable[[str], bool], Callable[[str], bool], Callab
         lambda text: "Unknown refund method. Choose the original payment or store credit.",
     ),
     (
+        lambda field: field.endswith(".sku"),
+        lambda text: " is not on inbound supply " in text,
+        lambda text: re.sub(
+            r"^SKU (.+) is not on inbound supply (.+)\.$",
+            r"SKU \1 is not on delivery \2. Check the delivery note: it may belong to another delivery.",
+            text,
+        ),
+    ),
+    (
+        lambda field: field == "reference",
+        lambda text: text.startswith("Closed: nothing more is received"),
+        lambda text: "This delivery is closed: nothing more can be received against it.",
+    ),
+    (
         lambda field: True,
         lambda text: text == "Required.",
         lambda text: "",  # named by the field below: "Enter the postcode."

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import pick, pickup, stock, store_ops, work
+from .views import deliveries, pick, pickup, stock, store_ops, work
 
 urlpatterns = [
     # Work queue and one fulfilment (views/work.py), picking (views/pick.py), the pickup counter (views/pickup.py).
@@ -31,6 +31,9 @@ urlpatterns = [
     path("stock/count/", stock.count, name="stock_count"),
     path("stock/sales/", store_ops.sales_and_counts, name="stock_sales"),
     path("stock/transfers/<int:transfer_id>/receive/", stock.receive_transfer, name="transfer_receive"),
+    # Suppliers' deliveries due, received by scanning (views/deliveries.py).
+    path("stock/deliveries/", deliveries.deliveries, name="deliveries"),
+    path("stock/deliveries/<int:supply_id>/receive/", deliveries.receive, name="delivery_receive"),
     path("order/", stock.aisle, name="aisle"),
     path("order/<str:number>/", stock.aisle_placed, name="aisle_placed"),
 ]

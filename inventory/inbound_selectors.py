@@ -1,4 +1,4 @@
-"""Reads of inbound supply: one document by its reference, and what is still to come."""
+"""Reads of inbound supply: one document by its reference, what is still to come, a location's open documents."""
 
 from __future__ import annotations
 
@@ -35,3 +35,15 @@ def inbound_due(*, location: Location | None = None) -> QuerySet[InboundLine]:
         .order_by("supply__expected_on", "supply__reference", "sku__code")
     )
     return lines if location is None else lines.filter(supply__location=location)
+
+
+def inbound_open(*, location: Location) -> QuerySet[InboundSupply]:
+    """The location's open documents, soonest first, each with all its lines in SKU code order.
+
+    Lines already in full stay listed, so the people receiving see the whole delivery note.
+    """
+    return (
+        InboundSupply.objects.filter(location=location, status=InboundSupply.Status.OPEN)
+        .prefetch_related(Prefetch("lines", InboundLine.objects.select_related("sku").order_by("sku__code")))
+        .order_by("expected_on", "reference")
+    )

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from fulfilment.actions import fulfilment_accept, fulfilment_pick
+from inventory.inbound import inbound_create
 from inventory.models import Channel
 from oms.models import StaffProfile
 from oms.services import staff_create
@@ -81,6 +82,15 @@ def adjust_form(network):
 def aisle_form(network):
     ChannelFactory(code="store", kind=Channel.Kind.STORE)
     return _store_stock(network, "order/", {"action": "add", "quantity": "1", "price": "5"})
+
+
+def delivery_receive_form(network):
+    lines = [(network.skus[0].code, 5)]
+    supply = inbound_create(reference="PO-1", location=network.soho.code, expected_on=timezone.localdate(), lines=lines)
+    client = signed_in(StaffProfile.Role.STORE_STAFF, [network.soho])
+    token = client.get(reverse("store:deliveries", args=[network.soho.code])).context["supplies"][0].token
+    url = reverse("store:delivery_receive", args=[network.soho.code, supply.pk])
+    return Page(client, "post", url, {"code": network.skus[0].code, "quantity": "1", "token": token})
 
 
 def _soho_work(network, *, picked: bool):
@@ -216,6 +226,9 @@ CASES: list[tuple[Callable, str]] = [
     (adjust_form, "delta"),
     (aisle_form, "quantity"),
     (aisle_form, "price"),
+    (delivery_receive_form, "quantity"),
+    (delivery_receive_form, "code"),
+    (delivery_receive_form, "token"),
     (pack_form, "parcels"),
     (pack_form, "weight_kg"),
     (pick_scan_form, "code"),

@@ -1,0 +1,72 @@
+"""Receiving a supplier's delivery on the real "Deliveries due" page: a scan with a quantity, then a slip.
+
+With DOCS_SCREENSHOTS=1 the test also refreshes the page's screenshots in docs/screenshots/.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from inventory.inbound import inbound_create
+from inventory.models import Barcode, InboundLine
+from oms.models import StaffProfile
+from tests.factories import gtin13
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+def document(page, name: str) -> None:
+    """Keep a screenshot of the page for the docs when asked to."""
+    if os.environ.get("DOCS_SCREENSHOTS") == "1":
+        DOCS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=DOCS / name, full_page=True)
+
+
+@pytest.fixture
+def soho_staff(network, staff_user, sign_in):
+    staff_user("sam", StaffProfile.Role.STORE_STAFF, stores=[network.soho])
+    sign_in("sam")
+    return network.soho
+
+
+def test_staff_scan_a_delivery_in_and_a_word_in_the_quantity_is_refused(network, soho_staff, page):
+    sku = network.skus[0]
+    Barcode.objects.create(code=gtin13(501), sku=sku)
+    supply = inbound_create(
+        reference="PO-1001",
+        location=network.soho.code,
+        expected_on=timezone.localdate() + timedelta(days=1),
+        lines=[(sku.code, 5)],
+    )
+    page.goto(f"/store/{network.soho.code}/stock/")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Deliveries due").click()
+    expect(page.get_by_role("heading", name="PO-1001")).to_be_visible()
+    row = page.locator(f"#delivery-{supply.pk} tbody tr", has_text=sku.code)
+    expect(row.locator('td[data-label="Received"]')).to_have_text("0")
+
+    # Two in the box: the quantity first, then the scanner types the barcode and presses Enter.
+    page.get_by_label("Quantity").fill("2")
+    page.get_by_label("Scan or type a product").fill(gtin13(501))
+    page.get_by_label("Scan or type a product").press("Enter")
+    expect(page.get_by_role("status")).to_contain_text(f"Received 2 × {sku.code}")
+    expect(row.locator('td[data-label="Received"]')).to_have_text("2")
+    expect(row.locator('td[data-label="Still due"]')).to_have_text("3")
+    expect(page.get_by_label("Quantity")).to_have_value("1")
+    assert InboundLine.objects.get(supply=supply).received == 2
+    document(page, "store-deliveries.png")
+
+    page.get_by_label("Quantity").fill("abc")
+    page.get_by_label("Scan or type a product").fill(gtin13(501))
+    page.get_by_role("button", name="Receive against PO-1001").click()
+    expect(page.get_by_role("status")).to_have_text(
+        "“abc” is not a number of units. Type how many arrived as a whole number, such as 2."
+    )
+    expect(row.locator('td[data-label="Received"]')).to_have_text("2")
+    assert InboundLine.objects.get(supply=supply).received == 2
+    document(page, "store-deliveries-quantity-refused.png")
