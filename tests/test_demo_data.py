@@ -7,6 +7,7 @@ from django.core.management.base import CommandError
 from inventory.models import (
     Channel,
     ChannelCap,
+    InboundSupply,
     Location,
     Reservation,
     Sku,
@@ -44,7 +45,7 @@ def network_fingerprint():
 
 def wipe():
     """Empty the demo tables; the ledger is append-only in the product, not between test runs."""
-    for model in (Refund, Return, Order, Customer, Reservation, StockMovement):
+    for model in (Refund, Return, Order, Customer, Reservation, StockMovement, InboundSupply):
         model.objects.all().delete()
     for model in (StockLevel, ChannelCap, ApiToken, Sku, Channel, Location):
         model.objects.all().delete()
@@ -55,6 +56,8 @@ def test_small_network_has_every_part_and_a_consistent_ledger():
     assert Location.objects.filter(kind="warehouse").count() == 2
     assert Location.objects.filter(kind="store").count() == 8
     assert Sku.objects.count() == 40
+    assert InboundSupply.objects.filter(location__kind="warehouse").count() == 4
+    assert InboundSupply.objects.filter(location__kind="store").count() == 5
     assert all(gtin_check_digit_is_valid(s.barcodes.get().code) for s in Sku.objects.all())
     assert SkuAlias.objects.filter(channel__code="marketplace").count() == 40
     assert set(Channel.objects.values_list("code", flat=True)) == {"web", "app", "store", "marketplace", "livestream"}

@@ -15,15 +15,18 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import Decimal
 from itertools import count
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, OutputWrapper
+from django.utils import timezone
 
 from fulfilment.models import ShippingCost
 from inventory.credentials import location_credential_issue
 from inventory.feeds import stock_feed_apply
+from inventory.inbound import inbound_create
 from inventory.models import Barcode, Channel, ChannelCap, Location, Sku, SkuAlias, gtin_check_digit_is_valid
 from omnichannel.demo_orders import make_orders
 from oms.services import channel_create
@@ -289,6 +292,27 @@ def make_stock(network: DemoNetwork) -> None:
     network.out.write(f"  {result.applied} stock levels")
 
 
+def make_inbound_supply(network: DemoNetwork) -> None:
+    """Deliveries due from suppliers: two per warehouse and one for each of the first stores, over the next fortnight.
+
+    Drawn from a random source of its own, so the data of every other step stays as it was.
+    """
+    rng, today = random.Random(f"inbound:{len(network.catalogue)}"), timezone.localdate()
+    places = [(w, 2, (60, 240)) for w in network.warehouses] + [(s, 1, (2, 12)) for s in network.shops[:5]]
+    made = 0
+    for location, documents, (fewest, most) in places:
+        for n in range(documents):
+            skus = rng.sample(network.catalogue, k=min(len(network.catalogue), rng.randint(3, 8)))
+            inbound_create(
+                reference=f"PO-{location.code}-{n + 1}",
+                location=location.code,
+                expected_on=today + timedelta(days=rng.randint(1, 14)),
+                lines=[(sku.code, rng.randint(fewest, most)) for sku in skus],
+            )
+            made += 1
+    network.out.write(f"  {made} deliveries due")
+
+
 STEPS: list[tuple[str, Callable[[DemoNetwork], None]]] = [
     ("locations", make_locations),
     ("shipping costs", make_shipping_costs),
@@ -298,6 +322,7 @@ STEPS: list[tuple[str, Callable[[DemoNetwork], None]]] = [
     ("channel policies", set_channel_policies),
     ("stock", make_stock),
     ("orders", make_orders),
+    ("inbound supply", make_inbound_supply),
 ]
 
 
