@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from inventory.credentials import location_credential_issue
 from core.errors import DomainError
+from inventory.credentials import location_credential_issue
 
 
 class Command(BaseCommand):
