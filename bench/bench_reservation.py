@@ -55,7 +55,7 @@ def run_service(work, barrier) -> float:
     from django.db import connection
 
     from inventory.models import Location, Sku
-    from inventory.services import StockRequest, reservations_release, stock_reserve
+    from inventory.reservations import StockRequest, reservations_release, stock_reserve
 
     skus, locations = Sku.objects.in_bulk(), Location.objects.in_bulk()
     barrier.wait()

@@ -26,17 +26,11 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from inventory.atp import network_atp, stock_availability
 from inventory.exceptions import InvalidInput, Shortfall
 from inventory.models import Barcode, Channel, Location, Sku, TransferLine
-from inventory.selectors import (
-    nearest_locations,
-    nearest_locations_with_stock,
-    network_atp,
-    skus_resolve,
-    stock_availability,
-    stock_near,
-    with_stock,
-)
+from inventory.nearby import nearest_locations, nearest_locations_with_stock, stock_near, with_stock
+from inventory.selectors import skus_resolve
 from oms.geo import coordinates_for
 from oms.models import Order, OrderLine
 from oms.selectors import TimelineEntry, column_reader, customer_ids_matching, customer_name_match, order_timeline

@@ -21,14 +21,8 @@ from django.utils import timezone
 
 from inventory.exceptions import InsufficientStock, InvalidInput
 from inventory.models import AdjustmentReason, Channel, Location, Reservation, Sku
-from inventory.services import (
-    StockRequest,
-    reservations_commit,
-    reservations_release,
-    stock_adjust,
-    stock_reserve,
-    stock_write_off,
-)
+from inventory.reservations import StockRequest, reservations_commit, reservations_release, stock_reserve
+from inventory.services import stock_adjust, stock_write_off
 from inventory.sql import rows_insert
 from oms.amounts import order_amounts
 from oms.models import Activity, Order, OrderLine, OutboxEvent

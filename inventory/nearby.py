@@ -185,12 +185,16 @@ def stock_near(
     )
     kept = Q(location_id__in=best)
     located = rows.filter(kept | Q(location_id__in=at)).values_list(
-        "sku_id", "location_id", "free", Case(When(kept, then=Value(True)), default=Value(False)), Value(None)
+        "sku_id",
+        "location_id",
+        "atp",
+        Case(When(kept, then=Value(True)), default=Value(False)),
+        Value(None, IntegerField()),
     )
     cap = ChannelCap.objects.filter(channel_id=channel.pk, sku_id=OuterRef("sku_id"))
     network = (
         rows.values("sku_id")
-        .annotate(total=Sum("free"), cap_left=Subquery(cap.values(left=F("quantity") - F("used"))[:1]))
+        .annotate(total=Sum("atp"), cap_left=Subquery(cap.values(left=F("quantity") - F("used"))[:1]))
         .values_list("sku_id", Value(None, IntegerField()), "total", Value(None, BooleanField()), "cap_left")
         .order_by()
     )

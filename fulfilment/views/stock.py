@@ -22,14 +22,7 @@ from django.views.decorators.http import require_POST
 from inventory.exceptions import CountNeedsConfirmation, DomainError
 from inventory.models import AdjustmentReason, Channel, Sku, Transfer
 from inventory.quantities import QuantityField, max_quantity
-from inventory.selectors import (
-    StockPicture,
-    sku_resolve,
-    skus_search,
-    stock_picture,
-    store_channel,
-    transfers_inbound,
-)
+from inventory.selectors import StockPicture, sku_resolve, skus_search, stock_picture, store_channel, transfers_inbound
 from inventory.services import stock_adjust, stock_count, transfer_receive
 from oms.models import Order
 from oms.services import OrderLineInput, order_place_for_walk_in

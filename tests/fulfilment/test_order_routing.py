@@ -189,7 +189,7 @@ def test_candidates_are_read_in_two_statements_with_todays_load_and_the_pickup_s
     network, django_assert_num_queries
 ):
     from fulfilment.selectors import routing_candidates
-    from inventory.selectors import channel_location_ids
+    from inventory.atp import channel_location_ids
 
     a = network.skus[0]
     for location in (network.soho, network.camden, network.warehouse):

@@ -21,8 +21,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError, OutputWrapper
 
 from inventory.credentials import location_credential_issue
-from inventory.feeds import stock_feed_apply
 from inventory.models import Barcode, Channel, ChannelCap, Location, Sku, SkuAlias, gtin_check_digit_is_valid
+from inventory.stock_feed import stock_feed_apply
 from omnichannel.demo_orders import make_orders
 from oms.services import channel_create
 
