@@ -13,14 +13,14 @@ pytestmark = pytest.mark.django_db
 # check to the outbox row: resolve SKUs and customer, write the order, then its lines and
 # its created event (one round trip on PostgreSQL, two statements on SQLite), read
 # candidates (ATP, then locations), reserve (row guards, one guarded UPDATE per stock row,
-# channel caps, then reservations and ledger: one statement of data-modifying WITH queries
-# on PostgreSQL, two on SQLite; no savepoint: a lost race takes its UPDATEs back), write the
-# fulfilment and its lines, and the allocate transition with its audit and outbox rows (one
-# round trip on PostgreSQL, three statements on SQLite). The channel's routing policy and
-# locations are read once per Channel instance (here by the customer's first order). Two of
+# channel caps, then the ledger and the reservations; no savepoint: a lost race takes its
+# UPDATEs back), write the fulfilment and its lines, and the allocate transition with its
+# audit and outbox rows (one round trip on PostgreSQL, three statements on SQLite). The
+# channel's routing policy is read once per Channel instance (here by the customer's first
+# order); its locations are a subquery of the stock reads. Two of
 # them are the test's own outer savepoint (SAVEPOINT/RELEASE around order_place); a request
 # has BEGIN/COMMIT instead.
-QUERIES_PER_3_LINE_ORDER = 18 if connection.vendor == "postgresql" else 22
+QUERIES_PER_3_LINE_ORDER = 19 if connection.vendor == "postgresql" else 22
 
 
 def test_placing_a_3_line_order_takes_a_fixed_number_of_queries(network, django_assert_num_queries):
