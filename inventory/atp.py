@@ -8,9 +8,12 @@ location's ``safety_stock``; the buffer is the channel's. Network ATP sums it ov
 channel's locations and is capped by what is left of the channel's allocation for the
 SKU, if any.
 
-``available_stock`` is the rule, as a queryset of stock rows: every read here, the
-candidate ranking (``inventory.nearby``) and the guarded reservation UPDATE
-(``inventory.reservations``) filter and annotate it, so they cannot disagree.
+``available_stock`` is the rule, as a queryset of stock rows: every read here and the
+candidate ranking (``inventory.nearby``) filter and annotate it. A reservation
+(``inventory.reservations``) reads the same ``kept_back`` and ``expired_holds`` terms of
+its rows first and guards its UPDATE with on hand − reserved ≥ units − expired holds
+released + kept back, which is the same inequality; the property test
+``tests/inventory/test_atp_one_rule.py`` holds all three to it.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 from django.db.models import Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.expressions import CombinedExpression
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
@@ -43,41 +47,32 @@ def channel_sells_here(channel: Channel | None) -> Q:
 
 def _sellable(channel: Channel | None) -> Q:
     """Stock rows at an active location the channel may sell from."""
-    return Q(Exists(Location.objects.filter(pk=OuterRef("location_id"), active=True))) & channel_sells_here(channel)
+    return Q(location__active=True) & channel_sells_here(channel)
 
 
-def _free_units(channel: Channel | None, now: datetime):
-    """On hand − reserved + expired holds − safety stock − the channel's buffer, of a stock row.
+def kept_back(channel: Channel | None) -> CombinedExpression:
+    """Units of a stock row no sale may take: its safety stock (the SKU's own, else the location's)
+    plus the channel's buffer."""
+    own = SafetyStock.objects.filter(sku_id=OuterRef("sku_id"), location_id=OuterRef("location_id"))
+    safety = Coalesce(Subquery(own.values("quantity")), F("location__safety_stock"), output_field=IntegerField())
+    return safety + Value(channel.buffer if channel is not None else 0)
 
-    Scalar subqueries rather than joins: the guarded UPDATE filters on this expression, and
-    a join would turn it into an UPDATE … WHERE id IN (SELECT …), whose guard PostgreSQL
-    would not check again against a row a concurrent writer just changed.
-    """
+
+def expired_holds(now: datetime) -> Coalesce:
+    """Units of a stock row's checkout holds past their time-to-live but still marked active: free to sell."""
     expired = (
         Reservation.objects.filter(stock_level_id=OuterRef("pk"), status=Reservation.Status.ACTIVE, expires_at__lt=now)
         .values("stock_level_id")
         .annotate(total=Sum("quantity"))
         .values("total")
     )
-    own_safety = SafetyStock.objects.filter(sku_id=OuterRef("sku_id"), location_id=OuterRef("location_id"))
-    location_safety = Location.objects.filter(pk=OuterRef("location_id"))
-    safety = Coalesce(
-        Subquery(own_safety.values("quantity")), Subquery(location_safety.values("safety_stock")),
-        output_field=IntegerField(),
-    )  # fmt: skip
-    buffer = channel.buffer if channel is not None else 0
-    return (
-        F("on_hand")
-        - F("reserved")
-        + Coalesce(Subquery(expired, output_field=IntegerField()), Value(0))
-        - safety
-        - Value(buffer)
-    )
+    return Coalesce(Subquery(expired, output_field=IntegerField()), Value(0))
 
 
 def available_stock(*, channel: Channel | None, now: datetime | None = None) -> QuerySet[StockLevel]:
-    """The stock rows the channel may sell from, each with ``free`` (may be negative) and ``atp`` (never)."""
-    free = _free_units(channel, now or timezone.now())
+    """The rule: the stock rows the channel may sell from, each with ``free`` (on hand − reserved +
+    expired holds − what is kept back; may be negative) and ``atp`` (``free``, never below zero)."""
+    free = F("on_hand") - F("reserved") + expired_holds(now or timezone.now()) - kept_back(channel)
     return StockLevel.objects.filter(_sellable(channel)).alias(free=free).annotate(atp=Greatest(F("free"), Value(0)))
 
 

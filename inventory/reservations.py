@@ -17,11 +17,11 @@ from datetime import datetime, timedelta
 from typing import NamedTuple
 
 from django.db import transaction
-from django.db.models import BooleanField, Exists, ExpressionWrapper, F, OuterRef
+from django.db.models import BooleanField, ExpressionWrapper, F
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
-from .atp import available_stock, channel_location_ids, channel_sells_here
+from .atp import available_stock, channel_location_ids, channel_sells_here, expired_holds, kept_back
 from .exceptions import InsufficientStock, InvalidInput, Shortfall, StockConflict
 from .models import Channel, ChannelCap, Location, Reservation, Sku, StockLevel, StockMovement
 from .services import Actor, require_positive_quantity
@@ -38,20 +38,16 @@ class StockRequest:
     quantity: int
 
 
-def reserved_move(
-    *, level_id: int, delta: int, channel: Channel | None = None, covering: int | None = None, now: datetime
-) -> bool:
-    """Move one stock row's ``reserved`` by ``delta`` in one guarded UPDATE; say whether it moved.
+def reserved_move(*, level_id: int, delta: int, kept_back: int = 0) -> bool:
+    """Move one stock row's ``reserved`` by ``delta`` if ``kept_back`` units stay unreserved after
+    it, in one guarded UPDATE; say whether it moved.
 
-    ``covering``: the units being reserved, which the row's ATP for ``channel`` at ``now``
-    must cover (``delta`` is less when expired holds on the row are released with it);
-    None for giving units back, which only needs the row to stay consistent. One row a
-    statement, in primary-key order, is what keeps the row locks in that order.
+    A reservation passes the row's ``kept_back`` (``inventory.atp``) and a ``delta`` less
+    the expired holds it releases on the row, which makes the guard ATP ≥ units; giving
+    units back passes nothing. One row a statement, in primary-key order, is what keeps
+    the row locks in that order.
     """
-    if covering is None:
-        rows = StockLevel.objects.filter(pk=level_id, on_hand__gte=F("reserved") + delta)
-    else:
-        rows = available_stock(channel=channel, now=now).filter(pk=level_id, free__gte=covering)
+    rows = StockLevel.objects.filter(pk=level_id, on_hand__gte=F("reserved") + delta + kept_back)
     return rows.update(reserved=F("reserved") + delta) == 1
 
 
@@ -60,20 +56,19 @@ class StockGuard(NamedTuple):
 
     level_id: int
     allowed: bool  # the channel may sell from its location
+    active: bool  # its location is active
+    kept_back: int
     has_expired_hold: bool
 
 
 def stock_guards(
     *, pairs: Iterable[tuple[int, int]], channel: Channel | None, now: datetime
 ) -> dict[tuple[int, int], StockGuard]:
-    """Each existing (sku id, location id) row's id, whether the channel may sell there and whether an
-    expired hold sits on it, in one read."""
+    """Each existing (sku id, location id) row's id, whether the channel may sell there, what ATP
+    keeps back on it and whether an expired hold sits on it, in one read."""
     pairs = set(pairs)
     if not pairs:
         return {}
-    expired = Reservation.objects.filter(
-        stock_level_id=OuterRef("pk"), status=Reservation.Status.ACTIVE, expires_at__lt=now
-    )
     rows = StockLevel.objects.filter(
         sku_id__in={s for s, _ in pairs}, location_id__in={loc for _, loc in pairs}
     ).values_list(
@@ -81,11 +76,13 @@ def stock_guards(
         "sku_id",
         "location_id",
         ExpressionWrapper(channel_sells_here(channel), output_field=BooleanField()),
-        Exists(expired),
+        "location__active",
+        kept_back(channel),
+        expired_holds(now),
     )
     return {
-        (sku_id, location_id): StockGuard(level_id, bool(allowed), bool(has_expired))
-        for level_id, sku_id, location_id, allowed, has_expired in rows
+        (sku_id, location_id): StockGuard(level_id, bool(allowed), active, held, expired > 0)
+        for level_id, sku_id, location_id, allowed, active, held, expired in rows
         if (sku_id, location_id) in pairs
     }
 
@@ -218,7 +215,7 @@ def _reserve(
     moved: dict[int, int] = {}
     for key, guard in sorted(guards.items(), key=lambda item: item[1].level_id):
         quantity, delta = wanted[key], wanted[key] - freed[guard.level_id]
-        if reserved_move(level_id=guard.level_id, delta=delta, channel=channel, covering=quantity, now=now):
+        if guard.active and reserved_move(level_id=guard.level_id, delta=delta, kept_back=guard.kept_back):
             moved[guard.level_id] = delta
         else:
             atp = available_stock(channel=channel, now=now).filter(pk=guard.level_id).values_list("atp", flat=True)
@@ -236,7 +233,7 @@ def _reserve(
             shortfalls.append(Shortfall(skus[sku_id].code, None, requested, left, "channel_cap"))
     if shortfalls:
         for level_id, delta in moved.items():
-            reserved_move(level_id=level_id, delta=-delta, now=now)
+            reserved_move(level_id=level_id, delta=-delta)
         return [], shortfalls
 
     if expired:
@@ -350,7 +347,7 @@ def reservations_release(
     now = timezone.now()
     released = _units_per_level(closing)
     for level_id in sorted(released):
-        reserved_move(level_id=level_id, delta=-released[level_id], now=now)
+        reserved_move(level_id=level_id, delta=-released[level_id])
     _move_caps(_cap_deltas(closing, -1))
     _close(closing, Reservation.Status.RELEASED, now)
     _log(_release_entries(closing, reason=reason, actor=actor), now)
