@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 
-from django.db.models import Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import Case, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
 from django.db.models.expressions import CombinedExpression
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
@@ -58,15 +58,20 @@ def kept_back(channel: Channel | None) -> CombinedExpression:
     return safety + Value(channel.buffer if channel is not None else 0)
 
 
-def expired_holds(now: datetime) -> Coalesce:
-    """Units of a stock row's checkout holds past their time-to-live but still marked active: free to sell."""
-    expired = (
-        Reservation.objects.filter(stock_level_id=OuterRef("pk"), status=Reservation.Status.ACTIVE, expires_at__lt=now)
-        .values("stock_level_id")
-        .annotate(total=Sum("quantity"))
-        .values("total")
+def expired_holds(now: datetime) -> Case:
+    """Units of a stock row's checkout holds past their time-to-live but still marked active: free to sell.
+
+    Which rows have one comes from the partial live-hold index once for the whole read;
+    only those rows sum their holds.
+    """
+    expired = Reservation.objects.filter(status=Reservation.Status.ACTIVE, expires_at__lt=now)
+    total = expired.filter(stock_level_id=OuterRef("pk")).values("stock_level_id").annotate(total=Sum("quantity"))
+    return Case(
+        When(
+            pk__in=expired.values("stock_level_id"), then=Subquery(total.values("total"), output_field=IntegerField())
+        ),
+        default=Value(0),
     )
-    return Coalesce(Subquery(expired, output_field=IntegerField()), Value(0))
 
 
 def available_stock(*, channel: Channel | None, now: datetime | None = None) -> QuerySet[StockLevel]:

@@ -1,5 +1,6 @@
-"""Hand-written SQL for the hot paths: IN lists, independent writes in one round trip, and
-model instances inserted or updated without the ORM's query compiler.
+"""Hand-written SQL: the stock feed's COPY on PostgreSQL (``StockFeedCopy``), and, for the order
+and fulfilment writers, IN lists, independent writes in one round trip, and model instances
+inserted or updated without the ORM's query compiler.
 
 The instance writers follow the models: columns, defaults (``pre_save``) and database
 values (``get_db_prep_save``) come from the fields, exactly as ``save()`` would give
@@ -118,6 +119,18 @@ class StockFeedCopy:
 
     levels = StockLevel._meta.db_table
     movements = StockMovement._meta.db_table
+    # Every column of the rows COPY creates, in the order each line gives them; a test holds
+    # them to the models' fields, so a new field cannot be left out unnoticed.
+    level_columns = tuple(
+        StockLevel._meta.get_field(n).column for n in ("id", "sku", "location", "on_hand", "reserved")
+    )
+    movement_columns = tuple(
+        StockMovement._meta.get_field(n).column
+        for n in (
+            "stock_level", "on_hand_delta", "kind", "reserved_delta", "reason", "reference", "actor", "credential",
+            "created_at",
+        )
+    )  # fmt: skip
 
     @staticmethod
     def _copy(cursor, table: str, columns: str, lines: Iterable[str]) -> None:
@@ -159,7 +172,7 @@ class StockFeedCopy:
                 self._copy(
                     cursor,
                     self.levels,
-                    "id, sku_id, location_id, on_hand, reserved",
+                    ", ".join(self.level_columns),
                     (f"{ids[p]}\t{p[0]}\t{p[1]}\t{on_hand[p]}\t0\n" for p in pairs),
                 )
             except UniqueViolation as exc:
@@ -187,7 +200,6 @@ class StockFeedCopy:
             self._copy(
                 cursor,
                 self.movements,
-                "stock_level_id, on_hand_delta, kind, reserved_delta, reason, reference, actor_id, credential_id,"
-                " created_at",
+                ", ".join(self.movement_columns),
                 (f"{pk}\t{delta}\t{tail}\n" for pk, delta in changes),
             )
