@@ -127,15 +127,15 @@ def _move_caps(deltas: dict[tuple[int, int], int]) -> dict[tuple[int, int], int]
     return refused
 
 
-def _log(entries: Sequence[tuple], now: datetime) -> None:
-    """Append ledger rows ``(stock level id, kind, on-hand delta, reserved delta, reason, reference, actor id)``."""
-    StockMovement.objects.bulk_create(
+def _movements(entries: Sequence[tuple], now: datetime) -> list[StockMovement]:
+    """Ledger rows of ``(stock level id, kind, on-hand delta, reserved delta, reason, reference, actor id)``."""
+    return [
         StockMovement(
             stock_level_id=level_id, kind=kind, on_hand_delta=on_hand, reserved_delta=reserved,
             reason=reason, reference=reference, actor_id=actor_id, created_at=now,
         )
         for level_id, kind, on_hand, reserved, reason, reference, actor_id in entries
-    )  # fmt: skip
+    ]  # fmt: skip
 
 
 def _release_entries(reservations: Sequence[Reservation], *, reason: str, actor: Actor) -> list[tuple]:
@@ -211,6 +211,17 @@ def _reserve(
     freed: Counter[int] = Counter()
     for hold in expired:
         freed[hold.stock_level_id] += hold.quantity
+    # Built before the first row is locked, so the locks are held for the statements only.
+    actor_id = actor.pk if actor is not None else None
+    entries = [(guards[key].level_id, Kind.RESERVATION, 0, q, "", owner_ref, actor_id) for key, q in wanted.items()]
+    movements = _movements(_release_entries(expired, reason="hold_expired", actor=None) + entries, now)
+    reservations = [
+        Reservation(
+            owner_ref=owner_ref, stock_level_id=guards[key].level_id, channel=channel, quantity=quantity,
+            expires_at=expires_at, created_at=now,
+        )
+        for key, quantity in wanted.items()
+    ]  # fmt: skip
 
     moved: dict[int, int] = {}
     for key, guard in sorted(guards.items(), key=lambda item: item[1].level_id):
@@ -238,16 +249,7 @@ def _reserve(
 
     if expired:
         _close(expired, Reservation.Status.RELEASED, now)
-    actor_id = actor.pk if actor is not None else None
-    entries = [(guards[key].level_id, Kind.RESERVATION, 0, q, "", owner_ref, actor_id) for key, q in wanted.items()]
-    _log(_release_entries(expired, reason="hold_expired", actor=None) + entries, now)
-    reservations = [
-        Reservation(
-            owner_ref=owner_ref, stock_level_id=guards[key].level_id, channel=channel, quantity=quantity,
-            expires_at=expires_at, created_at=now,
-        )
-        for key, quantity in wanted.items()
-    ]  # fmt: skip
+    StockMovement.objects.bulk_create(movements)
     Reservation.objects.bulk_create(reservations)
     for r, (sku_id, location_id) in zip(reservations, wanted, strict=True):
         r.stock_level = StockLevel.from_db(
@@ -345,12 +347,13 @@ def reservations_release(
     if not closing:
         return []
     now = timezone.now()
+    movements = _movements(_release_entries(closing, reason=reason, actor=actor), now)
     released = _units_per_level(closing)
     for level_id in sorted(released):
         reserved_move(level_id=level_id, delta=-released[level_id])
     _move_caps(_cap_deltas(closing, -1))
     _close(closing, Reservation.Status.RELEASED, now)
-    _log(_release_entries(closing, reason=reason, actor=actor), now)
+    StockMovement.objects.bulk_create(movements)
     return closing
 
 
@@ -366,13 +369,15 @@ def reservations_commit(
     closing = _split(_lock_active(reservations), quantities)
     if not closing:
         return []
+    now, actor_id = timezone.now(), actor.pk if actor is not None else None
+    entries = [(r.stock_level_id, Kind.DISPATCH, -r.quantity, -r.quantity, "", reference, actor_id) for r in closing]
+    movements = _movements(entries, now)
     dispatched = _units_per_level(closing)
     for level_id in sorted(dispatched):
         q = dispatched[level_id]
         StockLevel.objects.filter(pk=level_id).update(on_hand=F("on_hand") - q, reserved=F("reserved") - q)
-    now, actor_id = timezone.now(), actor.pk if actor is not None else None
     _close(closing, Reservation.Status.COMMITTED, now)
-    _log([(r.stock_level_id, Kind.DISPATCH, -r.quantity, -r.quantity, "", reference, actor_id) for r in closing], now)
+    StockMovement.objects.bulk_create(movements)
     return closing
 
 
