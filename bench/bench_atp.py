@@ -64,7 +64,7 @@ def main() -> None:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from inventory.selectors import nearest_locations_with_stock
+    from inventory.nearby import nearest_locations_with_stock
 
     rng = random.Random(args.seed)
     sku_ids, channel = load(stores=args.stores, skus=args.skus, rng=rng)

@@ -2,7 +2,7 @@
 
 Each client process makes single- or two-line requests over a shared set of stock rows
 and releases about half of them straight away, first through
-``inventory.services.stock_reserve`` / ``reservations_release``, then as raw psycopg2:
+``inventory.reservations.stock_reserve`` / ``reservations_release``, then as raw psycopg2:
 one conditional ``UPDATE … WHERE on_hand - reserved - safety >= q`` per line (rows in id
 order), the reservation and ledger INSERTs, in one transaction. The raw path is the floor
 any system on this database pays; the target is service/raw >= 0.5. Prints one JSON object.
@@ -55,7 +55,7 @@ def run_service(work, barrier) -> float:
     from django.db import connection
 
     from inventory.models import Location, Sku
-    from inventory.services import StockRequest, reservations_release, stock_reserve
+    from inventory.reservations import StockRequest, reservations_release, stock_reserve
 
     skus, locations = Sku.objects.in_bulk(), Location.objects.in_bulk()
     barrier.wait()

@@ -10,7 +10,8 @@ from django.utils import timezone
 
 from inventory.exceptions import InvalidInput
 from inventory.models import Channel
-from inventory.selectors import nearest_locations, skus_resolve, stock_near, with_stock
+from inventory.nearby import nearest_locations, stock_near, with_stock
+from inventory.selectors import skus_resolve
 from oms.geo import coordinates_for
 
 from .deadlines import routing_unavailable

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from inventory.models import Reservation
-from inventory.services import reservations_commit, reservations_release
+from inventory.reservations import reservations_commit, reservations_release
 from oms.models import Order
 from oms.transitions import transition_apply
 

@@ -16,11 +16,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.utils import timezone
 
+from inventory.atp import channel_location_ids
 from inventory.exceptions import InvalidInput, NotPermitted
 from inventory.locks import stock_levels_for_update
 from inventory.models import Channel, Location, Reservation, Sku, StockLevel
-from inventory.selectors import channel_location_ids
-from inventory.services import reservations_release
+from inventory.reservations import reservations_release
 from inventory.till import stock_sell
 from oms.events import event_emit
 from oms.identity import customer_resolve

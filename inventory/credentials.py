@@ -20,8 +20,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from .exceptions import InvalidInput, NotPermitted
-from .feeds import ImportResult, stock_feed_apply
+from .feeds import ImportResult
 from .models import Location, LocationCredential
+from .stock_feed import stock_feed_apply
 
 CREDENTIAL_TOKEN_PREFIX = "oml_"  # channel tokens start "oms_": the header alone tells which kind it is
 

@@ -1,7 +1,7 @@
 from celery import shared_task
 
 from .ledger import ledger_checkpoint
-from .services import holds_release_expired
+from .reservations import holds_release_expired
 
 
 @shared_task

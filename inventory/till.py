@@ -15,7 +15,7 @@ from django.utils import timezone
 from .exceptions import StockConflict
 from .locks import stock_levels_for_update
 from .models import AdjustmentReason, CountFlag, Location, Sku, StockLevel, StockMovement
-from .services import Actor, _move, _require_positive, stock_adjust
+from .services import Actor, require_positive_quantity, stock_adjust, stock_move
 
 
 @transaction.atomic
@@ -26,7 +26,7 @@ def stock_sell(*, sku: Sku, location: Location, quantity: int, reference: str, a
     knowing: they are booked in first as found stock and the SKU is flagged for a count.
     Reserved units are never taken here; the caller frees them first.
     """
-    _require_positive(quantity)
+    require_positive_quantity(quantity)
     level, _ = StockLevel.objects.get_or_create(sku=sku, location=location)
     level = stock_levels_for_update(ids=[level.pk])[level.pk]
     unknown = quantity - (level.on_hand - level.reserved)
@@ -37,7 +37,7 @@ def stock_sell(*, sku: Sku, location: Location, quantity: int, reference: str, a
         count_flag_raise(
             sku=sku, location=location, reference=reference, reason=f"sold {unknown} more than the books held"
         )
-    if not _move(level, kind=StockMovement.Kind.SALE, on_hand=-quantity, reference=reference, actor=actor):
+    if not stock_move(level, kind=StockMovement.Kind.SALE, on_hand=-quantity, reference=reference, actor=actor):
         raise StockConflict(
             f"{sku.code}@{location.code}: the sale could not be booked.", errors={"quantity": ["Stock changed."]}
         )

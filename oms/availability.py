@@ -12,8 +12,8 @@ from __future__ import annotations
 from django.db import transaction
 from django.db.models import Max
 
+from inventory.atp import network_atp
 from inventory.models import Channel, Sku, StockMovement
-from inventory.selectors import network_atp
 
 from .events import events_emit
 from .models import JobCursor, PublishedAvailability

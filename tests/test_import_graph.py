@@ -14,7 +14,6 @@ ROOT = Path(__file__).resolve().parent.parent
 APPS = ("core", "inventory", "oms", "fulfilment", "returns", "omnichannel")
 
 
-
 def _module_name(path: Path) -> str:
     parts = path.relative_to(ROOT).with_suffix("").parts
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)

@@ -18,7 +18,7 @@ from django.utils import timezone
 from core.errors import InvalidInput
 from inventory.exceptions import InsufficientStock
 from inventory.models import Location
-from inventory.services import StockRequest, stock_reserve
+from inventory.reservations import StockRequest, stock_reserve
 from oms.models import Activity, Order, OrderLine
 from oms.transitions import transition_apply
 

@@ -23,14 +23,7 @@ from core.staff_messages import staff_message
 from inventory.exceptions import CountNeedsConfirmation, DomainError
 from inventory.models import AdjustmentReason, Channel, Sku, Transfer
 from inventory.quantities import QuantityField, max_quantity
-from inventory.selectors import (
-    StockPicture,
-    sku_resolve,
-    skus_search,
-    stock_picture,
-    store_channel,
-    transfers_inbound,
-)
+from inventory.selectors import StockPicture, sku_resolve, skus_search, stock_picture, store_channel, transfers_inbound
 from inventory.services import stock_adjust, stock_count, transfer_receive
 from oms.intake import OrderLineInput
 from oms.models import Order

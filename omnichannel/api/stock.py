@@ -14,9 +14,10 @@ from rest_framework.response import Response
 
 from inventory.catalogue import sku_list
 from inventory.credentials import stock_feed_write
-from inventory.feeds import STOCK_COLUMNS, csv_records
+from inventory.feeds import csv_records
 from inventory.models import Location
 from inventory.selectors import sku_resolve, stock_by_location
+from inventory.stock_feed import STOCK_COLUMNS
 from omnichannel.replicas import replica_reads
 
 from .auth import MaySetStock, caller_actor, caller_channel, caller_credential

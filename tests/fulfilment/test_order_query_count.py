@@ -1,7 +1,6 @@
 """Placing an order costs a fixed number of SQL statements, however big the network is."""
 
 import pytest
-from django.db import connection
 
 from oms.models import Order
 from tests.factories import LocationFactory
@@ -11,15 +10,14 @@ pytestmark = pytest.mark.django_db
 
 # Statements for one 3-line delivery order from a returning customer, from the idempotency
 # check to the outbox row: resolve SKUs and customer, write the order, its lines and its
-# created event, read candidates (ATP, then locations), reserve (row guards, one guarded
-# UPDATE per stock row, channel caps, then reservations and ledger: one statement of
-# data-modifying WITH queries on PostgreSQL, two on SQLite; no savepoint: a lost race takes
-# its UPDATEs back), write the fulfilment and its lines, and the allocate transition: the
+# created event, read candidates (ATP, then locations; the channel's locations are a
+# subquery of the stock read), reserve (row guards, one guarded UPDATE per stock row,
+# channel caps, then the ledger and the reservations; no savepoint: a lost race takes its
+# UPDATEs back), write the fulfilment and its lines, and the allocate transition: the
 # order's changed fields, its audit row and its outbox row. The channel's routing policy is
-# read once per order; its locations once per Channel instance (here by the customer's first
-# order). Two of them are the test's own outer savepoint (SAVEPOINT/RELEASE around
-# order_place); a request has BEGIN/COMMIT instead.
-QUERIES_PER_3_LINE_ORDER = 22 if connection.vendor == "postgresql" else 23
+# read once per order. Two of them are the test's own outer savepoint (SAVEPOINT/RELEASE
+# around order_place); a request has BEGIN/COMMIT instead.
+QUERIES_PER_3_LINE_ORDER = 23
 
 
 def test_placing_a_3_line_order_takes_a_fixed_number_of_queries(network, django_assert_num_queries):

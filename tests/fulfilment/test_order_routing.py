@@ -189,7 +189,6 @@ def test_candidates_are_read_in_two_statements_with_todays_load_and_the_pickup_s
     network, django_assert_num_queries
 ):
     from fulfilment.routing.candidates import routing_candidates
-    from inventory.selectors import channel_location_ids
 
     a = network.skus[0]
     for location in (network.soho, network.camden, network.warehouse):
@@ -197,7 +196,6 @@ def test_candidates_are_read_in_two_statements_with_todays_load_and_the_pickup_s
     network.soho.daily_capacity = 2
     network.soho.save()
     place(network, [(a, 1)])  # Soho takes one of its two for today
-    channel_location_ids(channel=network.web)  # read once per Channel instance
     with django_assert_num_queries(2):  # the ranked stock, then the locations with today's counts
         candidates = routing_candidates(
             channel=network.web, sku_ids=[a.pk], pickup_location_id=network.leeds.pk, near=(51.508, -0.128)

@@ -10,9 +10,11 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from inventory.atp import network_atp, stock_availability
 from inventory.models import ChannelCap, Reservation, SafetyStock
-from inventory.selectors import network_atp, stock_availability, stock_near
-from inventory.services import StockRequest, hold_place, stock_receive
+from inventory.nearby import stock_near
+from inventory.reservations import StockRequest, hold_place
+from inventory.services import stock_receive
 from tests.factories import ChannelFactory, LocationFactory, SkuFactory
 
 pytestmark = pytest.mark.django_db

@@ -16,10 +16,12 @@ from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
+from inventory.atp import stock_available
 from inventory.exceptions import InsufficientStock
 from inventory.models import Reservation, StockLevel
-from inventory.selectors import inventory_discrepancies, stock_available
-from inventory.services import StockRequest, hold_place, holds_release_expired, stock_receive, stock_reserve
+from inventory.reservations import StockRequest, hold_place, holds_release_expired, stock_reserve
+from inventory.selectors import inventory_discrepancies
+from inventory.services import stock_receive
 from tests.factories import SkuFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

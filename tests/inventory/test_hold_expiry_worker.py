@@ -7,8 +7,9 @@ from django.conf import settings
 from django.utils import timezone
 
 from inventory.models import Reservation, StockLevel
+from inventory.reservations import StockRequest, hold_place
 from inventory.selectors import inventory_discrepancies
-from inventory.services import StockRequest, hold_place, stock_receive
+from inventory.services import stock_receive
 from tests.celery_worker import celery_worker
 
 TASK = "inventory.tasks.release_expired_holds"

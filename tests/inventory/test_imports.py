@@ -4,10 +4,12 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from inventory import feeds
+from inventory import stock_feed
 from inventory.models import Barcode, Location, Sku, SkuAlias, StockLevel, StockMovement
+from inventory.reservations import StockRequest, stock_reserve
 from inventory.selectors import inventory_discrepancies
-from inventory.services import StockRequest, stock_receive, stock_reserve
+from inventory.services import stock_receive
+from inventory.sql import StockFeedCopy
 from tests.factories import ChannelFactory, LocationFactory, SkuFactory, gtin13
 
 pytestmark = pytest.mark.django_db
@@ -151,8 +153,8 @@ def test_an_invalid_sku_code_is_rejected(tmp_path):
 @pytest.fixture(params=["orm", pytest.param("copy", marks=pytest.mark.postgres)])
 def feed_path(request, monkeypatch):
     """Run a test through the portable ORM path and, on PostgreSQL, through COPY."""
-    store = feeds._OrmStock if request.param == "orm" else feeds._PostgresStock
-    monkeypatch.setattr(feeds, "_stock_store", store)
+    store = stock_feed._OrmStock if request.param == "orm" else StockFeedCopy
+    monkeypatch.setattr(stock_feed, "_stock_store", store)
     return request.param
 
 
@@ -239,7 +241,7 @@ def test_the_header_must_match_the_mode(tmp_path, sku, store):
 
 def test_rows_of_one_level_across_chunks_apply_in_order(feed_path, sku, store, warehouse):
     rows = [[store.code, sku.code, q] for q in (5, 8, 3)] + [[warehouse.code, sku.code, 0], [store.code, sku.code, 3]]
-    result = feeds.stock_feed_apply(rows=rows, mode="snapshot", reference="api", chunk_rows=2)
+    result = stock_feed.stock_feed_apply(rows=rows, mode="snapshot", reference="api", chunk_rows=2)
     # The last row for a level wins; 0 for a level that does not exist creates nothing.
     assert (result.applied, result.unchanged, result.rejected) == (3, 2, [])
     assert on_hand(sku, store) == 3
@@ -250,7 +252,7 @@ def test_rows_of_one_level_across_chunks_apply_in_order(feed_path, sku, store, w
 
 @pytest.mark.postgres
 def test_a_chunk_is_redone_when_a_level_appears_while_it_runs(monkeypatch, sku, store):
-    path = feeds._PostgresStock()
+    path = StockFeedCopy()
     create, calls = path.create, []
 
     def create_after_another_writer(on_hand):
@@ -260,8 +262,8 @@ def test_a_chunk_is_redone_when_a_level_appears_while_it_runs(monkeypatch, sku, 
         return create(on_hand)
 
     monkeypatch.setattr(path, "create", create_after_another_writer)
-    monkeypatch.setattr(feeds, "_stock_store", lambda: path)
-    result = feeds.stock_feed_apply(rows=[[store.code, sku.code, 7]], mode="snapshot", reference="api")
+    monkeypatch.setattr(stock_feed, "_stock_store", lambda: path)
+    result = stock_feed.stock_feed_apply(rows=[[store.code, sku.code, 7]], mode="snapshot", reference="api")
     assert len(calls) == 2
     assert (result.applied, on_hand(sku, store)) == (1, 7)
     assert inventory_discrepancies() == []
@@ -269,7 +271,7 @@ def test_a_chunk_is_redone_when_a_level_appears_while_it_runs(monkeypatch, sku, 
 
 def test_quantities_from_json_must_be_whole_numbers(sku, store):
     rows = [[store.code, sku.code, 2.5], [store.code, sku.code, True], [store.code, sku.code, 4]]
-    result = feeds.stock_feed_apply(rows=rows, mode="snapshot", reference="api", first_row=1)
+    result = stock_feed.stock_feed_apply(rows=rows, mode="snapshot", reference="api", first_row=1)
     assert [(r.row, r.field) for r in result.rejected] == [(1, "on_hand"), (2, "on_hand")]
     assert on_hand(sku, store) == 4
 
@@ -278,13 +280,13 @@ def test_quantities_from_json_must_be_whole_numbers(sku, store):
 def test_copy_and_orm_paths_give_the_same_result(monkeypatch):
     skus = [SkuFactory() for _ in range(4)]
     results = {}
-    for path, store in (("orm", feeds._OrmStock), ("copy", feeds._PostgresStock)):
-        monkeypatch.setattr(feeds, "_stock_store", store)
+    for path, store in (("orm", stock_feed._OrmStock), ("copy", StockFeedCopy)):
+        monkeypatch.setattr(stock_feed, "_stock_store", store)
         location = LocationFactory()
         stock_receive(sku=skus[0], location=location, quantity=5)
         stock_reserve(requests=[StockRequest(skus[0], location, 4)], owner_ref=f"order:{path}")
         rows = [[location.code, s.code, q] for s, q in zip(skus * 2, [3, 0, 9, 2, 6, 1, 9, 0], strict=True)]
-        result = feeds.stock_feed_apply(rows=rows, mode="snapshot", reference=path, chunk_rows=3)
+        result = stock_feed.stock_feed_apply(rows=rows, mode="snapshot", reference=path, chunk_rows=3)
         levels = StockLevel.objects.filter(location=location).order_by("sku_id")
         movements = StockMovement.objects.filter(reference=path).order_by("id")
         results[path] = (
@@ -309,7 +311,7 @@ def test_check_inventory_is_clean_after_imports(tmp_path, sku, store):
 
 def test_the_ledger_keeps_a_reference_with_tabs_and_backslashes(feed_path, sku, store):
     reference = "feed:C:\\feeds\\stock\tcopy\n2.csv"
-    feeds.stock_feed_apply(rows=[[store.code, sku.code, 3]], mode="snapshot", reference=reference)
+    stock_feed.stock_feed_apply(rows=[[store.code, sku.code, 3]], mode="snapshot", reference=reference)
     assert StockMovement.objects.get(kind="feed").reference == reference
 
 
@@ -349,7 +351,7 @@ def test_several_writers_give_what_one_writer_gives(mode):
             for n in range(3)
             for i, q in enumerate(quantities)
         ]
-        result = feeds.stock_feed_apply(rows=rows, mode=mode, reference="writers", chunk_rows=5, writers=writers)
+        result = stock_feed.stock_feed_apply(rows=rows, mode=mode, reference="writers", chunk_rows=5, writers=writers)
         outcomes.append(_feed_outcome(result, locations, skus))
     assert outcomes[0] == outcomes[1]
     assert outcomes[0][0][2]  # some rows were rejected: below zero or below what is reserved

@@ -29,20 +29,16 @@ from inventory.models import (
     StockMovement,
     Transfer,
 )
-from inventory.selectors import inventory_discrepancies
-from inventory.services import (
+from inventory.reservations import (
     StockRequest,
     hold_place,
     holds_release_expired,
     reservations_commit,
     reservations_release,
-    stock_adjust,
-    stock_count,
-    stock_receive,
     stock_reserve,
-    transfer_receive,
-    transfer_send,
 )
+from inventory.selectors import inventory_discrepancies
+from inventory.services import stock_adjust, stock_count, stock_receive, transfer_receive, transfer_send
 from tests.factories import ChannelFactory, LocationFactory, SkuFactory
 
 pytestmark = pytest.mark.django_db

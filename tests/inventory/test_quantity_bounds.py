@@ -173,9 +173,10 @@ def test_a_confirmation_for_another_number_asks_again(network, soho):
 @pytest.fixture(params=["orm", pytest.param("copy", marks=pytest.mark.postgres)])
 def feed_path(request, monkeypatch):
     """Run a test through the portable ORM path and, on PostgreSQL, through COPY."""
-    from inventory import feeds
+    from inventory import stock_feed
+    from inventory.sql import StockFeedCopy
 
-    monkeypatch.setattr(feeds, "_stock_store", feeds._OrmStock if request.param == "orm" else feeds._PostgresStock)
+    monkeypatch.setattr(stock_feed, "_stock_store", stock_feed._OrmStock if request.param == "orm" else StockFeedCopy)
     return request.param
 
 
@@ -222,7 +223,7 @@ def test_import_stock_rejects_a_snapshot_beyond_the_bound(tmp_path, feed_path, s
 
 
 def test_a_delta_may_not_take_on_hand_past_the_bound(settings, feed_path, sku, store):
-    from inventory.feeds import stock_feed_apply
+    from inventory.stock_feed import stock_feed_apply
 
     settings.OMS_MAX_STOCK_QUANTITY = 100
     stock_receive(sku=sku, location=store, quantity=95)

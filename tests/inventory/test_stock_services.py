@@ -3,23 +3,20 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from inventory.atp import network_atp, stock_available
 from inventory.exceptions import InsufficientStock, InvalidInput, StockConflict
 from inventory.models import AdjustmentReason, ChannelCap, Reservation, SafetyStock, StockLevel, StockMovement
-from inventory.selectors import inventory_discrepancies, network_atp, stock_available
-from inventory.services import (
+from inventory.reservations import (
     StockRequest,
     hold_convert,
     hold_place,
     holds_release_expired,
     reservations_commit,
     reservations_release,
-    stock_adjust,
-    stock_count,
-    stock_receive,
     stock_reserve,
-    transfer_receive,
-    transfer_send,
 )
+from inventory.selectors import inventory_discrepancies
+from inventory.services import stock_adjust, stock_count, stock_receive, transfer_receive, transfer_send
 from tests.factories import SkuFactory
 
 pytestmark = pytest.mark.django_db
@@ -215,7 +212,7 @@ def test_hold_converts_to_an_order_without_reserving_twice(sku, store):
 
 
 def test_future_atp_adds_inbound_transfers_by_expected_date(sku, store, warehouse):
-    from inventory.selectors import future_atp, ready_at
+    from inventory.atp import future_atp, ready_at
 
     stock_receive(sku=sku, location=store, quantity=1)
     stock_receive(sku=sku, location=warehouse, quantity=10)

@@ -1,6 +1,7 @@
 """stock.availability_changed: each channel hears when its network ATP of a SKU changes, once per change."""
 
-from inventory.services import StockRequest, stock_receive, stock_reserve
+from inventory.reservations import StockRequest, stock_reserve
+from inventory.services import stock_receive
 from oms.availability import availability_publish
 from oms.models import OutboxEvent
 from tests.factories import ChannelFactory, LocationFactory

@@ -5,9 +5,10 @@ import pytest
 from django.utils import timezone
 
 from fulfilment.models import Fulfilment
+from inventory.atp import stock_available
 from inventory.exceptions import InvalidInput
 from inventory.models import StockMovement
-from inventory.selectors import inventory_discrepancies, stock_available
+from inventory.selectors import inventory_discrepancies
 from oms.exceptions import TransitionNotAllowed
 from oms.intake import OrderLineInput
 from oms.models import OutboxEvent

@@ -3,7 +3,7 @@ import sys
 
 from tqdm import tqdm
 
-from inventory.feeds import STOCK_COLUMNS, stock_feed_apply
+from inventory.stock_feed import STOCK_COLUMNS, stock_feed_apply
 
 from .import_locations import CsvImportCommand
 

@@ -25,9 +25,9 @@ from django.utils import timezone
 
 from fulfilment.models import ShippingCost
 from inventory.credentials import location_credential_issue
-from inventory.feeds import stock_feed_apply
 from inventory.inbound import inbound_create
 from inventory.models import Barcode, Channel, ChannelCap, Location, Sku, SkuAlias, gtin_check_digit_is_valid
+from inventory.stock_feed import stock_feed_apply
 from omnichannel.demo_orders import make_orders
 from oms.services import channel_create
 

@@ -1,0 +1,179 @@
+"""Available to promise: the one rule, and the reads built on it.
+
+ATP(sku, location, channel) = max(0, on hand − reserved + expired holds − safety − buffer),
+zero where the channel may not sell from the location or the location is inactive.
+Expired checkout holds still marked active count as free before the beat job releases
+them; safety stock is the SKU's own SafetyStock row for the location, else the
+location's ``safety_stock``; the buffer is the channel's. Network ATP sums it over the
+channel's locations and is capped by what is left of the channel's allocation for the
+SKU, if any.
+
+``available_stock`` is the rule, as a queryset of stock rows: every read here and the
+candidate ranking (``inventory.nearby``) filter and annotate it. A reservation
+(``inventory.reservations``) reads the same ``kept_back`` and ``expired_holds`` terms of
+its rows first and guards its UPDATE with on hand − reserved ≥ units − expired holds
+released + kept back, which is the same inequality; the property test
+``tests/inventory/test_atp_one_rule.py`` holds all three to it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+
+from django.db.models import Case, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
+from django.db.models.expressions import CombinedExpression
+from django.db.models.functions import Coalesce, Greatest
+from django.utils import timezone
+
+from .models import Channel, ChannelCap, Location, Reservation, SafetyStock, Sku, StockLevel, TransferLine
+
+_SELLS_FROM = Channel.sells_from.through
+
+
+def channel_location_ids(*, channel: Channel) -> set[int] | None:
+    """Locations the channel may sell from, or None when it may sell from all of them."""
+    rows = _SELLS_FROM.objects.filter(channel_id=channel.pk).values_list("location_id", flat=True)
+    return set(rows) or None
+
+
+def channel_sells_here(channel: Channel | None) -> Q:
+    """Stock rows at a location the channel may sell from (all of them when its list is empty)."""
+    if channel is None:
+        return Q()
+    listed = _SELLS_FROM.objects.filter(channel_id=channel.pk)
+    return Q(Exists(listed.filter(location_id=OuterRef("location_id")))) | ~Q(Exists(listed))
+
+
+def _sellable(channel: Channel | None) -> Q:
+    """Stock rows at an active location the channel may sell from."""
+    return Q(location__active=True) & channel_sells_here(channel)
+
+
+def kept_back(channel: Channel | None) -> CombinedExpression:
+    """Units of a stock row no sale may take: its safety stock (the SKU's own, else the location's)
+    plus the channel's buffer."""
+    own = SafetyStock.objects.filter(sku_id=OuterRef("sku_id"), location_id=OuterRef("location_id"))
+    safety = Coalesce(Subquery(own.values("quantity")), F("location__safety_stock"), output_field=IntegerField())
+    return safety + Value(channel.buffer if channel is not None else 0)
+
+
+def expired_holds(now: datetime) -> Case:
+    """Units of a stock row's checkout holds past their time-to-live but still marked active: free to sell.
+
+    Which rows have one comes from the partial live-hold index once for the whole read;
+    only those rows sum their holds.
+    """
+    expired = Reservation.objects.filter(status=Reservation.Status.ACTIVE, expires_at__lt=now)
+    total = expired.filter(stock_level_id=OuterRef("pk")).values("stock_level_id").annotate(total=Sum("quantity"))
+    return Case(
+        When(
+            pk__in=expired.values("stock_level_id"), then=Subquery(total.values("total"), output_field=IntegerField())
+        ),
+        default=Value(0),
+    )
+
+
+def available_stock(*, channel: Channel | None, now: datetime | None = None) -> QuerySet[StockLevel]:
+    """The rule: the stock rows the channel may sell from, each with ``free`` (on hand − reserved +
+    expired holds − what is kept back; may be negative) and ``atp`` (``free``, never below zero)."""
+    free = F("on_hand") - F("reserved") + expired_holds(now or timezone.now()) - kept_back(channel)
+    return StockLevel.objects.filter(_sellable(channel)).alias(free=free).annotate(atp=Greatest(F("free"), Value(0)))
+
+
+def stock_availability(
+    *,
+    sku_ids: Iterable[int],
+    location_ids: Iterable[int] | None = None,
+    channel: Channel | None = None,
+    now: datetime | None = None,
+) -> dict[tuple[int, int], int]:
+    """ATP of each (sku id, location id) that has a stock row at an active location the channel may use.
+
+    One statement, the channel's locations included.
+    """
+    sku_ids = list(set(sku_ids))
+    if not sku_ids:
+        return {}
+    rows = available_stock(channel=channel, now=now).filter(sku_id__in=sku_ids)
+    if location_ids is not None:
+        rows = rows.filter(location_id__in=list(set(location_ids)))
+    return {(sku_id, location_id): atp for sku_id, location_id, atp in rows.values_list("sku_id", "location_id", "atp")}
+
+
+def stock_available(*, sku: Sku, location: Location, channel: Channel | None = None) -> int:
+    """ATP of one SKU at one location for a channel."""
+    return stock_availability(sku_ids=[sku.pk], location_ids=[location.pk], channel=channel).get(
+        (sku.pk, location.pk), 0
+    )
+
+
+def channel_cap_remaining(*, channel: Channel, sku_ids: Iterable[int]) -> dict[int, int]:
+    """What is left of each capped SKU's allocation for the channel (uncapped SKUs are absent)."""
+    caps = ChannelCap.objects.filter(channel=channel, sku_id__in=list(sku_ids))
+    rows = caps.values_list("sku_id", "quantity", "used")
+    return {sku_id: max(0, quantity - used) for sku_id, quantity, used in rows}
+
+
+def within_cap(total: int, cap_left: int | None) -> int:
+    """A SKU's network ATP as the channel may sell it: never more than what is left of its cap."""
+    return total if cap_left is None else min(total, max(0, cap_left))
+
+
+def network_totals(*, sku_ids: Iterable[int], channel: Channel, now: datetime | None = None) -> QuerySet:
+    """Per SKU with ATP rows: ``sku_id``, its ``total`` over the channel's locations, ``cap_left`` (None: uncapped)."""
+    cap = ChannelCap.objects.filter(channel_id=channel.pk, sku_id=OuterRef("sku_id"))
+    return (
+        available_stock(channel=channel, now=now)
+        .filter(sku_id__in=list(sku_ids))
+        .values("sku_id")
+        .annotate(total=Sum("atp"), cap_left=Subquery(cap.values(left=F("quantity") - F("used"))[:1]))
+        .values_list("sku_id", "total", "cap_left")
+        .order_by()
+    )
+
+
+def network_atp(*, sku_ids: Iterable[int], channel: Channel) -> dict[int, int]:
+    """ATP of each SKU summed over every location the channel may sell from, within its cap."""
+    sku_ids = list(set(sku_ids))
+    totals = dict.fromkeys(sku_ids, 0)
+    for sku_id, total, cap_left in network_totals(sku_ids=sku_ids, channel=channel):
+        totals[sku_id] = within_cap(int(total), cap_left)  # int(): PostgreSQL sums bigints as numeric
+    return totals
+
+
+# --- future ATP ------------------------------------------------------------------------
+
+
+def inbound_by_date(*, sku_ids: Iterable[int], location: Location) -> list[tuple[datetime, int, int]]:
+    """Units in transit to a location as (expected at, sku id, quantity), soonest first."""
+    rows = TransferLine.objects.filter(
+        sku_id__in=list(sku_ids), transfer__destination=location, transfer__status="in_transit"
+    ).order_by("transfer__expected_at", "pk")
+    return list(rows.values_list("transfer__expected_at", "sku_id", "quantity"))
+
+
+def future_atp(*, sku: Sku, location: Location, channel: Channel | None = None) -> list[tuple[datetime, int]]:
+    """ATP now, then after each inbound arrival: a list of (from when, units promisable)."""
+    now = timezone.now()
+    atp = stock_available(sku=sku, location=location, channel=channel)
+    timeline = [(now, atp)]
+    for expected_at, _, quantity in inbound_by_date(sku_ids=[sku.pk], location=location):
+        atp += quantity
+        timeline.append((max(expected_at, now), atp))
+    return timeline
+
+
+def ready_at(*, lines: Mapping[int, int], location: Location, channel: Channel | None = None) -> datetime | None:
+    """The earliest time every line can be promised at ``location``, counting inbound transfers."""
+    now = timezone.now()
+    atp = stock_availability(sku_ids=lines, location_ids=[location.pk], channel=channel)
+    have = {sku_id: atp.get((sku_id, location.pk), 0) for sku_id in lines}
+    missing = {s for s, q in lines.items() if have[s] < q}
+    if not missing:
+        return now
+    for expected_at, sku_id, quantity in inbound_by_date(sku_ids=missing, location=location):
+        have[sku_id] += quantity
+        if all(have[s] >= lines[s] for s in missing):
+            return max(expected_at, now)
+    return None
