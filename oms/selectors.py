@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
 
-from django.db import connection
 from django.db.models import (
     CharField,
     Count,
@@ -17,7 +15,6 @@ from django.db.models import (
     Exists,
     ExpressionWrapper,
     F,
-    Field,
     OuterRef,
     Q,
     QuerySet,
@@ -55,22 +52,6 @@ class TimelineEntry:
     to_state: str = ""
     action: str = ""  # a transition's or audit row's action; what happened, for a presenter to phrase
     reason: str = ""
-
-
-def column_reader(field: Field) -> Callable[[Any], Any]:
-    """Turn a hand-written statement's value of ``field``'s column into what the ORM would give.
-
-    PostgreSQL hands most values back ready (JSON as text); SQLite gives text for times and decimals.
-    """
-    column = field.get_col(field.model._meta.db_table)
-    converters = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
-
-    def read(value):
-        for convert in converters:
-            value = convert(value, column, connection)
-        return value
-
-    return read
 
 
 def api_token_live(*, digest: str) -> ApiToken | None:
