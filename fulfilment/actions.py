@@ -12,7 +12,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from inventory.exceptions import InvalidInput
+from core.errors import InvalidInput
 from inventory.models import AdjustmentReason, Sku
 from inventory.services import stock_adjust, stock_write_off
 from oms.models import Order

@@ -8,7 +8,7 @@ from datetime import datetime
 from django.db.models import Q
 from django.utils import timezone
 
-from inventory.exceptions import InvalidInput
+from core.errors import InvalidInput
 from inventory.models import Channel
 from inventory.nearby import nearest_locations, stock_near, with_stock
 from inventory.selectors import skus_resolve

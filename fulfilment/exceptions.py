@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from inventory.exceptions import InvalidInput
+from core.errors import InvalidInput
 
 
 class PickupCodeRefused(InvalidInput):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from inventory.exceptions import InvalidInput
+from core.errors import InvalidInput
 from inventory.models import Location
 from oms.models import Activity, Order
 

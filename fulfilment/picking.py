@@ -13,13 +13,13 @@ from dataclasses import dataclass
 
 from django.db.models import F
 
-from inventory.exceptions import DomainError
+from core.errors import InvalidInput
 from inventory.models import Sku
 
 from .models import Fulfilment, FulfilmentLine
 
 
-class ScanRefused(DomainError):
+class ScanRefused(InvalidInput):
     """The scanned unit was not counted: not on the fulfilment, already all scanned, or not being picked."""
 
     def __init__(self, message: str, *, reason: str, sku: Sku | None = None, quantity: int = 0):

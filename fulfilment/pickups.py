@@ -11,7 +11,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
-from inventory.exceptions import InvalidInput
+from core.errors import InvalidInput
 from oms.amounts import order_amounts
 from oms.events import event_emit
 from oms.models import Activity, Order, OrderLine

@@ -16,8 +16,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.utils import timezone
 
+from core.errors import InvalidInput, NotPermitted
 from inventory.atp import channel_location_ids
-from inventory.exceptions import InvalidInput, NotPermitted
 from inventory.locks import stock_levels_for_update
 from inventory.models import Channel, Location, Reservation, Sku, StockLevel
 from inventory.reservations import reservations_release

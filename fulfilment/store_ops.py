@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from inventory.exceptions import InvalidInput
+from core.errors import InvalidInput
 from inventory.models import Location
 from oms.models import Activity
 from oms.transitions import transition_apply

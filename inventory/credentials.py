@@ -19,7 +19,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from .exceptions import InvalidInput, NotPermitted
+from core.errors import InvalidInput, NotPermitted
+
 from .feeds import ImportResult
 from .models import Location, LocationCredential
 from .stock_feed import stock_feed_apply

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from .exceptions import InvalidInput
+from core.errors import InvalidInput
+
 from .models import Barcode, Channel, Location, Sku, SkuAlias, validate_gtin
 
 LOCATION_COLUMNS = (

@@ -17,7 +17,7 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
-from .exceptions import InvalidInput
+from core.errors import InvalidInput
 
 COLUMN_MAX = 2**31 - 1  # the integer columns holding on hand, reserved and movement deltas
 COUNT_CONFIRM_MIN_UNITS = 10

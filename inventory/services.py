@@ -20,7 +20,9 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from .exceptions import CountNeedsConfirmation, InsufficientStock, InvalidInput, Shortfall, StockConflict
+from core.errors import InvalidInput
+
+from .exceptions import CountNeedsConfirmation, InsufficientStock, Shortfall, StockConflict
 from .locks import stock_levels_for_update
 from .models import AdjustmentReason, CountFlag, Location, Sku, StockLevel, StockMovement, Transfer, TransferLine
 from .quantities import count_needs_confirmation, max_quantity, on_hand_problem, quantity_check

@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, connections, transaction
 
-from .exceptions import InvalidInput
+from core.errors import InvalidInput
+
 from .feeds import ImportResult, RowRejection, record_fields
 from .models import Barcode, Location, Sku, StockLevel, StockMovement
 from .quantities import on_hand_problem, quantity_problem

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from django.db.models import F, Q
 
+from core.errors import DomainError
 from fulfilment.actions import (
     fulfilment_accept,
     fulfilment_decline,
@@ -20,7 +21,6 @@ from fulfilment.actions import (
 from fulfilment.models import Fulfilment, RoutingPolicyVersion
 from fulfilment.pickups import fulfilment_collect, fulfilment_ready
 from fulfilment.routing.policy import RoutingPolicy
-from inventory.exceptions import DomainError
 from inventory.models import Location, StockLevel
 from oms.intake import OrderInput, OrderLineInput
 from oms.models import Activity, Order, OutboxEvent

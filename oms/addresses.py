@@ -11,7 +11,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from inventory.exceptions import InvalidInput
+from core.errors import InvalidInput
 
 from .geo import coordinates_for
 from .models import Order

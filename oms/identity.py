@@ -22,7 +22,7 @@ import phonenumbers
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 
-from inventory.exceptions import InvalidInput
+from core.errors import InvalidInput
 
 from .models import Customer, PossibleDuplicate
 

@@ -14,7 +14,7 @@ from functools import cache
 
 import pycountry
 
-from inventory.exceptions import InvalidInput
+from core.errors import InvalidInput
 from inventory.models import Channel
 from inventory.selectors import skus_resolve
 

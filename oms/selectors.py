@@ -23,7 +23,7 @@ from django.db.models import (
 )
 from django.utils import timezone
 
-from inventory.exceptions import InvalidInput
+from core.errors import InvalidInput
 from inventory.models import Channel
 from inventory.selectors import skus_resolve
 

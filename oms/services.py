@@ -13,8 +13,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from core.errors import InvalidInput
 from inventory.credentials import hash_token
-from inventory.exceptions import InvalidInput
 from inventory.models import Channel, Location
 
 from .addresses import address_change_refusal, delivery_address

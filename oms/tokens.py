@@ -13,8 +13,8 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from core.errors import InvalidInput
 from inventory.credentials import live_at, location_credential_issue
-from inventory.exceptions import InvalidInput
 from inventory.models import Channel, LocationCredential
 
 from .models import ApiToken

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from inventory.exceptions import DomainError, InvalidInput
+from core.errors import Conflict, InvalidInput
 from oms.access import is_supervisor
 from oms.models import Activity, Order
 
@@ -28,7 +28,7 @@ from .refunds import refund_quote, return_refund
 Status = RefundRequest.Status
 
 
-class RefundDecisionNotAllowed(DomainError):
+class RefundDecisionNotAllowed(Conflict):
     """The request was decided already, or the person may not decide it."""
 
 

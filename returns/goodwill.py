@@ -12,7 +12,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
 
-from inventory.exceptions import InvalidInput
+from core.errors import InvalidInput
 from oms.access import refund_limit, refund_refusal
 from oms.models import Activity, Order
 from oms.refund_events import refund_requested_emit

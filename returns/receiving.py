@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
-from inventory.exceptions import InvalidInput
+from core.errors import InvalidInput
 from inventory.models import AdjustmentReason, Location, StockMovement
 from inventory.services import stock_receive, stock_write_off
 from oms.transitions import transition_apply

@@ -9,7 +9,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import Sum
 
-from inventory.exceptions import InvalidInput
+from core.errors import InvalidInput
 from oms.access import refund_limit, refund_refusal
 from oms.models import Order
 from oms.refund_events import refund_requested_emit

@@ -10,8 +10,8 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from core.errors import InvalidInput
 from fulfilment.models import Fulfilment
-from inventory.exceptions import InvalidInput
 from inventory.models import Channel
 from oms.models import Activity, Order
 from oms.transitions import transition_apply

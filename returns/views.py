@@ -16,9 +16,9 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from core.errors import DomainError, InvalidInput
 from core.staff_messages import staff_message
 from fulfilment.views.common import store_page
-from inventory.exceptions import DomainError, InvalidInput
 from inventory.quantities import QuantityField
 from inventory.selectors import store_channel
 from oms.intake import OrderLineInput

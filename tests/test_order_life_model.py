@@ -28,6 +28,7 @@ from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
 
+from core.errors import DomainError, InvalidInput
 from fulfilment.actions import (
     fulfilment_accept,
     fulfilment_decline,
@@ -39,7 +40,7 @@ from fulfilment.actions import (
 from fulfilment.interventions import order_reroute_excluding
 from fulfilment.models import Fulfilment
 from fulfilment.pickups import fulfilment_collect, fulfilment_expire, fulfilment_ready, pickups_expire
-from inventory.exceptions import DomainError, InsufficientStock, InvalidInput, StockConflict
+from inventory.exceptions import InsufficientStock, StockConflict
 from inventory.models import Channel, Location, Sku, StockLevel
 from inventory.services import stock_count, stock_receive
 from oms.exceptions import TransitionNotAllowed

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from core.errors import InvalidInput
 from fulfilment.models import Fulfilment
 from fulfilment.pickups import pickup_code_check
-from inventory.exceptions import InvalidInput
 
 ROOT = Path(__file__).resolve().parent.parent
 # The documented production settings (docs/configuration.md), with nothing else set.
@@ -117,7 +117,7 @@ from rest_framework.test import APIRequestFactory
 from rest_framework.request import Request
 from fulfilment.models import Fulfilment
 from fulfilment.pickups import pickup_code_check
-from inventory.exceptions import InvalidInput
+from core.errors import InvalidInput
 from omnichannel.api.auth import TokenRateThrottle
 
 request = Request(APIRequestFactory().get("/api/v1/availability", REMOTE_ADDR="203.0.113.9"))

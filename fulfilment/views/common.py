@@ -13,10 +13,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from core.errors import DomainError
 from core.staff_messages import staff_message
 from fulfilment.models import Fulfilment
 from fulfilment.store_work import order_work_now, store_fulfilments
-from inventory.exceptions import DomainError
 from oms.access import Role, role_required, store_for, stores_of
 
 STORE_ROLES = (Role.STORE_STAFF,)

@@ -19,8 +19,9 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from core.errors import DomainError
 from core.staff_messages import staff_message
-from inventory.exceptions import CountNeedsConfirmation, DomainError
+from inventory.exceptions import CountNeedsConfirmation
 from inventory.models import AdjustmentReason, Channel, Sku, Transfer
 from inventory.quantities import QuantityField, max_quantity
 from inventory.selectors import StockPicture, sku_resolve, skus_search, stock_picture, store_channel, transfers_inbound

@@ -8,10 +8,10 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from core.errors import DomainError
 from core.staff_messages import staff_message
 from fulfilment.store_hours import pause_in_force
 from fulfilment.store_ops import store_pause, store_resume
-from inventory.exceptions import DomainError
 from inventory.till import count_flags_open, till_sales
 
 from .common import store_page

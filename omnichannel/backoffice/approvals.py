@@ -7,8 +7,8 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_POST
 
+from core.errors import DomainError
 from core.staff_messages import staff_message
-from inventory.exceptions import DomainError
 from oms.access import BACK_OFFICE_ROLES, Role, is_supervisor, role_required
 from returns.approvals import refund_request_approve, refund_request_reject, refund_requests
 from returns.models import RefundRequest

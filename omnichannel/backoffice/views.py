@@ -12,11 +12,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from core.errors import DomainError
 from core.staff_messages import staff_message
 from fulfilment.interventions import order_reroute_excluding
 from fulfilment.order_search import orders_search
 from fulfilment.pickups import fulfilment_resend_pickup_code
-from inventory.exceptions import DomainError
 from omnichannel.backoffice.navigation import back_to
 from omnichannel.privacy.export import customer_access_record
 from omnichannel.replicas import replica_reads

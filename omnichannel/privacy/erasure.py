@@ -16,7 +16,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from inventory.exceptions import DomainError
+from core.errors import Conflict, InvalidInput
 from oms.models import Activity, Customer, CustomerAccess, IdempotencyKey, Note, Order, OutboxEvent, PossibleDuplicate
 from returns.models import RefundRequest, Return, ReturnException
 
@@ -27,7 +27,7 @@ FINISHED = (Order.Status.COMPLETED, Order.Status.CANCELLED)
 _SHORTEST = 3  # shorter fragments (initials, "12" of a house number) would cut ordinary words
 
 
-class ErasureRefused(DomainError):
+class ErasureRefused(Conflict):
     """The person still has orders in progress; ``orders`` are their numbers."""
 
     def __init__(self, message: str, *, orders: list[str]):
@@ -164,7 +164,7 @@ def customer_erase(*, customer: Customer, reason: str, actor=None) -> CustomerAc
     why, with the person's own values cut out of the reason.
     """
     if not (reason or "").strip():
-        raise DomainError("Say why the data is erased.", errors={"reason": ["Required."]})
+        raise InvalidInput("Say why the data is erased.", errors={"reason": ["Required."]})
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
     records = customer_records(customer=customer)
     orders = list(Order.objects.select_for_update().filter(pk__in=[o.pk for o in customer_orders(customer=customer)]))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.db.models import Prefetch
 
+from core.errors import InvalidInput
 from fulfilment.models import Fulfilment, FulfilmentLine
-from inventory.exceptions import InvalidInput
 from oms.models import Activity, Customer, CustomerAccess, Note, Order, OrderLine, OutboxEvent
 from oms.selectors import customer_ids_matching, customer_merged_records
 from returns.models import RefundRequest, Return, ReturnException, ReturnLine

@@ -2,11 +2,11 @@
 
 import pytest
 
+from core.errors import InvalidInput
 from fulfilment.actions import fulfilment_accept, fulfilment_pick
 from fulfilment.interventions import order_reroute_excluding
 from fulfilment.models import Fulfilment
 from fulfilment.pickups import fulfilment_ready, fulfilment_resend_pickup_code
-from inventory.exceptions import InvalidInput
 from oms.models import Activity, OutboxEvent
 from tests.orders_support import place
 

@@ -2,10 +2,10 @@ import time
 
 import pytest
 
+from core.errors import InvalidInput
 from fulfilment.actions import fulfilment_accept, fulfilment_decline, fulfilment_pack, fulfilment_pick, fulfilment_ship
 from fulfilment.models import Fulfilment
 from fulfilment.pickups import fulfilment_collect, fulfilment_ready, fulfilment_resend_pickup_code, pickups_expire
-from inventory.exceptions import InvalidInput
 from inventory.models import StockMovement
 from inventory.selectors import inventory_discrepancies
 from oms.exceptions import TransitionNotAllowed

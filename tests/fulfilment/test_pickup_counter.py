@@ -4,10 +4,10 @@ of the tries, and the parcel's card lists what is in it so staff can check befor
 import pytest
 from django.urls import reverse
 
+from core.errors import InvalidInput
 from fulfilment.actions import fulfilment_accept, fulfilment_pick
 from fulfilment.models import Fulfilment
 from fulfilment.pickups import fulfilment_collect, fulfilment_ready
-from inventory.exceptions import InvalidInput
 from tests.conftest import store_staff_client
 from tests.orders_support import place
 

@@ -4,11 +4,12 @@ the API's own answers do not change."""
 import pytest
 from django.urls import reverse
 
+from core.errors import InvalidInput
 from core.staff_messages import staff_message
 from fulfilment.actions import fulfilment_accept, fulfilment_pick
 from fulfilment.exceptions import PickupCodeRefused
 from fulfilment.pickups import fulfilment_ready
-from inventory.exceptions import InsufficientStock, InvalidInput, Shortfall, StockConflict
+from inventory.exceptions import InsufficientStock, Shortfall, StockConflict
 from oms.exceptions import TransitionNotAllowed
 from tests.conftest import store_staff_client
 from tests.factories import SkuFactory

@@ -6,10 +6,10 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from core.errors import InvalidInput
 from fulfilment.models import ClosedDay, Fulfilment, OpeningHours
 from fulfilment.store_hours import add_open_minutes, next_opening, opens_at, unavailable_stores
 from fulfilment.store_ops import store_pause, store_resume
-from inventory.exceptions import InvalidInput
 from tests.orders_support import place
 
 # A Tuesday evening in December: London is on UTC, the shops closed at 18:00.

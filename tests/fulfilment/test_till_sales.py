@@ -5,9 +5,9 @@ import io
 import pytest
 from django.core.management import call_command
 
+from core.errors import InvalidInput, NotPermitted
 from fulfilment.models import Fulfilment
 from fulfilment.sales import SaleInput, sale_record
-from inventory.exceptions import InvalidInput, NotPermitted
 from inventory.models import Channel, CountFlag, StockMovement
 from inventory.services import stock_count
 from oms.intake import OrderLineInput

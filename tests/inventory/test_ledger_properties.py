@@ -18,7 +18,8 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
 
-from inventory.exceptions import InsufficientStock, InvalidInput, StockConflict
+from core.errors import InvalidInput
+from inventory.exceptions import InsufficientStock, StockConflict
 from inventory.models import (
     AdjustmentReason,
     Channel,

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from inventory.exceptions import CountNeedsConfirmation, InvalidInput, StockConflict
+from core.errors import InvalidInput
+from inventory.exceptions import CountNeedsConfirmation, StockConflict
 from inventory.models import AdjustmentReason, StockLevel, StockMovement
 from inventory.quantities import COLUMN_MAX, count_needs_confirmation, max_quantity
 from inventory.services import stock_adjust, stock_count, stock_receive

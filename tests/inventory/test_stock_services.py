@@ -3,8 +3,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from core.errors import InvalidInput
 from inventory.atp import network_atp, stock_available
-from inventory.exceptions import InsufficientStock, InvalidInput, StockConflict
+from inventory.exceptions import InsufficientStock, StockConflict
 from inventory.models import AdjustmentReason, ChannelCap, Reservation, SafetyStock, StockLevel, StockMovement
 from inventory.reservations import (
     StockRequest,

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from inventory.exceptions import InvalidInput
+from core.errors import InvalidInput
 from inventory.models import Channel
 from oms.geo import coordinates_for
 from oms.intake import OrderInput, OrderLineInput

@@ -4,7 +4,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from inventory.exceptions import InvalidInput
+from core.errors import InvalidInput
 from inventory.models import Channel, Reservation
 from oms.exceptions import TransitionNotAllowed
 from oms.intake import OrderLineInput

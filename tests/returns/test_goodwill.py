@@ -8,7 +8,7 @@ import pytest
 from django.test import override_settings
 from django.urls import reverse
 
-from inventory.exceptions import InvalidInput
+from core.errors import InvalidInput
 from omnichannel.backoffice.worklists import worklist_counts
 from oms.models import Activity, OutboxEvent, StaffProfile
 from oms.services import staff_create

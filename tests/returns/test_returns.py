@@ -4,9 +4,9 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from core.errors import InvalidInput
 from fulfilment.models import Fulfilment
 from inventory.atp import stock_available
-from inventory.exceptions import InvalidInput
 from inventory.models import StockMovement
 from inventory.selectors import inventory_discrepancies
 from oms.exceptions import TransitionNotAllowed

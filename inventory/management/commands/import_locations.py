@@ -4,7 +4,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from inventory.exceptions import InvalidInput
+from core.errors import InvalidInput
 from inventory.feeds import LOCATION_COLUMNS, ImportResult, csv_records, locations_import
 
 

@@ -3,7 +3,7 @@ import getpass
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from inventory.exceptions import DomainError
+from core.errors import DomainError
 from omnichannel.privacy.erasure import customer_erase
 from omnichannel.privacy.export import customer_find
 

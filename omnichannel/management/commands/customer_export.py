@@ -2,7 +2,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from inventory.exceptions import DomainError
+from core.errors import DomainError
 from omnichannel.privacy.export import customer_access_record, customer_export, customer_find
 from oms.models import CustomerAccess
 

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from inventory.exceptions import DomainError
+from core.errors import DomainError
 from oms.models import StaffProfile
 from oms.services import staff_create
 
