@@ -1,6 +1,6 @@
 """The order layer's refusals."""
 
-from core.errors import Conflict, NotFound
+from core.errors import Conflict
 
 
 class TransitionNotAllowed(Conflict):
@@ -10,10 +10,6 @@ class TransitionNotAllowed(Conflict):
         super().__init__(message)
         self.current = current
         self.allowed = allowed
-
-
-class OrderNotFound(NotFound):
-    """No such order for this caller (another channel's orders are not found either)."""
 
 
 class ExternalIdConflict(Conflict):
