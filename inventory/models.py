@@ -251,13 +251,7 @@ class Reservation(models.Model):
 
 
 class Transfer(models.Model):
-    """Goods moving to a location: from another location, or a supplier when ``source`` is empty.
-
-    A transfer between locations is a document with steps: requested (the units reserved at
-    the source for ``owner_ref``), shipped (in transit: the reservation committed, on hand
-    left the source), received (on hand arrived at the destination); or cancelled before it
-    shipped. A supplier's transfer starts in transit.
-    """
+    """Goods coming to a location: from a supplier (no ``source``), or another location's (``inventory.transfers``)."""
 
     class Status(models.TextChoices):
         REQUESTED = "requested"
@@ -270,15 +264,9 @@ class Transfer(models.Model):
     destination = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="inbound_transfers")
     expected_at = models.DateTimeField()
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.IN_TRANSIT)
-    owner_ref = models.CharField(
-        max_length=64, blank=True, help_text="Whose reservation the units are: an order's, or the transfer's own."
-    )
-    channel = models.ForeignKey(
-        Channel, null=True, blank=True, on_delete=models.PROTECT, related_name="+", help_text="The order's channel."
-    )
-    supplies_ref = models.CharField(
-        max_length=64, blank=True, help_text="The work it supplies, e.g. fulfilment:12; blank for rebalancing."
-    )
+    owner_ref = models.CharField(max_length=64, blank=True, help_text="Whose reservation: an order's or its own.")
+    channel = models.ForeignKey(Channel, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    supplies_ref = models.CharField(max_length=64, blank=True, help_text="The work it stocks, e.g. fulfilment:12.")
     carrier = models.CharField(max_length=64, blank=True)
     tracking = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -295,11 +283,6 @@ class Transfer(models.Model):
 
     def __str__(self) -> str:
         return self.reference
-
-    @property
-    def own_ref(self) -> str:
-        """The owner of a rebalancing transfer's reservation: the transfer itself."""
-        return f"transfer:{self.reference}"
 
 
 class TransferLine(models.Model):

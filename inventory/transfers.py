@@ -37,6 +37,11 @@ STATE_WORDS = {
 }
 
 
+def transfer_own_ref(transfer: Transfer) -> str:
+    """The owner of a rebalancing transfer's reservation: the transfer itself."""
+    return f"transfer:{transfer.reference}"
+
+
 def _new_reference() -> str:
     return f"TR-{uuid.uuid4().hex[:10].upper()}"
 
@@ -150,12 +155,12 @@ def transfer_request(
         channel=channel,
         supplies_ref=supplies_ref,
     )
-    transfer.owner_ref = owner_ref or transfer.own_ref
+    transfer.owner_ref = owner_ref or transfer_own_ref(transfer)
     transfer.save(update_fields=["owner_ref"])
     TransferLine.objects.bulk_create(TransferLine(transfer=transfer, sku_id=s, quantity=q) for s, q in wanted.items())
     if not owner_ref:
         requests = [StockRequest(skus[s], source, q) for s, q in sorted(wanted.items())]
-        stock_reserve(requests=requests, owner_ref=transfer.own_ref, actor=actor)
+        stock_reserve(requests=requests, owner_ref=transfer_own_ref(transfer), actor=actor)
     return transfer
 
 
@@ -240,7 +245,7 @@ def transfer_receive(
 def transfer_cancel(*, transfer: Transfer, reason: str = "transfer_cancelled", actor: Actor = None) -> Transfer:
     """Call off a transfer that has not shipped; a rebalancing transfer gives its reservation back."""
     transfer = _locked(transfer, allowed=S.REQUESTED, step="cancelled")
-    if transfer.owner_ref == transfer.own_ref:
+    if transfer.owner_ref == transfer_own_ref(transfer):
         reservations_release(reservations=_source_reservations(transfer), reason=reason, actor=actor)
     transfer.status, transfer.cancelled_at = S.CANCELLED, timezone.now()
     transfer.save(update_fields=["status", "cancelled_at"])

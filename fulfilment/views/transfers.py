@@ -59,8 +59,7 @@ def _received(request, store, transfer: Transfer):
         return redirect("store:stock", code=store.code)
     messages.success(
         request,
-        f"Transfer {transfer.reference} received: order {fulfilment.order.number} is here, "
-        "put it on the pickup shelf.",
+        f"Transfer {transfer.reference} received: order {fulfilment.order.number} is here, put it on the pickup shelf.",
     )
     return redirect("store:fulfilment", code=store.code, pk=fulfilment.pk)
 
