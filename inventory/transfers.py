@@ -65,7 +65,8 @@ def _stock_level(sku_id: int, location: Location) -> StockLevel:
 
 
 def _locked(transfer: Transfer, *, allowed: S, step: str) -> Transfer:
-    transfer = Transfer.objects.select_for_update().select_related("source", "destination").get(pk=transfer.pk)
+    rows = Transfer.objects.select_for_update(of=("self",)).select_related("source", "destination")
+    transfer = rows.get(pk=transfer.pk)
     if transfer.status != allowed:
         raise StockConflict(
             f"Transfer {transfer.reference} {STATE_WORDS[transfer.status]}: it cannot be {step}.",
