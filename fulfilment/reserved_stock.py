@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections import Counter
 
-from inventory.models import Reservation
+from inventory.models import Reservation, Transfer
 from inventory.reservations import reservations_commit, reservations_release
+from inventory.transfers import transfer_reduce
 from oms.models import Order
 from oms.transitions import transition_apply
 
@@ -41,9 +42,16 @@ def _portion(reservations: list[Reservation], units: Counter) -> dict[int, int]:
 
 
 def fulfilment_release(fulfilment: Fulfilment, units: Counter, *, reason: str, actor) -> None:
-    """Give back to the shelf the units (sku id → quantity) this fulfilment no longer sends."""
+    """Give back to the shelf the units (sku id → quantity) this fulfilment no longer sends.
+
+    A collection still waiting for its transfer to be shipped takes them off the transfer too.
+    """
     if not units:
         return
+    if fulfilment.source_location_id != fulfilment.location_id:
+        waiting = Transfer.objects.filter(supplies_ref=fulfilment.subject, status=Transfer.Status.REQUESTED)
+        for transfer in waiting:
+            transfer_reduce(transfer=transfer, units=units)
     reservations = _reservations(fulfilment, units)
     reservations_release(
         reservations=reservations, quantities=_portion(reservations, units), reason=reason, actor=actor

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import deliveries, pick, pickup, stock, store_ops, work
+from .views import deliveries, pick, pickup, stock, store_ops, transfers, work
 
 urlpatterns = [
     # Work queue and one fulfilment (views/work.py), picking (views/pick.py), the pickup counter (views/pickup.py).
@@ -30,7 +30,10 @@ urlpatterns = [
     path("stock/adjust/", stock.adjust, name="stock_adjust"),
     path("stock/count/", stock.count, name="stock_count"),
     path("stock/sales/", store_ops.sales_and_counts, name="stock_sales"),
-    path("stock/transfers/<int:transfer_id>/receive/", stock.receive_transfer, name="transfer_receive"),
+    # Transfers: shipped from the queue, received on the stock page (views/transfers.py).
+    path("transfers/<int:transfer_id>/ship/", transfers.ship, name="transfer_ship"),
+    path("stock/transfers/<int:transfer_id>/receive/", transfers.receive, name="transfer_receive"),
+    path("stock/transfers/receive/", transfers.receive_scan, name="transfer_receive_scan"),
     # Suppliers' deliveries due, received by scanning (views/deliveries.py).
     path("stock/deliveries/", deliveries.deliveries, name="deliveries"),
     path("stock/deliveries/<int:supply_id>/receive/", deliveries.receive, name="delivery_receive"),

@@ -174,9 +174,9 @@ class TransferLineInline(ReadOnlyInline):
 
 @admin.register(Transfer)
 class TransferAdmin(ReadOnlyAdmin):
-    list_display = ["reference", "source", "destination", "expected_at", "status", "received_at"]
+    list_display = ["reference", "source", "destination", "expected_at", "status", "shipped_at", "received_at"]
     list_filter = ["status", "destination"]
-    search_fields = ["reference"]
+    search_fields = ["reference", "owner_ref", "supplies_ref", "tracking"]
     inlines = [TransferLineInline]
 
 

@@ -251,22 +251,35 @@ class Reservation(models.Model):
 
 
 class Transfer(models.Model):
-    """Goods on their way to a location: from another location, or a supplier when ``source`` is empty."""
+    """Goods coming to a location: from a supplier (no ``source``), or another location's (``inventory.transfers``)."""
 
     class Status(models.TextChoices):
+        REQUESTED = "requested"
         IN_TRANSIT = "in_transit"
         RECEIVED = "received"
+        CANCELLED = "cancelled"
 
     reference = models.CharField(max_length=64, unique=True)
     source = models.ForeignKey(Location, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     destination = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="inbound_transfers")
     expected_at = models.DateTimeField()
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.IN_TRANSIT)
+    owner_ref = models.CharField(max_length=64, blank=True, help_text="Whose reservation: an order's or its own.")
+    channel = models.ForeignKey(Channel, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    supplies_ref = models.CharField(max_length=64, blank=True, help_text="The work it stocks, e.g. fulfilment:12.")
+    carrier = models.CharField(max_length=64, blank=True)
+    tracking = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    shipped_at = models.DateTimeField(null=True, blank=True)
     received_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["destination", "status", "expected_at"], name="transfer_inbound")]
+        indexes = [
+            models.Index(fields=["destination", "status", "expected_at"], name="transfer_inbound"),
+            models.Index(fields=["source", "status"], name="transfer_outbound"),
+            models.Index(fields=["supplies_ref"], condition=~Q(supplies_ref=""), name="transfer_supplies"),
+        ]
 
     def __str__(self) -> str:
         return self.reference

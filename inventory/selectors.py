@@ -181,10 +181,21 @@ def stock_picture(
 
 
 def transfers_inbound(*, location: Location) -> list[Transfer]:
-    """Transfers still on their way to ``location``, soonest first, with their lines and source."""
-    rows = Transfer.objects.filter(destination=location, status=Transfer.Status.IN_TRANSIT)
-    lines = Prefetch("lines", queryset=TransferLine.objects.select_related("sku").order_by("sku__code"))
-    return list(rows.select_related("source").prefetch_related(lines).order_by("expected_at", "pk"))
+    """Transfers requested or on their way to ``location``, soonest first, with their lines and source."""
+    rows = Transfer.objects.filter(
+        destination=location, status__in=[Transfer.Status.REQUESTED, Transfer.Status.IN_TRANSIT]
+    )
+    return list(rows.select_related("source").prefetch_related(_transfer_lines()).order_by("expected_at", "pk"))
+
+
+def transfers_to_ship(*, location: Location) -> list[Transfer]:
+    """Transfers ``location`` has been asked to send and has not shipped, soonest due first."""
+    rows = Transfer.objects.filter(source=location, status=Transfer.Status.REQUESTED)
+    return list(rows.select_related("destination").prefetch_related(_transfer_lines()).order_by("expected_at", "pk"))
+
+
+def _transfer_lines() -> Prefetch:
+    return Prefetch("lines", queryset=TransferLine.objects.select_related("sku").order_by("sku__code"))
 
 
 def store_channel() -> Channel | None:

@@ -1,4 +1,4 @@
-"""Every write to on-hand stock: receipts, adjustments, counts, write-offs and transfers,
+"""Every write to on-hand stock: receipts, adjustments, counts and write-offs (transfers: ``inventory.transfers``),
 one function per business operation, each in one transaction.
 
 Counters only ever move through a guarded ``UPDATE … SET n = n + d WHERE <invariant
@@ -10,11 +10,6 @@ each by primary key — so concurrent writers queue instead of deadlocking
 
 from __future__ import annotations
 
-import uuid
-from collections import Counter
-from collections.abc import Sequence
-from datetime import datetime
-
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import F, Q
@@ -22,9 +17,9 @@ from django.utils import timezone
 
 from core.errors import InvalidInput
 
-from .exceptions import CountNeedsConfirmation, InsufficientStock, Shortfall, StockConflict
+from .exceptions import CountNeedsConfirmation, StockConflict
 from .locks import stock_levels_for_update
-from .models import AdjustmentReason, CountFlag, Location, Sku, StockLevel, StockMovement, Transfer, TransferLine
+from .models import AdjustmentReason, CountFlag, Location, Sku, StockLevel, StockMovement
 from .quantities import count_needs_confirmation, max_quantity, on_hand_problem, quantity_check
 
 Actor = AbstractBaseUser | None
@@ -190,70 +185,3 @@ def stock_write_off(
             errors={"quantity": ["More than the unreserved units."]},
         )
     return _refreshed(level)
-
-
-# --- transfers -------------------------------------------------------------------------
-
-
-@transaction.atomic
-def transfer_send(
-    *,
-    destination: Location,
-    lines: Sequence[tuple[Sku, int]],
-    expected_at: datetime,
-    source: Location | None = None,
-    reference: str = "",
-    actor: Actor = None,
-) -> Transfer:
-    """Put goods in transit to ``destination``: out of ``source``'s on-hand, or from a supplier."""
-    if not lines:
-        raise InvalidInput("A transfer needs at least one line.", errors={"lines": ["Empty."]})
-    if source is not None and source.pk == destination.pk:
-        raise InvalidInput("Source and destination are the same.", errors={"destination": ["Same as source."]})
-    wanted: Counter[int] = Counter()
-    skus = {}
-    for sku, quantity in lines:
-        require_positive_quantity(quantity)
-        wanted[sku.pk] += quantity
-        skus[sku.pk] = sku
-    transfer = Transfer.objects.create(
-        reference=reference or f"TR-{uuid.uuid4().hex[:10].upper()}",
-        source=source,
-        destination=destination,
-        expected_at=expected_at,
-    )
-    TransferLine.objects.bulk_create(TransferLine(transfer=transfer, sku_id=s, quantity=q) for s, q in wanted.items())
-    if source is not None:
-        levels = sorted((_stock_level(sku=skus[s], location=source) for s in wanted), key=lambda lv: lv.pk)
-        shortfalls = []
-        for level in levels:
-            quantity = wanted[level.sku_id]
-            if not stock_move(
-                level, kind=Kind.TRANSFER_OUT, on_hand=-quantity, reference=transfer.reference, actor=actor
-            ):
-                level = _refreshed(level)
-                shortfalls.append(
-                    Shortfall(skus[level.sku_id].code, source.code, quantity, max(0, level.on_hand - level.reserved))
-                )
-        if shortfalls:
-            raise InsufficientStock(shortfalls)
-    return transfer
-
-
-@transaction.atomic
-def transfer_receive(*, transfer: Transfer, actor: Actor = None) -> Transfer:
-    """Book an inbound transfer into the destination's on-hand, exactly once."""
-    transfer = Transfer.objects.select_for_update().get(pk=transfer.pk)
-    if transfer.status != Transfer.Status.IN_TRANSIT:
-        raise StockConflict(f"Transfer {transfer.reference} was already received.")
-    for line in transfer.lines.select_related("sku").order_by("sku_id"):
-        level = _stock_level(sku=line.sku, location=transfer.destination)
-        if not stock_move(
-            level, kind=Kind.TRANSFER_IN, on_hand=line.quantity, reference=transfer.reference, actor=actor
-        ):
-            problem = on_hand_problem(_refreshed(level).on_hand + line.quantity)
-            raise StockConflict(f"{line.sku.code}@{transfer.destination.code}: {problem}.")
-    transfer.status = Transfer.Status.RECEIVED
-    transfer.received_at = timezone.now()
-    transfer.save(update_fields=["status", "received_at"])
-    return transfer

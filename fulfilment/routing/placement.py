@@ -22,6 +22,7 @@ from inventory.reservations import StockRequest, stock_reserve
 from oms.models import Activity, Order, OrderLine
 from oms.transitions import transition_apply
 
+from ..collection_transfers import collection_transfers_request
 from ..deadlines import accept_deadline, routing_unavailable
 from ..models import Fulfilment, FulfilmentLine
 from ..order_status import order_sync_status, order_target_status
@@ -75,7 +76,8 @@ def _source_locations(plan, candidates: list[Candidate]) -> dict[int, Location]:
 def _create_fulfilments(
     order: Order, plan, candidates: list[Candidate], open_lines: dict[int, int], lines_by_id: dict[int, OrderLine]
 ) -> list[Fulfilment]:
-    """Reserve the plan's stock, then write its fulfilments.
+    """Reserve the plan's stock, then write its fulfilments, and the transfers that bring a
+    collection's stock to its pickup store.
 
     Reserving first means a lost race (another order took the stock since routing read
     it) is rolled back by the reservation's own savepoint before anything else exists.
@@ -120,6 +122,7 @@ def _create_fulfilments(
                     remaining[line_id] -= take
                     quantity -= take
     FulfilmentLine.objects.bulk_create(new_lines)
+    collection_transfers_request(order=order, fulfilments=fulfilments, lines=new_lines, skus=skus)
     return fulfilments
 
 

@@ -1,4 +1,5 @@
-"""Stock at this store and around it, counts and adjustments, inbound transfers, and the endless aisle.
+"""Stock at this store and around it, counts and adjustments, inbound transfers (received in
+``transfers``), and the endless aisle.
 
 A scanner types the code and presses Enter, so every page starts from one autofocused
 code field; every change goes through an inventory or order service and comes back to
@@ -22,10 +23,10 @@ from django.views.decorators.http import require_POST
 from core.errors import DomainError
 from core.staff_messages import staff_message
 from inventory.exceptions import CountNeedsConfirmation
-from inventory.models import AdjustmentReason, Channel, Sku, Transfer
+from inventory.models import AdjustmentReason, Channel, Sku
 from inventory.quantities import QuantityField, max_quantity
 from inventory.selectors import StockPicture, sku_resolve, skus_search, stock_picture, store_channel, transfers_inbound
-from inventory.services import stock_adjust, stock_count, transfer_receive
+from inventory.services import stock_adjust, stock_count
 from oms.intake import OrderLineInput
 from oms.models import Order
 from oms.services import order_place_for_walk_in
@@ -165,22 +166,6 @@ def count(request, store):
             confirmed=form.confirmed(),
         ),
     )
-
-
-@require_POST
-@store_page
-def receive_transfer(request, store, transfer_id: int):
-    """Book an inbound transfer into this store's stock, once."""
-    transfer = Transfer.objects.filter(pk=transfer_id, destination=store).first()
-    if transfer is None:
-        raise Http404("No such transfer to this store.")
-    try:
-        transfer_receive(transfer=transfer, actor=request.user)
-    except DomainError as exc:
-        messages.error(request, staff_message(exc))
-    else:
-        messages.success(request, f"Transfer {transfer.reference} received into {store.name}'s stock.")
-    return redirect("store:stock", code=store.code)
 
 
 # --- endless aisle ---------------------------------------------------------------------

@@ -10,6 +10,7 @@ redirect; a refusal becomes one message and changes nothing.
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import partial
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -23,6 +24,7 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 
 from fulfilment import actions, pickups
+from fulfilment.collection_transfers import transfer_supplying
 from fulfilment.deadline_reminders import deadline_badge, deadline_words, reminder_sent
 from fulfilment.models import Fulfilment
 from fulfilment.store_ops import fulfilment_taken_away
@@ -33,6 +35,7 @@ from fulfilment.store_work import (
     store_work_counts,
     store_work_queue,
 )
+from inventory.selectors import transfers_to_ship
 from oms.selectors import order_notes_for_stores
 
 from .common import (
@@ -142,6 +145,8 @@ def queue(request, store):
         "all_query": urlencode({"method": method} if method else {}),
         "overdue": sum(counts[s]["overdue"] for s in OPEN_WORK),
         "on_shelf": counts[S.READY_FOR_PICKUP]["n"],
+        # Read only when the whole page is drawn (the template calls it), not on every poll.
+        "transfers_to_ship": partial(transfers_to_ship, location=store),
         "poll_seconds": settings.OMS_STORE_QUEUE_POLL_SECONDS,
         "updated": timezone.localtime(now, ZoneInfo(store.timezone)).strftime("%H:%M:%S"),
         **pause_panel(store=store, now=now),
@@ -153,7 +158,9 @@ def queue(request, store):
 
 
 def _fulfilment_page(request, store, fulfilment: Fulfilment, *, status: int = 200, **forms_):
-    allowed = {t.name for t in fulfilment.get_available_status_transitions()} & STAFF_ACTIONS
+    awaiting = transfer_supplying(fulfilment) if fulfilment.status in (S.PENDING, S.ACCEPTED) else None
+    # Nothing to do here until the transfer brings the stock: receiving it picks the parcel.
+    allowed = set() if awaiting else {t.name for t in fulfilment.get_available_status_transitions()} & STAFF_ACTIONS
     lines = list(fulfilment.lines.select_related("sku"))
     context = {
         "store": store,
@@ -166,6 +173,7 @@ def _fulfilment_page(request, store, fulfilment: Fulfilment, *, status: int = 20
         "ready_deadline": deadline_words(fulfilment, now=timezone.now()) if fulfilment.due_by else ("", None),
         "now": timezone.now(),
         "allowed": allowed,
+        "awaiting": awaiting,
         "decline_form": forms_.get("decline_form") or DeclineForm(),
         "pack_form": forms_.get("pack_form") or PackForm(),
         "ship_form": forms_.get("ship_form") or ShipForm(),

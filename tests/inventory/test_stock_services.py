@@ -17,7 +17,8 @@ from inventory.reservations import (
     stock_reserve,
 )
 from inventory.selectors import inventory_discrepancies
-from inventory.services import stock_adjust, stock_count, stock_receive, transfer_receive, transfer_send
+from inventory.services import stock_adjust, stock_count, stock_receive
+from inventory.transfers import transfer_receive, transfer_send
 from tests.factories import SkuFactory
 
 pytestmark = pytest.mark.django_db

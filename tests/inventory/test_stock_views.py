@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from inventory.models import Channel, StockMovement, Transfer
-from inventory.services import transfer_send
+from inventory.transfers import transfer_send
 from oms.models import Order
 from tests.conftest import store_staff_client
 from tests.factories import ChannelFactory, LocationFactory, SkuFactory
