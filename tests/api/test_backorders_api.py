@@ -1,4 +1,4 @@
-"""Short orders through the API: ``when_short`` backorder reserves what can be had now and keeps the rest on the lines."""
+"""Short orders through the API: ``when_short`` backorder reserves what can be had now; the rest waits on the lines."""
 
 from fulfilment.actions import fulfilment_accept, fulfilment_pack, fulfilment_pick, fulfilment_ship
 from fulfilment.models import Fulfilment
