@@ -266,8 +266,9 @@ def order_route(
             created = _create_fulfilments(order, plan, candidates, open_lines, lines_by_id)
             break
         except InsufficientStock:
-            if attempt == MAX_ROUTING_ATTEMPTS - 1:
+            if attempt == MAX_ROUTING_ATTEMPTS - 1 and fallback != "backorder":
                 raise
+            # When backordering, units others took on every try wait with the rest.
     routing_fields = ("routing", "routing_policy_version")
     if fallback != "backorder" and plan.status != "routed":
         order.save(update_fields=routing_fields)
