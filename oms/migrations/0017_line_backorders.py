@@ -2,6 +2,34 @@
 
 import django.db.models.expressions
 from django.db import migrations, models
+from django.db.models import Sum
+
+# Orders still being worked or waiting: their units no live fulfilment covers were waiting for stock.
+WAITING_OR_IN_WORK = ["allocated", "backordered", "in_fulfilment", "partially_shipped"]
+INACTIVE_FULFILMENT = ["expired", "declined", "cancelled"]
+
+
+def backorders_from_uncovered_units(apps, schema_editor):
+    """Open orders' units that no live fulfilment covers become the lines' backordered units."""
+    OrderLine = apps.get_model("oms", "OrderLine")
+    FulfilmentLine = apps.get_model("fulfilment", "FulfilmentLine")
+    covered = dict(
+        FulfilmentLine.objects.filter(order_line__order__status__in=WAITING_OR_IN_WORK)
+        .exclude(fulfilment__status__in=INACTIVE_FULFILMENT)
+        .order_by()
+        .values("order_line")
+        .annotate(n=Sum("quantity"))
+        .values_list("order_line", "n")
+    )
+    changed = []
+    for line in OrderLine.objects.filter(order__status__in=WAITING_OR_IN_WORK).only(
+        "pk", "quantity", "cancelled_quantity"
+    ):
+        waiting = line.quantity - line.cancelled_quantity - covered.get(line.pk, 0)
+        if waiting > 0:
+            line.backordered = waiting
+            changed.append(line)
+    OrderLine.objects.bulk_update(changed, ["backordered"], batch_size=1000)
 
 
 class Migration(migrations.Migration):
@@ -9,6 +37,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('inventory', '0011_inbound_supply'),
         ('oms', '0016_state_and_method_labels'),
+        ('fulfilment', '0011_shipping_cost'),
     ]
 
     operations = [
@@ -27,6 +56,7 @@ class Migration(migrations.Migration):
             name='promised_on',
             field=models.DateField(blank=True, help_text='When known inbound supply covers every backordered unit; empty: not known.', null=True),
         ),
+        migrations.RunPython(backorders_from_uncovered_units, migrations.RunPython.noop),
         migrations.AddConstraint(
             model_name='orderline',
             constraint=models.CheckConstraint(condition=models.Q(('backordered__lte', django.db.models.expressions.CombinedExpression(models.F('quantity'), '-', models.F('cancelled_quantity')))), name='order_line_backorder_within_open'),
