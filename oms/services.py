@@ -270,10 +270,11 @@ def order_release(*, order: Order, actor=None, note: str = "") -> Order:
 def _cancellable(order: Order, order_lines: list[OrderLine], lines: dict[int, int] | None) -> dict[int, int]:
     """Order line id → units to cancel, or the refusal: after dispatch only backordered units can go."""
     dispatched = order.status not in Order.BEFORE_DISPATCH
-    if dispatched and (lines is None or not all(lines.values()) or not any(li.backordered for li in order_lines)):
-        waiting = "only backordered units" if any(li.backordered for li in order_lines) else "nothing"
+    waiting = any(line.backordered for line in order_lines)
+    if dispatched and (lines is None or not waiting or not all(lines.values())):
+        what = "only backordered units" if waiting else "nothing"
         raise TransitionNotAllowed(
-            f"Order {order.number} is already {order.status}; {waiting} can be cancelled.",
+            f"Order {order.number} is already {order.status}; {what} can be cancelled.",
             current=order.status,
             allowed=sorted(t.name for t in order.get_available_status_transitions()),
         )
@@ -282,7 +283,7 @@ def _cancellable(order: Order, order_lines: list[OrderLine], lines: dict[int, in
     known = {line.pk: line for line in order_lines}
     for line_id, quantity in lines.items():
         line = known.get(line_id)
-        if dispatched and line is not None and 0 < quantity and quantity > line.backordered:
+        if dispatched and line is not None and quantity > line.backordered:
             raise TransitionNotAllowed(
                 f"Order {order.number} is already {order.status}; only the {line.backordered} backordered "
                 f"unit(s) of {line.sku.code} can still be cancelled.",
