@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import OuterRef, Prefetch, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 
 from inventory.models import Channel
 from oms.models import Order, OrderLine
@@ -15,10 +17,26 @@ from oms.selectors import TimelineEntry, order_timeline
 from .models import Fulfilment, FulfilmentLine
 
 
+def _allocated() -> Subquery:
+    """A line's units in live fulfilments: reserved for one, or already dispatched."""
+    units = (
+        FulfilmentLine.objects.filter(order_line=OuterRef("pk"))
+        .exclude(fulfilment__status__in=Fulfilment.INACTIVE)
+        .order_by()
+        .values("order_line")
+        .annotate(n=Sum("quantity"))
+        .values("n")
+    )
+    return Coalesce(Subquery(units), 0)
+
+
 def order_list(*, channel: Channel | None) -> QuerySet[Order]:
-    """Orders with their lines and fulfilments prefetched: a channel's own, or every one (channel None)."""
+    """Orders with their lines (each with its ``allocated`` units) and fulfilments prefetched.
+
+    A channel's own, or every one (channel None).
+    """
     orders = Order.objects.select_related("channel").prefetch_related(
-        Prefetch("lines", queryset=OrderLine.objects.select_related("sku")),
+        Prefetch("lines", queryset=OrderLine.objects.select_related("sku").annotate(allocated=_allocated())),
         Prefetch(
             "fulfilments",
             queryset=Fulfilment.objects.select_related("location").prefetch_related(
@@ -47,6 +65,9 @@ class OrderLineDetail:
     sku: Coded
     quantity: int
     cancelled_quantity: int
+    allocated: int
+    backordered: int
+    promised_on: date | None
     unit_price: Decimal
 
 
@@ -103,7 +124,7 @@ def order_detail(*, pk: int, channel: Channel | None) -> OrderDetail:
         lines.values_list(
             *("order__number", "order__external_id", "order__channel__code", "order__status", "order__method"),
             *("order__currency", "order__total", "order__payment_status", "order__created_at", "order__routing"),
-            *("pk", "sku__code", "quantity", "cancelled_quantity", "unit_price"),
+            *("pk", "sku__code", "quantity", "cancelled_quantity", "backordered", "promised_on", "unit_price"),
         )
     )
     if not rows:
@@ -123,16 +144,32 @@ def order_detail(*, pk: int, channel: Channel | None) -> OrderDetail:
             "tracking",
             "lines__sku__code",
             "lines__quantity",
+            "lines__order_line_id",
         )
     )
     fulfilments: dict[int, FulfilmentDetail] = {}
-    for f_id, location, f_method, f_status, ready_by, pickup_code, carrier, tracking, sku, quantity in fulfilment_rows:
+    allocated = Counter()  # order line id -> units in live fulfilments
+    for (
+        f_id,
+        location,
+        f_method,
+        f_status,
+        ready_by,
+        pickup_code,
+        carrier,
+        tracking,
+        sku,
+        quantity,
+        line_id,
+    ) in fulfilment_rows:
         if f_id not in fulfilments:
             fulfilments[f_id] = FulfilmentDetail(
                 f_id, pk, Coded(location), f_method, f_status, [], ready_by, pickup_code, carrier, tracking
             )
         if sku is not None:
             fulfilments[f_id].lines.append(FulfilmentLineDetail(Coded(sku), quantity))
+            if f_status not in Fulfilment.INACTIVE:
+                allocated[line_id] += quantity
     return OrderDetail(
         pk,
         number,
@@ -145,7 +182,10 @@ def order_detail(*, pk: int, channel: Channel | None) -> OrderDetail:
         paid,
         created,
         routing,
-        [OrderLineDetail(line_id, Coded(sku), q, cancelled, price) for *_, line_id, sku, q, cancelled, price in rows],
+        [
+            OrderLineDetail(line_id, Coded(sku), q, cancelled, allocated[line_id], waiting, promised_on, price)
+            for *_, line_id, sku, q, cancelled, waiting, promised_on, price in rows
+        ],
         list(fulfilments.values()),
         order_timeline(order=pk),
     )

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from django.db.models import Sum
+from django.db.models.functions import Coalesce
 
 from oms.models import Order
 from oms.transitions import transition_apply
 
-from .models import Fulfilment, FulfilmentLine
+from .models import Fulfilment
 
 F = Fulfilment.Status
 
@@ -17,7 +18,7 @@ def order_target_status(fulfilments: list[Fulfilment]) -> str | None:
 
     Declined, cancelled and expired fulfilments do not count, so after a decline the order
     follows what is left and what the re-route created (docs/decisions.md spells the cases out);
-    ``order_sync_status`` also keeps an order that still owes units from looking finished.
+    ``order_sync_status`` also weighs the units its lines have backordered.
     """
     live = [f.status for f in fulfilments if f.status not in Fulfilment.INACTIVE]
     if not live:
@@ -42,33 +43,44 @@ ORDER_ACTION_FOR = {
     Order.Status.PARTIALLY_SHIPPED: "ship_partially",
     Order.Status.IN_FULFILMENT: "start_fulfilment",
     Order.Status.ALLOCATED: "allocate",
+    Order.Status.BACKORDERED: "backorder",
 }
 
 
 _DONE = (Order.Status.SHIPPED, Order.Status.READY_FOR_PICKUP, Order.Status.COMPLETED)
 
 
-def _units_owed(order: Order) -> bool:
-    """True when some units neither cancelled nor in a live fulfilment are still owed (they wait for stock)."""
-    open_units = sum(q - c for q, c in order.lines.values_list("quantity", "cancelled_quantity"))
-    covered = FulfilmentLine.objects.filter(order_line__order=order).exclude(fulfilment__status__in=Fulfilment.INACTIVE)
-    return open_units > (covered.aggregate(n=Sum("quantity"))["n"] or 0)
+def _units_backordered(order: Order) -> int:
+    return order.lines.aggregate(n=Coalesce(Sum("backordered"), 0))["n"]
 
 
 def order_sync_status(
-    *, order: Order, actor=None, reason: str = "", live: list[Fulfilment] | None = None, fields: tuple[str, ...] = ()
+    *,
+    order: Order,
+    actor=None,
+    reason: str = "",
+    live: list[Fulfilment] | None = None,
+    fields: tuple[str, ...] = (),
+    backordered: int | None = None,
 ) -> bool:
-    """Move the order to the status its fulfilments imply, by its own transitions; True if it moved.
+    """Move the order to the status its fulfilments and backorders imply, by its own transitions; True if it moved.
 
-    ``live`` spares the read when the caller has just created every fulfilment the order has;
-    ``fields`` the caller changed on the order are saved with the move.
+    Backordered units are still owed to the customer: with nothing live the order is
+    backordered, and while any wait it never looks finished (docs/decisions.md).
+    ``live`` spares the read when the caller has just created every fulfilment the order has,
+    ``backordered`` the read of its lines' backordered units; ``fields`` the caller changed on
+    the order are saved with the move.
     """
     fulfilments = live if live is not None else list(order.fulfilments.all())
     target = order_target_status(fulfilments)
-    if target in _DONE and _units_owed(order):
-        # A part nowhere could take (declined, no stock elsewhere) is still owed to the customer.
-        dispatched = any(f.status in Fulfilment.DISPATCHED for f in fulfilments)
-        target = Order.Status.PARTIALLY_SHIPPED if dispatched else Order.Status.IN_FULFILMENT
+    if target is None or target in _DONE:
+        if backordered is None:
+            backordered = _units_backordered(order)
+        if backordered and target is None:
+            target = Order.Status.BACKORDERED
+        elif backordered:
+            dispatched = any(f.status in Fulfilment.DISPATCHED for f in fulfilments)
+            target = Order.Status.PARTIALLY_SHIPPED if dispatched else Order.Status.IN_FULFILMENT
     if target is None or target == order.status:
         return False
     transition_apply(

@@ -25,6 +25,9 @@ PAID = (Order.PaymentStatus.AUTHORISED, Order.PaymentStatus.PAID)
 
 MAX_ORDER_TOTAL = Decimal(10) ** 10  # Order.total holds 12 digits, 2 of them decimals
 
+WHEN_SHORT_BACKORDER = "backorder"
+WHEN_SHORT = ("reject", WHEN_SHORT_BACKORDER)
+
 
 @dataclass
 class OrderLineInput:
@@ -47,6 +50,7 @@ class OrderInput:
     customer: dict = field(default_factory=dict)
     payment_status: str = Order.PaymentStatus.AUTHORISED
     tenders: list = field(default_factory=list)
+    when_short: str = ""  # "reject" or "backorder"; empty: the channel's routing policy decides
 
 
 def order_lines_validated(data: OrderInput) -> list[OrderLine]:
@@ -58,7 +62,9 @@ def order_lines_validated(data: OrderInput) -> list[OrderLine]:
     lines = []
     for i, line in enumerate(data.lines):
         sku = skus.get(str(line.sku).strip())
-        if sku is None or not sku.active:
+        if sku is not None and not sku.active and data.when_short == WHEN_SHORT_BACKORDER:
+            errors[f"lines[{i}].sku"] = [f"SKU {sku.code} is no longer sold; it cannot be backordered."]
+        elif sku is None or not sku.active:
             errors[f"lines[{i}].sku"] = [f"Unknown SKU {line.sku!r}."]
         if not isinstance(line.quantity, int) or isinstance(line.quantity, bool) or line.quantity <= 0:
             errors[f"lines[{i}].quantity"] = ["Must be a whole number above zero."]

@@ -181,6 +181,12 @@ class Order(FSMModelMixin, models.Model):
     lon = models.FloatField(null=True, blank=True)
     routing_policy_version = models.PositiveIntegerField(null=True, blank=True)
     routing = models.JSONField(default=dict, blank=True, help_text="The last routing plan and why it won.")
+    when_short = models.CharField(
+        max_length=16,
+        choices=[("reject", "Reject"), ("backorder", "Backorder")],
+        blank=True,
+        help_text="What the channel asked for when stock is short; empty: its routing policy's fallback.",
+    )
     placed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -259,6 +265,12 @@ class OrderLine(models.Model):
     sku = models.ForeignKey(Sku, on_delete=models.PROTECT, related_name="+")
     quantity = models.PositiveIntegerField(validators=[MinValueValidator(1)])
     cancelled_quantity = models.PositiveIntegerField(default=0)
+    backordered = models.PositiveIntegerField(
+        default=0, help_text="Units no live fulfilment covers, waiting for supply; the rest are allocated or cancelled."
+    )
+    promised_on = models.DateField(
+        null=True, blank=True, help_text="When known inbound supply covers every backordered unit; empty: not known."
+    )
     unit_price = models.DecimalField(max_digits=12, decimal_places=2)
 
     class Meta:
@@ -267,6 +279,10 @@ class OrderLine(models.Model):
             models.CheckConstraint(condition=Q(quantity__gt=0), name="order_line_quantity_positive"),
             models.CheckConstraint(
                 condition=Q(cancelled_quantity__lte=models.F("quantity")), name="order_line_cancel_within_quantity"
+            ),
+            models.CheckConstraint(
+                condition=Q(backordered__lte=models.F("quantity") - models.F("cancelled_quantity")),
+                name="order_line_backorder_within_open",
             ),
         ]
 

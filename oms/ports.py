@@ -17,6 +17,9 @@ class OrderRouter(Protocol):
     def allocate(self, *, order: Order, actor=None, lines: list[OrderLine] | None = None) -> None:
         """Route the order's open lines, reserve their stock and create fulfilments, or raise.
 
+        Units that cannot be had now wait as the lines' backordered units when the order (or
+        its channel's routing policy) backorders.
+
         ``lines``: the order's lines with their SKUs, when the caller has just written them.
         """
 

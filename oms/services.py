@@ -24,6 +24,7 @@ from .exceptions import TransitionNotAllowed
 from .identity import customer_resolve
 from .intake import (
     MAX_ORDER_TOTAL,
+    WHEN_SHORT,
     OrderInput,
     OrderLineInput,
     is_currency,
@@ -186,6 +187,8 @@ def _order_place(*, data: OrderInput, actor) -> Order:
         raise InvalidInput(
             "Unknown payment status.", errors={"payment.status": [f"One of {Order.PaymentStatus.values}."]}
         )
+    if data.when_short and data.when_short not in WHEN_SHORT:
+        raise InvalidInput("Unknown when_short.", errors={"when_short": [f"One of {', '.join(WHEN_SHORT)}."]})
     lines = order_lines_validated(data)
     total = sum((line.unit_price * line.quantity for line in lines), Decimal(0))
     if total >= MAX_ORDER_TOTAL:
@@ -214,6 +217,7 @@ def _order_place(*, data: OrderInput, actor) -> Order:
         lat=lat,
         lon=lon,
         placed_by=actor,
+        when_short=data.when_short,
     )
     order.save()
     for line in lines:
@@ -263,33 +267,49 @@ def order_release(*, order: Order, actor=None, note: str = "") -> Order:
     return order
 
 
+def _cancellable(order: Order, order_lines: list[OrderLine], lines: dict[int, int] | None) -> dict[int, int]:
+    """Order line id → units to cancel, or the refusal: after dispatch only backordered units can go."""
+    dispatched = order.status not in Order.BEFORE_DISPATCH
+    waiting = any(line.backordered for line in order_lines)
+    if dispatched and (lines is None or not waiting or not all(lines.values())):
+        what = "only backordered units" if waiting else "nothing"
+        raise TransitionNotAllowed(
+            f"Order {order.number} is already {order.status}; {what} can be cancelled.",
+            current=order.status,
+            allowed=sorted(t.name for t in order.get_available_status_transitions()),
+        )
+    if lines is None:
+        return {line.pk: line.open_quantity for line in order_lines}
+    known = {line.pk: line for line in order_lines}
+    for line_id, quantity in lines.items():
+        line = known.get(line_id)
+        if dispatched and line is not None and quantity > line.backordered:
+            raise TransitionNotAllowed(
+                f"Order {order.number} is already {order.status}; only the {line.backordered} backordered "
+                f"unit(s) of {line.sku.code} can still be cancelled.",
+                current=order.status,
+                allowed=sorted(t.name for t in order.get_available_status_transitions()),
+            )
+        if line is None or quantity <= 0 or quantity > line.open_quantity:
+            raise InvalidInput("Cannot cancel that quantity.", errors={f"lines.{line_id}": ["Not open on this order."]})
+    return lines
+
+
 @transaction.atomic
 def order_cancel(*, order: Order, reason: str, actor=None, lines: dict[int, int] | None = None) -> Order:
     """Cancel the whole order, or some quantities of its lines, before they are dispatched.
 
-    ``lines`` maps order line id → quantity to cancel; each cancelled line is audited. Stock
-    is released by the fulfilment layer; the order total drops by the cancelled units' value,
-    and an order with nothing left open becomes cancelled.
+    ``lines`` maps order line id → quantity to cancel; each cancelled line is audited. A
+    line's backordered units go first, then its allocated ones, whose stock the fulfilment
+    layer releases; backordered units can be cancelled even after other parts were
+    dispatched. The order total drops by the cancelled units' value, and an order with
+    nothing left open becomes cancelled.
     """
     order = _locked(order)
-    if order.status not in Order.BEFORE_DISPATCH:
-        raise TransitionNotAllowed(
-            f"Order {order.number} is already {order.status}; nothing can be cancelled.",
-            current=order.status,
-            allowed=sorted(t.name for t in order.get_available_status_transitions()),
-        )
-    order_lines = list(order.lines.all())
-    if lines is None:
-        todo = {line.pk: line.open_quantity for line in order_lines}
-    else:
-        known = {line.pk: line for line in order_lines}
-        for line_id, quantity in lines.items():
-            if line_id not in known or quantity <= 0 or quantity > known[line_id].open_quantity:
-                raise InvalidInput(
-                    "Cannot cancel that quantity.", errors={f"lines.{line_id}": ["Not open on this order."]}
-                )
-        todo = lines
+    order_lines = list(order.lines.select_related("sku"))
+    todo = _cancellable(order, order_lines, lines)
     audit = []
+    allocated: dict[int, int] = {}  # line id -> units to take out of fulfilments
     for line in order_lines:
         if todo.get(line.pk):
             # Who, which line, how many (open units before → after) and why: the timeline tells it.
@@ -304,12 +324,16 @@ def order_cancel(*, order: Order, reason: str, actor=None, lines: dict[int, int]
                     actor=actor,
                 )
             )
+            waiting = min(line.backordered, todo[line.pk])
+            if todo[line.pk] > waiting:
+                allocated[line.pk] = todo[line.pk] - waiting
             line.cancelled_quantity += todo[line.pk]
-            line.save(update_fields=["cancelled_quantity"])
+            line.backordered -= waiting
+            line.save(update_fields=["cancelled_quantity", "backordered"])
     if lines is not None:
         Activity.objects.bulk_create(audit)
     # After the lines: the fulfilment layer then sees what is still owed when it moves the order.
-    order_router().cancel(order=order, actor=actor, reason=reason, lines=lines)
+    order_router().cancel(order=order, actor=actor, reason=reason, lines=None if lines is None else allocated)
     order.total = order_amounts(order=order, lines=order_lines).total
     if all(line.open_quantity == 0 for line in order_lines):
         transition_apply(order, "cancel", order=order, subject="order", actor=actor, reason=reason, fields=["total"])

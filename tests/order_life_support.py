@@ -36,7 +36,7 @@ def snapshot() -> tuple:
     """Every row a lifecycle service may write, in a comparable form."""
     return (
         list(Order.objects.order_by("pk").values_list("pk", "status", "hold_reason", "total", "address", "lat", "lon")),
-        list(OrderLine.objects.order_by("pk").values_list("pk", "quantity", "cancelled_quantity")),
+        list(OrderLine.objects.order_by("pk").values_list("pk", "quantity", "cancelled_quantity", "backordered")),
         list(Fulfilment.objects.order_by("pk").values_list("pk", "status", "location_id", "pickup_code")),
         list(FulfilmentLine.objects.order_by("pk").values_list("pk", "quantity", "picked_quantity")),
         list(StockLevel.objects.order_by("pk").values_list("pk", "on_hand", "reserved")),
@@ -52,11 +52,19 @@ def snapshot() -> tuple:
     )
 
 
-def expected_order_status(live: list[str]) -> str | None:
-    """The order status the documented rules give for its live (not declined, cancelled or expired) fulfilments."""
+def expected_order_status(live: list[str], backordered: int = 0) -> str | None:
+    """The order status the documented rules give for its live (not declined, cancelled or expired) fulfilments.
+
+    Backordered units are owed: with nothing live the order is backordered, and while any
+    wait it is partially shipped (something dispatched) or in fulfilment, never done.
+    """
+    dispatched = {F.SHIPPED, F.DELIVERED, F.COLLECTED}
+    if backordered and not live:
+        return S.BACKORDERED
+    if backordered and all(s in dispatched or s == F.READY_FOR_PICKUP for s in live):
+        return S.PARTIALLY_SHIPPED if any(s in dispatched for s in live) else S.IN_FULFILMENT
     if not live:
         return None
-    dispatched = {F.SHIPPED, F.DELIVERED, F.COLLECTED}
     if all(s in (F.DELIVERED, F.COLLECTED) for s in live):
         return S.COMPLETED
     if all(s in dispatched for s in live):
@@ -141,7 +149,8 @@ def _order_problems(
             covered[fl.order_line_id] += fl.quantity
             if f.status in Fulfilment.DISPATCHED:
                 dispatched[fl.order_line_id] += fl.quantity
-    waiting = 0
+    waiting = backordered = 0
+    routed = order.status not in (S.PLACED, S.ON_HOLD)
     for line in order.lines.all():
         left = line.quantity - line.cancelled_quantity - covered[line.pk]
         if left < 0:
@@ -149,7 +158,11 @@ def _order_problems(
                 f"{name}: line {line.pk} has {line.quantity} ordered but {line.cancelled_quantity} cancelled "
                 f"and {covered[line.pk]} in live fulfilments"
             )
+        # Every routed unit is allocated, cancelled or backordered; an unrouted order backorders nothing yet.
+        if line.backordered != (max(left, 0) if routed else 0) and not rerouted:
+            found.append(f"{name}: line {line.pk} has {left} unit(s) uncovered but {line.backordered} backordered")
         waiting += max(left, 0)
+        backordered += line.backordered
         if left > 0 and order.status in SETTLED_ORDER and not rerouted:
             found.append(f"{name}: line {line.pk} has {left} unit(s) neither dispatched nor cancelled")
         if returned[line.pk] > dispatched[line.pk] or received[line.pk] > dispatched[line.pk]:
@@ -157,7 +170,7 @@ def _order_problems(
                 f"{name}: line {line.pk} returned {returned[line.pk]}, received back {received[line.pk]}, "
                 f"but only {dispatched[line.pk]} were dispatched"
             )
-    expected = expected_order_status([f.status for f in live])
+    expected = expected_order_status([f.status for f in live], backordered)
     # Units a decline or short pick could not re-route leave the order where it was (known defect).
     status_forgiven |= rerouted and waiting > 0
     if status_forgiven and order.status != S.CANCELLED:
@@ -170,19 +183,21 @@ def _order_problems(
     elif expected is None and order.status not in (S.ON_HOLD, S.BACKORDERED):
         found.append(f"{name}: no live fulfilment, no hold and nothing waiting for supply")
     if order.status in OPEN_ORDER and order.status != S.SHIPPED and not (rerouted and waiting):
-        found += _stuck(order, name, live, waiting)
+        found += _stuck(order, name, live, backordered)
     paid = sum((Decimal(str(t["amount"])) for t in order.tenders), Decimal(0))
     if refunded > paid:
         found.append(f"{name}: {refunded} refunded but {paid} was paid")
     return found
 
 
-def _stuck(order: Order, name: str, live: list[Fulfilment], waiting: int) -> list[str]:
+def _stuck(order: Order, name: str, live: list[Fulfilment], backordered: int) -> list[str]:
     """An open order needs a way on: a fulfilment someone can move, a hold to lift, or units waiting for supply."""
     if order.status == S.ON_HOLD:
         return []
-    if order.status == S.BACKORDERED:
-        return [] if waiting else [f"{name}: backordered with nothing waiting for supply"]
+    if order.status == S.BACKORDERED and not backordered:
+        return [f"{name}: backordered with nothing waiting for supply"]
+    if backordered:
+        return []
     movable = [f for f in live if MOVES_ON & {t.name for t in f.get_available_status_transitions()}]
     if not movable:
         return [f"{name}: open, but none of its fulfilments {[f.status for f in live]} can move on"]

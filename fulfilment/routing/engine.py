@@ -70,6 +70,26 @@ def route(request: RoutingRequest, candidates: Sequence[Candidate], policy: Rout
     return RoutingPlan(status, planned, unfilled, explanation, policy.version)
 
 
+def lines_available_now(
+    request: RoutingRequest, candidates: Sequence[Candidate], policy: RoutingPolicy
+) -> dict[int, int]:
+    """The most of each line one usable location can send now (sku id → units): what a backorder takes first.
+
+    A line goes to one location, so a short line is cut to what the best-stocked location
+    routing may use holds; lines no usable location holds are left out.
+    """
+    lines = _checked_lines(request)
+    found: dict[int, int] = {}
+    for c in candidates:
+        if _ruled_out(c, request, policy):
+            continue
+        for sku, qty in lines:
+            units = min(qty, c.stock.get(sku, 0))
+            if units > found.get(sku, 0):
+                found[sku] = units
+    return found
+
+
 def pickup_ready_by(
     request: RoutingRequest, candidates: Sequence[Candidate], stores: Sequence[Candidate], policy: RoutingPolicy
 ) -> dict[int, datetime | None]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Mapping
+from dataclasses import replace
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -19,17 +20,18 @@ from core.errors import InvalidInput
 from inventory.exceptions import InsufficientStock
 from inventory.models import Location
 from inventory.reservations import StockRequest, stock_reserve
+from oms.events import event_emit
 from oms.models import Activity, Order, OrderLine
 from oms.transitions import transition_apply
 
 from ..collection_transfers import collection_transfers_request
 from ..deadlines import accept_deadline, routing_unavailable
 from ..models import Fulfilment, FulfilmentLine
-from ..order_status import order_sync_status, order_target_status
+from ..order_status import order_sync_status
 from ..reserved_stock import fulfilment_release, order_lines_cancel, units_by_sku
 from ..store_hours import ready_time
 from .candidates import destination_zones, order_shortfall_alternatives, routing_candidates, routing_policy_for
-from .engine import route
+from .engine import lines_available_now, route
 from .policy import DELIVERY, Candidate, RoutingPlan, RoutingPolicy, RoutingRequest
 
 MAX_ROUTING_ATTEMPTS = 3
@@ -157,6 +159,55 @@ def _plan(
     return plan, found
 
 
+def _plan_what_can_go_now(
+    request: RoutingRequest, candidates: list[Candidate], policy: RoutingPolicy
+) -> RoutingPlan | None:
+    """The plan for the units that can be had now, the rest to wait as backorders; None when nothing can go."""
+    now = lines_available_now(request, candidates, policy)
+    if not now:
+        return None
+    return route(replace(request, lines=now), candidates, replace(policy, fallback="backorder"))
+
+
+def _backordered_after(
+    plan: RoutingPlan, created: list[Fulfilment], open_lines: dict[int, int], lines: list[OrderLine]
+) -> dict[int, int]:
+    """Units per order line no fulfilment was ``created`` for: a SKU's planned units fill its lines in line order.
+
+    The same order ``_create_fulfilments`` fills them in, so the two agree line by line.
+    """
+    planned = Counter()
+    for group in plan.groups if created else ():
+        planned.update(group.lines)
+    left = {}
+    for line in lines:
+        wanted = open_lines.get(line.pk, 0)
+        take = min(wanted, planned[line.sku_id])
+        planned[line.sku_id] -= take
+        left[line.pk] = wanted - take
+    return left
+
+
+def _backorders_record(order: Order, lines: list[OrderLine], left: dict[int, int]) -> int:
+    """Write each line's backordered units; announce ``order.backordered`` when some are newly waiting.
+
+    Returns the order's backordered units. Nothing is written when nothing changed (a
+    placement filled in full costs no statement here).
+    """
+    changed = [line for line in lines if line.backordered != left[line.pk]]
+    rose = any(left[line.pk] > line.backordered for line in changed)
+    for line in changed:
+        line.backordered = left[line.pk]
+    if changed:
+        OrderLine.objects.bulk_update(changed, ["backordered"])
+    if rose:
+        waiting = [{"sku": line.sku.code, "backordered": line.backordered} for line in lines if line.backordered]
+        event_emit(
+            "order.backordered", order=order, data={"order": order.pk, "order_number": order.number, "lines": waiting}
+        )
+    return sum(left.values())
+
+
 def order_route(
     *,
     order: Order,
@@ -167,12 +218,14 @@ def order_route(
     lines: list[OrderLine] | None = None,
     policy: RoutingPolicy | None = None,
 ) -> Order:
-    """Route the order's uncovered lines, reserve their stock and create fulfilments.
+    """Route the order's uncovered units, reserve their stock and create fulfilments; the rest are backordered.
 
     Candidates are read, the pure routing engine decides, and the reservation proves
     the decision: if another order took the stock in between, routing runs again on
-    fresh numbers. When nothing fits, the channel policy's fallback applies at
-    placement (reject raises InsufficientStock); a later re-route backorders instead.
+    fresh numbers. When nothing fits, the order's ``when_short`` (else the channel
+    policy's fallback) applies at placement: reject raises InsufficientStock, hold holds
+    the order, backorder reserves what can be had now and leaves the rest on its lines as
+    backordered units. A later re-route always backorders what it cannot place.
     At placement the order has no fulfilments yet, which saves their look-ups, and the
     caller hands over the ``lines`` it has just written, which saves reading them back.
     The channel's ``policy`` is read once here unless the caller already holds it.
@@ -188,6 +241,7 @@ def order_route(
         wanted[lines_by_id[line_id].sku_id] += quantity
     if policy is None:
         policy = routing_policy_for(channel=order.channel)
+    fallback = (order.when_short or policy.fallback) if at_placement else "backorder"
     excluded = exclude if at_placement else _excluded_locations(order) | exclude
     created: list[Fulfilment] = []
     for attempt in range(MAX_ROUTING_ATTEMPTS):
@@ -204,14 +258,30 @@ def order_route(
         order.routing = {"reason": reason, **plan.explanation}
         order.routing_policy_version = plan.policy_version
         if plan.status != "routed":
-            break
+            if fallback != "backorder":
+                break
+            partial = _plan_what_can_go_now(request, candidates, policy)
+            if partial is None:
+                break
+            plan = partial
+            order.routing = {"reason": reason, **plan.explanation}
         try:
             created = _create_fulfilments(order, plan, candidates, open_lines, lines_by_id)
             break
         except InsufficientStock:
-            if attempt == MAX_ROUTING_ATTEMPTS - 1:
+            if attempt == MAX_ROUTING_ATTEMPTS - 1 and fallback != "backorder":
                 raise
+            # When backordering, units others took on every try wait with the rest.
     routing_fields = ("routing", "routing_policy_version")
+    if fallback != "backorder" and plan.status != "routed":
+        order.save(update_fields=routing_fields)
+        if fallback == "reject":
+            raise InsufficientStock(order_shortfall_alternatives(order=order, unfilled=plan.unfilled))
+        if order.status == Order.Status.PLACED:
+            transition_apply(
+                order, "hold", order=order, subject="order", actor=actor, reason="no stock", reason_code="stock"
+            )
+        return order
     if created and not at_placement:
         # At placement the order's own transition tells where it went; later, each new part does.
         why = reason[:255]
@@ -219,23 +289,15 @@ def order_route(
             Activity(order=order, subject=f.subject, action="route", to_state=f.status, reason=why, actor=actor)
             for f in created
         )
-    if plan.status == "routed":
-        live = created if at_placement else None
-        summary = plan.explanation.get("summary", reason)
-        if not order_sync_status(order=order, actor=actor, reason=summary, live=live, fields=routing_fields):
-            order.save(update_fields=routing_fields)
-        return order
-    order.save(update_fields=routing_fields)
-    fallback = plan.status if at_placement else "backorder"
-    if fallback == "reject":
-        raise InsufficientStock(order_shortfall_alternatives(order=order, unfilled=plan.unfilled))
-    if fallback == "hold" and order.status == Order.Status.PLACED:
-        transition_apply(
-            order, "hold", order=order, subject="order", actor=actor, reason="no stock", reason_code="stock"
-        )
-    elif order.status in (Order.Status.PLACED, Order.Status.ALLOCATED, Order.Status.IN_FULFILMENT):
-        if order_target_status(list(order.fulfilments.all())) is None:
-            transition_apply(order, "backorder", order=order, subject="order", actor=actor, reason=reason)
+    backordered = _backorders_record(order, lines, _backordered_after(plan, created, open_lines, lines))
+    summary = order.routing.get("summary", reason) if created else reason
+    if backordered:
+        order.routing = {**order.routing, "backordered": backordered}
+    live = created if at_placement else None
+    if not order_sync_status(
+        order=order, actor=actor, reason=summary, live=live, fields=routing_fields, backordered=backordered
+    ):
+        order.save(update_fields=routing_fields)
     return order
 
 

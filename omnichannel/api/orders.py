@@ -11,7 +11,7 @@ from rest_framework.response import Response
 
 from fulfilment.models import Fulfilment
 from fulfilment.order_reads import order_detail, order_get, order_list
-from oms.intake import OrderInput, OrderLineInput
+from oms.intake import WHEN_SHORT, OrderInput, OrderLineInput
 from oms.models import Order
 from oms.selectors import order_line_quantities
 from oms.services import order_cancel, order_change_address, order_place
@@ -85,6 +85,12 @@ class OrderCreateInput(serializers.Serializer):
     currency = CurrencyField()
     fulfilment = FulfilmentChoiceInput()
     payment = PaymentInput(required=False)
+    when_short = serializers.ChoiceField(
+        choices=WHEN_SHORT,
+        required=False,
+        help_text="When stock is short: reject (409 with the shortfall) or backorder (reserve what can be had now, "
+        "the rest waits for supply on its lines). Left out: the channel's routing policy decides, reject by default.",
+    )
 
 
 class OrderCancelInput(serializers.Serializer):
@@ -100,6 +106,11 @@ class OrderLineOutput(serializers.Serializer):
     sku = serializers.CharField(source="sku.code")
     quantity = serializers.IntegerField()
     cancelled_quantity = serializers.IntegerField()
+    allocated = serializers.IntegerField(help_text="Units reserved for a fulfilment or already dispatched.")
+    backordered = serializers.IntegerField(help_text="Units waiting for supply.")
+    promised_on = serializers.DateField(
+        allow_null=True, help_text="When known inbound supply covers every backordered unit; null: not known."
+    )
     unit_price = serializers.DecimalField(max_digits=12, decimal_places=2)
 
 
@@ -249,6 +260,7 @@ class OrderListCreateView(ListAPIView, ApiView):
                 customer=v.get("customer", {}),
                 payment_status=payment.get("status", Order.PaymentStatus.AUTHORISED),
                 tenders=[{**t, "amount": str(t["amount"])} for t in payment.get("tenders", [])],
+                when_short=v.get("when_short", ""),
             ),
             actor=caller_actor(request),
         )

@@ -45,16 +45,18 @@ class CancelForm(OrderForm):
 
 
 class CancelLinesForm(OrderForm):
-    """A quantity to cancel per open line; at least one must be above zero."""
+    """A quantity to cancel per open line (after dispatch: per backordered line); at least one above zero."""
 
     reason = forms.CharField(label="Reason", max_length=200)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        dispatched = self.order.status not in Order.BEFORE_DISPATCH
         for line in self.order.lines.all():
-            if line.open_quantity:
+            most = line.backordered if dispatched else line.open_quantity
+            if most:
                 self.fields[f"line_{line.pk}"] = forms.IntegerField(
-                    label=f"Cancel units of {line.sku.code}", min_value=0, max_value=line.open_quantity, required=False
+                    label=f"Cancel units of {line.sku.code}", min_value=0, max_value=most, required=False
                 )
 
     def clean(self):

@@ -109,6 +109,8 @@ def order_page(*, pk: int) -> dict | None:
             "hold": can_proceed(order.hold),
             "release": can_proceed(order.release),
             "cancel": order.status in Order.BEFORE_DISPATCH,
+            # Backordered units can be cancelled at any time, even after other parts were dispatched.
+            "cancel_lines": order.status in Order.BEFORE_DISPATCH or any(line.backordered for line in lines),
             "address": order.method == Order.Method.DELIVERY and order.status in Order.BEFORE_DISPATCH,
             "reroute": routed and bool(live) and all(f.status in REROUTABLE for f in live),
             "pickup_code": any(f.status == Fulfilment.Status.READY_FOR_PICKUP for f in fulfilments),
