@@ -14,6 +14,7 @@ from inventory.models import (
     SkuAlias,
     StockLevel,
     StockMovement,
+    Transfer,
     gtin_check_digit_is_valid,
 )
 from inventory.selectors import inventory_discrepancies
@@ -45,7 +46,7 @@ def network_fingerprint():
 
 def wipe():
     """Empty the demo tables; the ledger is append-only in the product, not between test runs."""
-    for model in (Refund, Return, Order, Customer, Reservation, StockMovement, InboundSupply):
+    for model in (Refund, Return, Order, Customer, Reservation, StockMovement, InboundSupply, Transfer):
         model.objects.all().delete()
     for model in (StockLevel, ChannelCap, ApiToken, Sku, Channel, Location):
         model.objects.all().delete()
