@@ -185,6 +185,7 @@ class Order(FSMModelMixin, models.Model):
         max_length=16,
         choices=[("reject", "Reject"), ("backorder", "Backorder")],
         blank=True,
+        db_default="",  # rows written by code that predates the column, e.g. during a rolling deploy
         help_text="What the channel asked for when stock is short; empty: its routing policy's fallback.",
     )
     placed_by = models.ForeignKey(
@@ -266,7 +267,9 @@ class OrderLine(models.Model):
     quantity = models.PositiveIntegerField(validators=[MinValueValidator(1)])
     cancelled_quantity = models.PositiveIntegerField(default=0)
     backordered = models.PositiveIntegerField(
-        default=0, help_text="Units no live fulfilment covers, waiting for supply; the rest are allocated or cancelled."
+        default=0,
+        db_default=0,  # rows written by code that predates the column, e.g. during a rolling deploy
+        help_text="Units no live fulfilment covers, waiting for supply; the rest are allocated or cancelled.",
     )
     promised_on = models.DateField(
         null=True, blank=True, help_text="When known inbound supply covers every backordered unit; empty: not known."

@@ -83,6 +83,7 @@ NOT_PERSONAL: dict[str, str] = {
     "oms.Order.payment_status": _CODES,
     "oms.Order.tenders": "tender types, amounts and payment-provider references, kept for refunds and the books",
     "oms.Order.method": _CODES,
+    "oms.Order.when_short": _CODES,
     "oms.Activity.subject": _CODES,
     "oms.Activity.action": _CODES,
     "oms.Activity.from_state": _CODES,

@@ -44,12 +44,12 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='order',
             name='when_short',
-            field=models.CharField(blank=True, choices=[('reject', 'Reject'), ('backorder', 'Backorder')], help_text="What the channel asked for when stock is short; empty: its routing policy's fallback.", max_length=16),
+            field=models.CharField(blank=True, choices=[('reject', 'Reject'), ('backorder', 'Backorder')], db_default='', help_text="What the channel asked for when stock is short; empty: its routing policy's fallback.", max_length=16),
         ),
         migrations.AddField(
             model_name='orderline',
             name='backordered',
-            field=models.PositiveIntegerField(default=0, help_text='Units no live fulfilment covers, waiting for supply; the rest are allocated or cancelled.'),
+            field=models.PositiveIntegerField(default=0, db_default=0, help_text='Units no live fulfilment covers, waiting for supply; the rest are allocated or cancelled.'),
         ),
         migrations.AddField(
             model_name='orderline',
