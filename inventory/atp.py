@@ -1,4 +1,4 @@
-"""Available to promise: the one rule, and the reads built on it.
+"""Available to promise: the one rule, in its two renderings, and the reads built on it.
 
 ATP(sku, location, channel) = max(0, on hand − reserved + expired holds − safety − buffer),
 zero where the channel may not sell from the location or the location is inactive.
@@ -8,12 +8,16 @@ location's ``safety_stock``; the buffer is the channel's. Network ATP sums it ov
 channel's locations and is capped by what is left of the channel's allocation for the
 SKU, if any.
 
-``available_stock`` is the rule, as a queryset of stock rows: every read here and the
-candidate ranking (``inventory.nearby``) filter and annotate it. A reservation
-(``inventory.reservations``) reads the same ``kept_back`` and ``expired_holds`` terms of
-its rows first and guards its UPDATE with on hand − reserved ≥ units − expired holds
-released + kept back, which is the same inequality; the property test
-``tests/inventory/test_atp_one_rule.py`` holds all three to it.
+One rule, two renderings, both in this module: ORM expressions (``kept_back``,
+``expired_holds``, ``available_stock``) for ordinary reads, and SQL fragments
+(``kept_back_sql``, ``expired_holds_sql``, ``sells_here_sql``, ``free_sql``,
+``available_stock_sql``) from which ``inventory.sql`` builds the hot statements — the
+ranked candidate read, the reservation's row read and the ATP read — where compiling the
+ORM form costs more than running it (docs/performance.md). A change to the rule is made
+here, in both. A reservation reads ``kept back`` and ``expired holds`` of its rows first
+and guards its UPDATE with on hand − reserved ≥ units − expired holds released + kept
+back, which is the same inequality. The property test ``tests/inventory/test_atp_one_rule.py``
+holds the renderings, the written rule and the reservation equal over random data.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 
+from django.db import connection
 from django.db.models import Case, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
 from django.db.models.expressions import CombinedExpression
 from django.db.models.functions import Coalesce, Greatest
@@ -79,6 +84,80 @@ def available_stock(*, channel: Channel | None, now: datetime | None = None) -> 
     expired holds − what is kept back; may be negative) and ``atp`` (``free``, never below zero)."""
     free = F("on_hand") - F("reserved") + expired_holds(now or timezone.now()) - kept_back(channel)
     return StockLevel.objects.filter(_sellable(channel)).alias(free=free).annotate(atp=Greatest(F("free"), Value(0)))
+
+
+# --- the rule as SQL, for the hot statements of inventory.sql ----------------------------
+# Fragments over a stock row ``s`` joined to its location ``l`` (``STOCK_FROM_SQL``), each
+# with its parameters; table and column names come from the models' ``_meta``.
+
+Fragment = tuple[str, list]
+
+
+def _table(model) -> str:
+    return model._meta.db_table
+
+
+def _col(model, name: str) -> str:
+    return model._meta.get_field(name).column
+
+
+STOCK_FROM_SQL = (
+    f"FROM {_table(StockLevel)} s JOIN {_table(Location)} l"
+    f" ON l.{_col(Location, 'id')} = s.{_col(StockLevel, 'location')}"
+)
+
+
+def kept_back_sql(channel: Channel | None) -> Fragment:
+    """``kept_back`` as SQL: the SKU's own safety stock, else the location's, plus the channel's buffer."""
+    sku, location = _col(StockLevel, "sku"), _col(StockLevel, "location")
+    own = (
+        f"SELECT o.{_col(SafetyStock, 'quantity')} FROM {_table(SafetyStock)} o"
+        f" WHERE o.{_col(SafetyStock, 'sku')} = s.{sku} AND o.{_col(SafetyStock, 'location')} = s.{location}"
+    )
+    return f"(COALESCE(({own}), l.{_col(Location, 'safety_stock')}) + %s)", [channel.buffer if channel else 0]
+
+
+def expired_holds_sql(now: datetime) -> Fragment:
+    """``expired_holds`` as SQL: units of the row's active holds past their time-to-live; which rows
+    have one comes from the live-hold index once, and only those rows sum theirs."""
+    table, level = _table(Reservation), _col(Reservation, "stock_level")
+    expired = f"r.{_col(Reservation, 'status')} = %s AND r.{_col(Reservation, 'expires_at')} < %s"
+    params = [Reservation.Status.ACTIVE, connection.ops.adapt_datetimefield_value(now)]
+    sql = (
+        f"CASE WHEN s.{_col(StockLevel, 'id')} IN (SELECT r.{level} FROM {table} r WHERE {expired})"
+        f" THEN (SELECT SUM(r.{_col(Reservation, 'quantity')}) FROM {table} r"
+        f" WHERE r.{level} = s.{_col(StockLevel, 'id')} AND {expired}) ELSE 0 END"
+    )
+    return sql, params * 2
+
+
+def sells_here_sql(channel: Channel | None) -> Fragment:
+    """``channel_sells_here`` as SQL: the row's location is on the channel's list, or the list is empty."""
+    if channel is None:
+        return "1 = 1", []
+    listed = (
+        f"SELECT x.{_col(_SELLS_FROM, 'location')} FROM {_table(_SELLS_FROM)} x"
+        f" WHERE x.{_col(_SELLS_FROM, 'channel')} = %s"
+    )
+    return f"(s.{_col(StockLevel, 'location')} IN ({listed}) OR NOT EXISTS ({listed}))", [channel.pk, channel.pk]
+
+
+def free_sql(channel: Channel | None, now: datetime) -> Fragment:
+    """``free`` as SQL: on hand − reserved + expired holds − what is kept back (may be negative)."""
+    (expired, expired_params), (kept, kept_params) = expired_holds_sql(now), kept_back_sql(channel)
+    on_hand, reserved = _col(StockLevel, "on_hand"), _col(StockLevel, "reserved")
+    return f"s.{on_hand} - s.{reserved} + {expired} - {kept}", [*expired_params, *kept_params]
+
+
+def available_stock_sql(channel: Channel | None, now: datetime, columns: str = "") -> Fragment:
+    """``available_stock`` as SQL: the rows the channel may sell from as ``sku_id``, ``location_id``
+    and ``free``, plus ``columns`` (over ``s`` and ``l``); a caller appends ``AND`` conditions."""
+    (free, free_params), (sells, sells_params) = free_sql(channel, now), sells_here_sql(channel)
+    sql = (
+        f"SELECT s.{_col(StockLevel, 'sku')} AS sku_id, s.{_col(StockLevel, 'location')} AS location_id,"
+        f" {free} AS free{columns} {STOCK_FROM_SQL} WHERE l.{_col(Location, 'active')} AND {sells}"
+    )
+    return sql, [*free_params, *sells_params]
 
 
 def stock_availability(

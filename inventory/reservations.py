@@ -1,8 +1,8 @@
 """Reserving stock for orders and checkout holds, and giving it back or dispatching it.
 
-``reserved`` only ever moves through ``reserved_move``: a reservation's UPDATE succeeds
-only while the row's ATP (``inventory.atp``, the one rule) covers the units, so what the
-selectors promise and what a reservation takes cannot disagree. Rows are touched in one
+``reserved`` only ever moves through ``inventory.sql.reserved_move``: a reservation's
+UPDATE succeeds only while the row's ATP (``inventory.atp``, the one rule) covers the
+units, so what the selectors promise and what a reservation takes cannot disagree. Rows are touched in one
 global order — reservation rows, then stock levels, then channel caps, each by primary
 key — so concurrent writers queue instead of deadlocking.
 """
@@ -14,17 +14,17 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import NamedTuple
 
 from django.db import transaction
-from django.db.models import BooleanField, ExpressionWrapper, F
+from django.db.models import F
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
-from .atp import available_stock, channel_location_ids, channel_sells_here, expired_holds, kept_back
+from .atp import available_stock, channel_location_ids
 from .exceptions import InsufficientStock, InvalidInput, Shortfall, StockConflict
 from .models import Channel, ChannelCap, Location, Reservation, Sku, StockLevel, StockMovement
 from .services import Actor, require_positive_quantity
+from .sql import StockGuard, reserved_move, stock_guards
 
 Kind = StockMovement.Kind
 
@@ -36,55 +36,6 @@ class StockRequest:
     sku: Sku
     location: Location
     quantity: int
-
-
-def reserved_move(*, level_id: int, delta: int, kept_back: int = 0) -> bool:
-    """Move one stock row's ``reserved`` by ``delta`` if ``kept_back`` units stay unreserved after
-    it, in one guarded UPDATE; say whether it moved.
-
-    A reservation passes the row's ``kept_back`` (``inventory.atp``) and a ``delta`` less
-    the expired holds it releases on the row, which makes the guard ATP ≥ units; giving
-    units back passes nothing. One row a statement, in primary-key order, is what keeps
-    the row locks in that order.
-    """
-    rows = StockLevel.objects.filter(pk=level_id, on_hand__gte=F("reserved") + delta + kept_back)
-    return rows.update(reserved=F("reserved") + delta) == 1
-
-
-class StockGuard(NamedTuple):
-    """What a reservation needs to know of one stock row before its guarded UPDATE."""
-
-    level_id: int
-    allowed: bool  # the channel may sell from its location
-    active: bool  # its location is active
-    kept_back: int
-    has_expired_hold: bool
-
-
-def stock_guards(
-    *, pairs: Iterable[tuple[int, int]], channel: Channel | None, now: datetime
-) -> dict[tuple[int, int], StockGuard]:
-    """Each existing (sku id, location id) row's id, whether the channel may sell there, what ATP
-    keeps back on it and whether an expired hold sits on it, in one read."""
-    pairs = set(pairs)
-    if not pairs:
-        return {}
-    rows = StockLevel.objects.filter(
-        sku_id__in={s for s, _ in pairs}, location_id__in={loc for _, loc in pairs}
-    ).values_list(
-        "pk",
-        "sku_id",
-        "location_id",
-        ExpressionWrapper(channel_sells_here(channel), output_field=BooleanField()),
-        "location__active",
-        kept_back(channel),
-        expired_holds(now),
-    )
-    return {
-        (sku_id, location_id): StockGuard(level_id, bool(allowed), active, held, expired > 0)
-        for level_id, sku_id, location_id, allowed, active, held, expired in rows
-        if (sku_id, location_id) in pairs
-    }
 
 
 def _lock_expired_holds(level_ids: Iterable[int], now: datetime) -> list[Reservation]:
