@@ -183,7 +183,9 @@ def _reserve(
             atp = available_stock(channel=channel, now=now).filter(pk=guard.level_id).values_list("atp", flat=True)
             shortfalls.append(Shortfall(skus[key[0]].code, locations[key[1]].code, quantity, atp.first() or 0))
 
-    if channel is not None and not shortfalls:
+    # The caps are read only when one may apply: the channel caps a SKU, or a released hold had a channel.
+    capped = expired or any(g.capped for g in guards.values())
+    if channel is not None and not shortfalls and capped:
         deltas: dict[tuple[int, int], int] = defaultdict(int)
         for (sku_id, _), quantity in wanted.items():
             deltas[(channel.pk, sku_id)] += quantity

@@ -43,6 +43,8 @@ def _fetch(sql: str, params: Sequence) -> list[tuple]:
 
 # --- reserving: the row read and the guarded UPDATE ------------------------------------
 
+_CAPS = ChannelCap._meta.db_table
+
 _ID, _SKU, _LOCATION = (_col(StockLevel, n) for n in ("id", "sku", "location"))
 _ON_HAND, _RESERVED = _col(StockLevel, "on_hand"), _col(StockLevel, "reserved")
 # The one column it writes is ``reserved``; a test compiles it against the model.
@@ -74,35 +76,43 @@ class StockGuard(NamedTuple):
     active: bool  # its location is active
     kept_back: int
     has_expired_hold: bool
+    capped: bool  # the channel has an allocation cap on its SKU
 
 
 def stock_guards_sql(
     *, sku_ids: Sequence[int], location_ids: Sequence[int], channel: Channel | None, now: datetime
 ) -> tuple[str, list]:
-    """The row read of ``stock_guards``: id, SKU, location, may sell, active, kept back, expired hold units."""
+    """The row read of ``stock_guards``: id, SKU, location, may sell, active, kept back, expired hold
+    units, capped."""
     (sells, sells_params), (kept, kept_params) = sells_here_sql(channel), kept_back_sql(channel)
     expired, expired_params = expired_holds_sql(now)
+    capped = (
+        f"EXISTS (SELECT 1 FROM {_CAPS} c WHERE c.{_col(ChannelCap, 'channel')} = %s"
+        f" AND c.{_col(ChannelCap, 'sku')} = s.{_SKU})"
+    )
     sql = (
-        f"SELECT s.{_ID}, s.{_SKU}, s.{_LOCATION}, {sells}, l.{_col(Location, 'active')}, {kept}, {expired}"
-        f" {STOCK_FROM_SQL} WHERE s.{_SKU} IN ({_placeholders(sku_ids)})"
+        f"SELECT s.{_ID}, s.{_SKU}, s.{_LOCATION}, {sells}, l.{_col(Location, 'active')}, {kept}, {expired},"
+        f" {capped} {STOCK_FROM_SQL} WHERE s.{_SKU} IN ({_placeholders(sku_ids)})"
         f" AND s.{_LOCATION} IN ({_placeholders(location_ids)})"
     )
-    return sql, [*sells_params, *kept_params, *expired_params, *sku_ids, *location_ids]
+    channel_id = channel.pk if channel is not None else None
+    return sql, [*sells_params, *kept_params, *expired_params, channel_id, *sku_ids, *location_ids]
 
 
 def stock_guards(
     *, pairs: Iterable[tuple[int, int]], channel: Channel | None, now: datetime
 ) -> dict[tuple[int, int], StockGuard]:
     """Each existing (sku id, location id) row's id, whether the channel may sell there, what ATP
-    keeps back on it and whether an expired hold sits on it, in one read."""
+    keeps back on it, whether an expired hold sits on it and whether the channel caps its SKU,
+    in one read."""
     pairs = set(pairs)
     if not pairs:
         return {}
     sku_ids, location_ids = list({s for s, _ in pairs}), list({loc for _, loc in pairs})
     rows = _fetch(*stock_guards_sql(sku_ids=sku_ids, location_ids=location_ids, channel=channel, now=now))
     return {  # SQLite hands booleans back as 0 and 1
-        (sku_id, location_id): StockGuard(level_id, bool(allowed), bool(active), held, expired > 0)
-        for level_id, sku_id, location_id, allowed, active, held, expired in rows
+        (sku_id, location_id): StockGuard(level_id, bool(allowed), bool(active), held, expired > 0, bool(capped))
+        for level_id, sku_id, location_id, allowed, active, held, expired, capped in rows
         if (sku_id, location_id) in pairs
     }
 
@@ -127,7 +137,6 @@ def _point(lat: float, lon: float) -> list[float]:
     return [lat_r, math.cos(lat_r), math.radians(lon)]
 
 
-_CAPS = ChannelCap._meta.db_table
 _CAP_LEFT = f"c.{_col(ChannelCap, 'quantity')} - c.{_col(ChannelCap, 'used')}"
 # The rule's positive rows of the SKUs with each location's point; the locations ranked by
 # the lines they fill in full, then the SKUs they hold, then distance, and the best kept
