@@ -22,7 +22,7 @@ holds the renderings, the written rule and the reservation equal over random dat
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import datetime
 
 from django.db import connection
@@ -31,7 +31,7 @@ from django.db.models.expressions import CombinedExpression
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
-from .models import Channel, ChannelCap, Location, Reservation, SafetyStock, Sku, StockLevel, TransferLine
+from .models import Channel, ChannelCap, Location, Reservation, SafetyStock, StockLevel
 
 _SELLS_FROM = Channel.sells_from.through
 
@@ -149,6 +149,11 @@ def free_sql(channel: Channel | None, now: datetime) -> Fragment:
     return f"s.{on_hand} - s.{reserved} + {expired} - {kept}", [*expired_params, *kept_params]
 
 
+def atp_sql(free: str) -> str:
+    """``atp`` as SQL: the ``free`` column given, never below zero."""
+    return f"CASE WHEN {free} > 0 THEN {free} ELSE 0 END"
+
+
 def available_stock_sql(channel: Channel | None, now: datetime, columns: str = "") -> Fragment:
     """``available_stock`` as SQL: the rows the channel may sell from as ``sku_id``, ``location_id``
     and ``free``, plus ``columns`` (over ``s`` and ``l``); a caller appends ``AND`` conditions."""
@@ -158,33 +163,6 @@ def available_stock_sql(channel: Channel | None, now: datetime, columns: str = "
         f" {free} AS free{columns} {STOCK_FROM_SQL} WHERE l.{_col(Location, 'active')} AND {sells}"
     )
     return sql, [*free_params, *sells_params]
-
-
-def stock_availability(
-    *,
-    sku_ids: Iterable[int],
-    location_ids: Iterable[int] | None = None,
-    channel: Channel | None = None,
-    now: datetime | None = None,
-) -> dict[tuple[int, int], int]:
-    """ATP of each (sku id, location id) that has a stock row at an active location the channel may use.
-
-    One statement, the channel's locations included.
-    """
-    sku_ids = list(set(sku_ids))
-    if not sku_ids:
-        return {}
-    rows = available_stock(channel=channel, now=now).filter(sku_id__in=sku_ids)
-    if location_ids is not None:
-        rows = rows.filter(location_id__in=list(set(location_ids)))
-    return {(sku_id, location_id): atp for sku_id, location_id, atp in rows.values_list("sku_id", "location_id", "atp")}
-
-
-def stock_available(*, sku: Sku, location: Location, channel: Channel | None = None) -> int:
-    """ATP of one SKU at one location for a channel."""
-    return stock_availability(sku_ids=[sku.pk], location_ids=[location.pk], channel=channel).get(
-        (sku.pk, location.pk), 0
-    )
 
 
 def channel_cap_remaining(*, channel: Channel, sku_ids: Iterable[int]) -> dict[int, int]:
@@ -219,40 +197,3 @@ def network_atp(*, sku_ids: Iterable[int], channel: Channel) -> dict[int, int]:
     for sku_id, total, cap_left in network_totals(sku_ids=sku_ids, channel=channel):
         totals[sku_id] = within_cap(int(total), cap_left)  # int(): PostgreSQL sums bigints as numeric
     return totals
-
-
-# --- future ATP ------------------------------------------------------------------------
-
-
-def inbound_by_date(*, sku_ids: Iterable[int], location: Location) -> list[tuple[datetime, int, int]]:
-    """Units in transit to a location as (expected at, sku id, quantity), soonest first."""
-    rows = TransferLine.objects.filter(
-        sku_id__in=list(sku_ids), transfer__destination=location, transfer__status="in_transit"
-    ).order_by("transfer__expected_at", "pk")
-    return list(rows.values_list("transfer__expected_at", "sku_id", "quantity"))
-
-
-def future_atp(*, sku: Sku, location: Location, channel: Channel | None = None) -> list[tuple[datetime, int]]:
-    """ATP now, then after each inbound arrival: a list of (from when, units promisable)."""
-    now = timezone.now()
-    atp = stock_available(sku=sku, location=location, channel=channel)
-    timeline = [(now, atp)]
-    for expected_at, _, quantity in inbound_by_date(sku_ids=[sku.pk], location=location):
-        atp += quantity
-        timeline.append((max(expected_at, now), atp))
-    return timeline
-
-
-def ready_at(*, lines: Mapping[int, int], location: Location, channel: Channel | None = None) -> datetime | None:
-    """The earliest time every line can be promised at ``location``, counting inbound transfers."""
-    now = timezone.now()
-    atp = stock_availability(sku_ids=lines, location_ids=[location.pk], channel=channel)
-    have = {sku_id: atp.get((sku_id, location.pk), 0) for sku_id in lines}
-    missing = {s for s, q in lines.items() if have[s] < q}
-    if not missing:
-        return now
-    for expected_at, sku_id, quantity in inbound_by_date(sku_ids=missing, location=location):
-        have[sku_id] += quantity
-        if all(have[s] >= lines[s] for s in missing):
-            return max(expected_at, now)
-    return None

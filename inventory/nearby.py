@@ -18,7 +18,8 @@ from django.db.models.functions import Cos, Power, Radians, Sin
 from django.utils import timezone
 from geopy.distance import EARTH_RADIUS
 
-from .atp import stock_availability, within_cap
+from .atp import within_cap
+from .availability import stock_availability
 from .models import Channel, Location
 from .sql import ranked_stock
 

@@ -1,10 +1,11 @@
 """Hand-written SQL, kept only where a benchmark in docs/performance.md shows the ORM cannot do the job.
 
 * The ranked candidate read (``ranked_stock``), the reservation's row read
-  (``stock_guards``) and its guarded UPDATE (``reserved_move``): the hottest statements of
-  order placement, where compiling the ORM's form cost several times what the database
-  spends on them. They render the ATP rule through ``inventory.atp``'s SQL fragments and
-  run unchanged on SQLite and PostgreSQL.
+  (``stock_guards``) and its guarded UPDATE (``reserved_move``), and the ATP read
+  (``atp_read``): the hottest statements of order placement and checkout, where compiling
+  the ORM's form cost several times what the database spends on them. They render the
+  ATP rule through ``inventory.atp``'s SQL fragments and run unchanged on SQLite and
+  PostgreSQL.
 * The stock feed's COPY on PostgreSQL (``StockFeedCopy``).
 
 Table and column names come from the models' ``_meta``; tests/inventory/test_sql_columns.py
@@ -23,7 +24,7 @@ from django.db import connection
 from django.utils import timezone
 from psycopg2.errors import UniqueViolation
 
-from .atp import STOCK_FROM_SQL, available_stock_sql, expired_holds_sql, kept_back_sql, sells_here_sql
+from .atp import STOCK_FROM_SQL, atp_sql, available_stock_sql, expired_holds_sql, kept_back_sql, sells_here_sql
 from .models import Channel, ChannelCap, Location, StockLevel, StockMovement
 
 
@@ -115,6 +116,22 @@ def stock_guards(
         for level_id, sku_id, location_id, allowed, active, held, expired, capped in rows
         if (sku_id, location_id) in pairs
     }
+
+
+# --- the ATP read ----------------------------------------------------------------------
+
+
+def atp_read(
+    *, sku_ids: Sequence[int], location_ids: Sequence[int] | None, channel: Channel | None, now: datetime
+) -> list[tuple[int, int, int]]:
+    """(sku id, location id, ATP) of the rule's rows of ``sku_ids`` (at ``location_ids``, when given)."""
+    rows, params = available_stock_sql(channel, now)
+    rows += f" AND s.{_SKU} IN ({_placeholders(sku_ids)})"
+    params = [*params, *sku_ids]
+    if location_ids is not None:
+        rows += f" AND s.{_LOCATION} IN ({_placeholders(location_ids)})"
+        params += location_ids
+    return _fetch(f"SELECT sku_id, location_id, {atp_sql('free')} FROM ({rows}) atp_rows", params)
 
 
 # --- the ranked candidate read ---------------------------------------------------------

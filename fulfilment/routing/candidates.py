@@ -10,7 +10,8 @@ from django.db.models import Case, Count, F, IntegerField, Min, OuterRef, Q, Sub
 from django.db.models.functions import Coalesce, Length
 from django.utils import timezone
 
-from inventory.atp import network_atp, stock_availability
+from inventory.atp import network_atp
+from inventory.availability import stock_availability
 from inventory.exceptions import Shortfall
 from inventory.models import Channel, Location, Sku, TransferLine
 from inventory.nearby import nearest_locations_with_stock, stock_near

@@ -8,7 +8,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from inventory.atp import network_atp, stock_availability
+from inventory.atp import network_atp
+from inventory.availability import stock_availability
 from inventory.models import Barcode, Reservation, SafetyStock, SkuAlias
 from inventory.nearby import nearest_locations_with_stock
 from inventory.reservations import StockRequest, hold_place, reservations_release, stock_reserve

@@ -5,7 +5,7 @@ import pytest
 from django.utils import timezone
 
 from fulfilment.models import Fulfilment
-from inventory.atp import stock_available
+from inventory.availability import stock_available
 from inventory.exceptions import InvalidInput
 from inventory.models import StockMovement
 from inventory.selectors import inventory_discrepancies
