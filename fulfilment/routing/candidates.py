@@ -6,8 +6,7 @@ import re
 from collections.abc import Mapping
 from datetime import datetime, time
 
-from django.db.models import Case, Count, F, IntegerField, Min, OuterRef, Q, Subquery, Value, When
-from django.db.models.functions import Coalesce, Length
+from django.db.models import Count, F, Min, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from inventory.atp import network_atp
@@ -79,26 +78,14 @@ def location_candidates(
         .annotate(n=Count("pk"))
         .values("n")
     )
-    # The longest matching zone is the most specific: "GB-SW" before "GB" before "" (any destination).
-    cost = (
-        ShippingCost.objects.filter(location=OuterRef("pk"), zone__in=[*zones, ""])
-        .order_by(Length("zone").desc())
-        .values("cost")[:1]
-    )
+    # Each zone extends the next ("GB-SW", "GB", "" for any destination), so the greatest
+    # matching one is the most specific.
+    cost = ShippingCost.objects.filter(location=OuterRef("pk"), zone__in=[*zones, ""]).order_by("-zone").values("cost")
     rows = (
         Location.objects.filter(active=True, pk__in=ids)
         .order_by("pk")
-        .annotate(
-            used=Case(
-                When(daily_capacity__isnull=True, then=Value(0)),
-                default=Coalesce(Subquery(taken_today), 0),
-                output_field=IntegerField(),
-            ),
-            shipping_cost=Subquery(cost),
-        )
-        .values_list(
-            "pk", "code", "kind", "lat", "lon", "ships", "pickup", "priority", "daily_capacity", "used", "shipping_cost"
-        )
+        .values_list("pk", "code", "kind", "lat", "lon", "ships", "pickup", "priority", "daily_capacity")
+        .annotate(used=Subquery(taken_today), shipping_cost=Subquery(cost[:1]))
     )
     return [
         Candidate(
@@ -110,7 +97,7 @@ def location_candidates(
             ships=ships,
             pickup=pickup,
             priority=priority,
-            capacity_left=None if daily is None else max(0, daily - used),
+            capacity_left=None if daily is None else max(0, daily - (used or 0)),
             stock=by_location.get(pk, {}),
             cost=float(shipping_cost or 0),
             daily_capacity=daily,
