@@ -87,8 +87,9 @@ def available_stock(*, channel: Channel | None, now: datetime | None = None) -> 
 
 
 # --- the rule as SQL, for the hot statements of inventory.sql ----------------------------
-# Fragments over a stock row ``s`` joined to its location ``l`` (``STOCK_FROM_SQL``), each
-# with its parameters; table and column names come from the models' ``_meta``.
+# Fragments over a stock row (``s``, or the name given as ``stock``) joined to its location
+# ``l`` (``STOCK_FROM_SQL``), each with its parameters; table and column names come from
+# the models' ``_meta``.
 
 Fragment = tuple[str, list]
 
@@ -107,31 +108,31 @@ STOCK_FROM_SQL = (
 )
 
 
-def kept_back_sql(channel: Channel | None) -> Fragment:
+def kept_back_sql(channel: Channel | None, stock: str = "s") -> Fragment:
     """``kept_back`` as SQL: the SKU's own safety stock, else the location's, plus the channel's buffer."""
-    sku, location = _col(StockLevel, "sku"), _col(StockLevel, "location")
+    sku, location = f"{stock}.{_col(StockLevel, 'sku')}", f"{stock}.{_col(StockLevel, 'location')}"
     own = (
         f"SELECT o.{_col(SafetyStock, 'quantity')} FROM {_table(SafetyStock)} o"
-        f" WHERE o.{_col(SafetyStock, 'sku')} = s.{sku} AND o.{_col(SafetyStock, 'location')} = s.{location}"
+        f" WHERE o.{_col(SafetyStock, 'sku')} = {sku} AND o.{_col(SafetyStock, 'location')} = {location}"
     )
     return f"(COALESCE(({own}), l.{_col(Location, 'safety_stock')}) + %s)", [channel.buffer if channel else 0]
 
 
-def expired_holds_sql(now: datetime) -> Fragment:
+def expired_holds_sql(now: datetime, stock: str = "s") -> Fragment:
     """``expired_holds`` as SQL: units of the row's active holds past their time-to-live; which rows
     have one comes from the live-hold index once, and only those rows sum theirs."""
     table, level = _table(Reservation), _col(Reservation, "stock_level")
     expired = f"r.{_col(Reservation, 'status')} = %s AND r.{_col(Reservation, 'expires_at')} < %s"
     params = [Reservation.Status.ACTIVE, connection.ops.adapt_datetimefield_value(now)]
     sql = (
-        f"CASE WHEN s.{_col(StockLevel, 'id')} IN (SELECT r.{level} FROM {table} r WHERE {expired})"
+        f"CASE WHEN {stock}.{_col(StockLevel, 'id')} IN (SELECT r.{level} FROM {table} r WHERE {expired})"
         f" THEN (SELECT SUM(r.{_col(Reservation, 'quantity')}) FROM {table} r"
-        f" WHERE r.{level} = s.{_col(StockLevel, 'id')} AND {expired}) ELSE 0 END"
+        f" WHERE r.{level} = {stock}.{_col(StockLevel, 'id')} AND {expired}) ELSE 0 END"
     )
     return sql, params * 2
 
 
-def sells_here_sql(channel: Channel | None) -> Fragment:
+def sells_here_sql(channel: Channel | None, stock: str = "s") -> Fragment:
     """``channel_sells_here`` as SQL: the row's location is on the channel's list, or the list is empty."""
     if channel is None:
         return "1 = 1", []
@@ -139,14 +140,14 @@ def sells_here_sql(channel: Channel | None) -> Fragment:
         f"SELECT x.{_col(_SELLS_FROM, 'location')} FROM {_table(_SELLS_FROM)} x"
         f" WHERE x.{_col(_SELLS_FROM, 'channel')} = %s"
     )
-    return f"(s.{_col(StockLevel, 'location')} IN ({listed}) OR NOT EXISTS ({listed}))", [channel.pk, channel.pk]
+    return f"({stock}.{_col(StockLevel, 'location')} IN ({listed}) OR NOT EXISTS ({listed}))", [channel.pk, channel.pk]
 
 
-def free_sql(channel: Channel | None, now: datetime) -> Fragment:
+def free_sql(channel: Channel | None, now: datetime, stock: str = "s") -> Fragment:
     """``free`` as SQL: on hand − reserved + expired holds − what is kept back (may be negative)."""
-    (expired, expired_params), (kept, kept_params) = expired_holds_sql(now), kept_back_sql(channel)
+    (expired, expired_params), (kept, kept_params) = expired_holds_sql(now, stock), kept_back_sql(channel, stock)
     on_hand, reserved = _col(StockLevel, "on_hand"), _col(StockLevel, "reserved")
-    return f"s.{on_hand} - s.{reserved} + {expired} - {kept}", [*expired_params, *kept_params]
+    return f"{stock}.{on_hand} - {stock}.{reserved} + {expired} - {kept}", [*expired_params, *kept_params]
 
 
 def atp_sql(free: str) -> str:

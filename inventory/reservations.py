@@ -24,7 +24,7 @@ from .atp import available_stock, channel_location_ids
 from .exceptions import InsufficientStock, InvalidInput, Shortfall, StockConflict
 from .models import Channel, ChannelCap, Location, Reservation, Sku, StockLevel, StockMovement
 from .services import Actor, require_positive_quantity
-from .sql import StockGuard, reserved_move, stock_guards
+from .sql import StockGuard, reserve_line, reserved_move, stock_guards
 
 Kind = StockMovement.Kind
 
@@ -149,20 +149,21 @@ def _reserve(
     expires_at: datetime | None,
     actor: Actor,
 ) -> tuple[list[Reservation], list[Shortfall]]:
-    """``stock_reserve``'s writes: the reservations, or the shortfalls with nothing left changed."""
-    now = timezone.now()
-    guards = stock_guards(pairs=wanted, channel=channel, now=now)
-    shortfalls = _not_allowed(wanted, guards, channel, skus, locations)
-    for key in [k for k in wanted if k not in guards]:
-        shortfalls.append(Shortfall(skus[key[0]].code, locations[key[1]].code, wanted.pop(key), 0))
-    guards = {key: guards[key] for key in wanted}
+    """``stock_reserve``'s writes: the reservations, or the shortfalls with nothing left changed.
 
-    with_holds = [g.level_id for g in guards.values() if g.has_expired_hold]
-    expired = _lock_expired_holds(with_holds, now) if with_holds else []
-    freed: Counter[int] = Counter()
-    for hold in expired:
-        freed[hold.stock_level_id] += hold.quantity
-    # Built before the first row is locked, so the locks are held for the statements only.
+    A single line is first tried in one UPDATE (``inventory.sql.reserve_line``); anything
+    unusual (no row, too little, an expired hold on it) takes the general path, which
+    reports what it found.
+    """
+    now = timezone.now()
+    line = None
+    if len(wanted) == 1:
+        ((sku_id, location_id), quantity), *_ = wanted.items()
+        line = reserve_line(sku_id=sku_id, location_id=location_id, quantity=quantity, channel=channel, now=now)
+    if line is not None:
+        guards, expired, moved, shortfalls = {(sku_id, location_id): line}, [], {line.level_id: quantity}, []
+    else:
+        guards, expired, moved, shortfalls = _move_rows(wanted, skus, locations, channel, now)
     actor_id = actor.pk if actor is not None else None
     entries = [(guards[key].level_id, Kind.RESERVATION, 0, q, "", owner_ref, actor_id) for key, q in wanted.items()]
     movements = _movements(_release_entries(expired, reason="hold_expired", actor=None) + entries, now)
@@ -173,15 +174,6 @@ def _reserve(
         )
         for key, quantity in wanted.items()
     ]  # fmt: skip
-
-    moved: dict[int, int] = {}
-    for key, guard in sorted(guards.items(), key=lambda item: item[1].level_id):
-        quantity, delta = wanted[key], wanted[key] - freed[guard.level_id]
-        if guard.active and reserved_move(level_id=guard.level_id, delta=delta, kept_back=guard.kept_back):
-            moved[guard.level_id] = delta
-        else:
-            atp = available_stock(channel=channel, now=now).filter(pk=guard.level_id).values_list("atp", flat=True)
-            shortfalls.append(Shortfall(skus[key[0]].code, locations[key[1]].code, quantity, atp.first() or 0))
 
     # The caps are read only when one may apply: the channel caps a SKU, or a released hold had a channel.
     capped = expired or any(g.capped for g in guards.values())
@@ -209,6 +201,42 @@ def _reserve(
             StockLevel.objects.db, ["id", "sku_id", "location_id"], [r.stock_level_id, sku_id, location_id]
         )
     return reservations, shortfalls
+
+
+def _move_rows(
+    wanted: Counter[tuple[int, int]],
+    skus: dict[int, Sku],
+    locations: dict[int, Location],
+    channel: Channel | None,
+    now: datetime,
+) -> tuple[dict[tuple[int, int], StockGuard], list[Reservation], dict[int, int], list[Shortfall]]:
+    """Move the stock rows of ``wanted`` one guarded UPDATE each, in primary-key order, after locking
+    the expired holds on them; return each line's guard, the holds to release, the units moved
+    per stock row (to take back on a shortfall) and the shortfalls.
+
+    Lines the channel may not sell or without a stock row leave ``wanted``.
+    """
+    guards = stock_guards(pairs=wanted, channel=channel, now=now)
+    shortfalls = _not_allowed(wanted, guards, channel, skus, locations)
+    for key in [k for k in wanted if k not in guards]:
+        shortfalls.append(Shortfall(skus[key[0]].code, locations[key[1]].code, wanted.pop(key), 0))
+    guards = {key: guards[key] for key in wanted}
+
+    with_holds = [g.level_id for g in guards.values() if g.has_expired_hold]
+    expired = _lock_expired_holds(with_holds, now) if with_holds else []
+    freed: Counter[int] = Counter()
+    for hold in expired:
+        freed[hold.stock_level_id] += hold.quantity
+
+    moved: dict[int, int] = {}
+    for key, guard in sorted(guards.items(), key=lambda item: item[1].level_id):
+        quantity, delta = wanted[key], wanted[key] - freed[guard.level_id]
+        if guard.active and reserved_move(level_id=guard.level_id, delta=delta, kept_back=guard.kept_back):
+            moved[guard.level_id] = delta
+        else:
+            atp = available_stock(channel=channel, now=now).filter(pk=guard.level_id).values_list("atp", flat=True)
+            shortfalls.append(Shortfall(skus[key[0]].code, locations[key[1]].code, quantity, atp.first() or 0))
+    return guards, expired, moved, shortfalls
 
 
 def _not_allowed(

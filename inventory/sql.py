@@ -24,7 +24,15 @@ from django.db import connection
 from django.utils import timezone
 from psycopg2.errors import UniqueViolation
 
-from .atp import STOCK_FROM_SQL, atp_sql, available_stock_sql, expired_holds_sql, kept_back_sql, sells_here_sql
+from .atp import (
+    STOCK_FROM_SQL,
+    atp_sql,
+    available_stock_sql,
+    expired_holds_sql,
+    free_sql,
+    kept_back_sql,
+    sells_here_sql,
+)
 from .models import Channel, ChannelCap, Location, StockLevel, StockMovement
 
 
@@ -87,17 +95,13 @@ def stock_guards_sql(
     units, capped."""
     (sells, sells_params), (kept, kept_params) = sells_here_sql(channel), kept_back_sql(channel)
     expired, expired_params = expired_holds_sql(now)
-    capped = (
-        f"EXISTS (SELECT 1 FROM {_CAPS} c WHERE c.{_col(ChannelCap, 'channel')} = %s"
-        f" AND c.{_col(ChannelCap, 'sku')} = s.{_SKU})"
-    )
+    capped, capped_params = _capped_sql(channel)
     sql = (
         f"SELECT s.{_ID}, s.{_SKU}, s.{_LOCATION}, {sells}, l.{_col(Location, 'active')}, {kept}, {expired},"
         f" {capped} {STOCK_FROM_SQL} WHERE s.{_SKU} IN ({_placeholders(sku_ids)})"
         f" AND s.{_LOCATION} IN ({_placeholders(location_ids)})"
     )
-    channel_id = channel.pk if channel is not None else None
-    return sql, [*sells_params, *kept_params, *expired_params, channel_id, *sku_ids, *location_ids]
+    return sql, [*sells_params, *kept_params, *expired_params, *capped_params, *sku_ids, *location_ids]
 
 
 def stock_guards(
@@ -116,6 +120,50 @@ def stock_guards(
         for level_id, sku_id, location_id, allowed, active, held, expired, capped in rows
         if (sku_id, location_id) in pairs
     }
+
+
+def _capped_sql(channel: Channel | None, stock: str = "s") -> tuple[str, list]:
+    """Whether the channel has an allocation cap on the stock row's SKU."""
+    sql = (
+        f"EXISTS (SELECT 1 FROM {_CAPS} c WHERE c.{_col(ChannelCap, 'channel')} = %s"
+        f" AND c.{_col(ChannelCap, 'sku')} = {stock}.{_SKU})"
+    )
+    return sql, [channel.pk if channel is not None else None]
+
+
+_LEVELS = StockLevel._meta.db_table
+# The location columns the rule reads, under the names it reads them by; its id renamed,
+# so that RETURNING's id can only be the stock row's.
+_UPDATE_LOCATION = (
+    f"(SELECT {_col(Location, 'id')} AS location_pk, {_col(Location, 'active')}, {_col(Location, 'safety_stock')}"
+    f" FROM {Location._meta.db_table}) l"
+)
+
+
+def reserve_line(
+    *, sku_id: int, location_id: int, quantity: int, channel: Channel | None, now: datetime
+) -> StockGuard | None:
+    """Reserve one (sku, location) line in one UPDATE … RETURNING, guarded by the rule itself: the
+    row's ATP covers ``quantity`` and no expired hold sits on it. Return its guard, or None when the
+    row is missing, not sellable, short or has a hold to release first (the general path, which
+    reports what it found).
+
+    Most reservations are a single line, and one row needs no read first to be locked in
+    primary-key order. The stock table goes by its own name: SQLite's RETURNING knows no alias.
+    """
+    (free, free_params), (sells, sells_params) = free_sql(channel, now, _LEVELS), sells_here_sql(channel, _LEVELS)
+    (expired, expired_params), (capped, capped_params) = expired_holds_sql(now, _LEVELS), _capped_sql(channel, _LEVELS)
+    sql = (
+        f"UPDATE {_LEVELS} SET {_RESERVED} = {_LEVELS}.{_RESERVED} + %s FROM {_UPDATE_LOCATION}"
+        f" WHERE l.location_pk = {_LEVELS}.{_LOCATION} AND {_LEVELS}.{_SKU} = %s AND {_LEVELS}.{_LOCATION} = %s"
+        f" AND l.{_col(Location, 'active')} AND {sells} AND {free} >= %s AND {expired} = 0"
+        f" RETURNING {_LEVELS}.{_ID}, {capped}"
+    )
+    params = [
+        quantity, sku_id, location_id, *sells_params, *free_params, quantity, *expired_params, *capped_params,
+    ]  # fmt: skip
+    rows = _fetch(sql, params)
+    return StockGuard(rows[0][0], True, True, 0, False, bool(rows[0][1])) if rows else None
 
 
 # --- the ATP read ----------------------------------------------------------------------

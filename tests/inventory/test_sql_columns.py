@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from inventory.models import Channel, ChannelCap, Location, Reservation, SafetyStock, StockLevel, StockMovement
-from inventory.sql import RESERVED_MOVE_SQL, StockFeedCopy, ranked_stock, stock_guards_sql
+from inventory.sql import RESERVED_MOVE_SQL, StockFeedCopy, ranked_stock, reserve_line, stock_guards_sql
 from tests.factories import ChannelFactory
 
 # The aliases the hot statements give their tables (inventory.atp's fragments and inventory.sql).
@@ -61,4 +61,17 @@ def test_the_reservation_row_read_and_the_candidate_read_name_only_their_models_
         used = _columns_by_alias(sql)
         assert {"s", "l", "o", "r", "x"} <= used.keys()
         for alias, columns in used.items():
+            assert columns <= {f.column for f in ALIASES[alias]._meta.concrete_fields}, alias
+
+
+@pytest.mark.django_db
+def test_the_one_line_reservation_writes_only_reserved_and_names_only_its_models_columns():
+    with CaptureQueriesContext(connection) as ctx:  # and it compiles on this database
+        assert reserve_line(sku_id=1, location_id=1, quantity=1, channel=ChannelFactory(), now=timezone.now()) is None
+    sql = ctx.captured_queries[-1]["sql"]
+    assert re.findall(r"SET (\w+) =", sql) == [StockLevel._meta.get_field("reserved").column]
+    level_columns = {f.column for f in StockLevel._meta.concrete_fields}
+    assert set(re.findall(rf"\b{StockLevel._meta.db_table}\.(\w+)", sql)) <= level_columns
+    for alias, columns in _columns_by_alias(sql).items():
+        if alias != "l":  # the location's columns come through a derived table
             assert columns <= {f.column for f in ALIASES[alias]._meta.concrete_fields}, alias
