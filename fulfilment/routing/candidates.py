@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping
 from datetime import datetime, time
 
-from django.db.models import Count, F, Min, OuterRef, Q, Subquery
+from django.db.models import Case, Count, F, Min, OuterRef, Q, Subquery, Value, When
 from django.utils import timezone
 
 from inventory.atp import network_atp
@@ -85,7 +85,11 @@ def location_candidates(
         Location.objects.filter(active=True, pk__in=ids)
         .order_by("pk")
         .values_list("pk", "code", "kind", "lat", "lon", "ships", "pickup", "priority", "daily_capacity")
-        .annotate(used=Subquery(taken_today), shipping_cost=Subquery(cost[:1]))
+        .annotate(
+            # Counted only where a capacity is set: elsewhere nothing weighs it.
+            used=Case(When(daily_capacity__isnull=False, then=Subquery(taken_today)), default=Value(0)),
+            shipping_cost=Subquery(cost[:1]),
+        )
     )
     return [
         Candidate(
