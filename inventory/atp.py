@@ -1,4 +1,4 @@
-"""Available to promise: the one rule, and the reads built on it.
+"""Available to promise: the one rule, in its two renderings, and the reads built on it.
 
 ATP(sku, location, channel) = max(0, on hand − reserved + expired holds − safety − buffer),
 zero where the channel may not sell from the location or the location is inactive.
@@ -8,25 +8,30 @@ location's ``safety_stock``; the buffer is the channel's. Network ATP sums it ov
 channel's locations and is capped by what is left of the channel's allocation for the
 SKU, if any.
 
-``available_stock`` is the rule, as a queryset of stock rows: every read here and the
-candidate ranking (``inventory.nearby``) filter and annotate it. A reservation
-(``inventory.reservations``) reads the same ``kept_back`` and ``expired_holds`` terms of
-its rows first and guards its UPDATE with on hand − reserved ≥ units − expired holds
-released + kept back, which is the same inequality; the property test
-``tests/inventory/test_atp_one_rule.py`` holds all three to it.
+One rule, two renderings, both in this module: ORM expressions (``kept_back``,
+``expired_holds``, ``available_stock``) for ordinary reads, and SQL fragments
+(``kept_back_sql``, ``expired_holds_sql``, ``sells_here_sql``, ``free_sql``,
+``available_stock_sql``) from which ``inventory.sql`` builds the hot statements — the
+ranked candidate read, the reservation's row read and the ATP read — where compiling the
+ORM form costs more than running it (docs/performance.md). A change to the rule is made
+here, in both. A reservation reads ``kept back`` and ``expired holds`` of its rows first
+and guards its UPDATE with on hand − reserved ≥ units − expired holds released + kept
+back, which is the same inequality. The property test ``tests/inventory/test_atp_one_rule.py``
+holds the renderings, the written rule and the reservation equal over random data.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import datetime
 
+from django.db import connection
 from django.db.models import Case, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
 from django.db.models.expressions import CombinedExpression
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
-from .models import Channel, ChannelCap, Location, Reservation, SafetyStock, Sku, StockLevel, TransferLine
+from .models import Channel, ChannelCap, Location, Reservation, SafetyStock, StockLevel
 
 _SELLS_FROM = Channel.sells_from.through
 
@@ -81,31 +86,84 @@ def available_stock(*, channel: Channel | None, now: datetime | None = None) -> 
     return StockLevel.objects.filter(_sellable(channel)).alias(free=free).annotate(atp=Greatest(F("free"), Value(0)))
 
 
-def stock_availability(
-    *,
-    sku_ids: Iterable[int],
-    location_ids: Iterable[int] | None = None,
-    channel: Channel | None = None,
-    now: datetime | None = None,
-) -> dict[tuple[int, int], int]:
-    """ATP of each (sku id, location id) that has a stock row at an active location the channel may use.
+# --- the rule as SQL, for the hot statements of inventory.sql ----------------------------
+# Fragments over a stock row (``s``, or the name given as ``stock``) joined to its location
+# ``l`` (``STOCK_FROM_SQL``), each with its parameters; table and column names come from
+# the models' ``_meta``.
 
-    One statement, the channel's locations included.
-    """
-    sku_ids = list(set(sku_ids))
-    if not sku_ids:
-        return {}
-    rows = available_stock(channel=channel, now=now).filter(sku_id__in=sku_ids)
-    if location_ids is not None:
-        rows = rows.filter(location_id__in=list(set(location_ids)))
-    return {(sku_id, location_id): atp for sku_id, location_id, atp in rows.values_list("sku_id", "location_id", "atp")}
+Fragment = tuple[str, list]
 
 
-def stock_available(*, sku: Sku, location: Location, channel: Channel | None = None) -> int:
-    """ATP of one SKU at one location for a channel."""
-    return stock_availability(sku_ids=[sku.pk], location_ids=[location.pk], channel=channel).get(
-        (sku.pk, location.pk), 0
+def _table(model) -> str:
+    return model._meta.db_table
+
+
+def _col(model, name: str) -> str:
+    return model._meta.get_field(name).column
+
+
+STOCK_FROM_SQL = (
+    f"FROM {_table(StockLevel)} s JOIN {_table(Location)} l"
+    f" ON l.{_col(Location, 'id')} = s.{_col(StockLevel, 'location')}"
+)
+
+
+def kept_back_sql(channel: Channel | None, stock: str = "s") -> Fragment:
+    """``kept_back`` as SQL: the SKU's own safety stock, else the location's, plus the channel's buffer."""
+    sku, location = f"{stock}.{_col(StockLevel, 'sku')}", f"{stock}.{_col(StockLevel, 'location')}"
+    own = (
+        f"SELECT o.{_col(SafetyStock, 'quantity')} FROM {_table(SafetyStock)} o"
+        f" WHERE o.{_col(SafetyStock, 'sku')} = {sku} AND o.{_col(SafetyStock, 'location')} = {location}"
     )
+    return f"(COALESCE(({own}), l.{_col(Location, 'safety_stock')}) + %s)", [channel.buffer if channel else 0]
+
+
+def expired_holds_sql(now: datetime, stock: str = "s") -> Fragment:
+    """``expired_holds`` as SQL: units of the row's active holds past their time-to-live; which rows
+    have one comes from the live-hold index once, and only those rows sum theirs."""
+    table, level = _table(Reservation), _col(Reservation, "stock_level")
+    expired = f"r.{_col(Reservation, 'status')} = %s AND r.{_col(Reservation, 'expires_at')} < %s"
+    params = [Reservation.Status.ACTIVE, connection.ops.adapt_datetimefield_value(now)]
+    sql = (
+        f"CASE WHEN {stock}.{_col(StockLevel, 'id')} IN (SELECT r.{level} FROM {table} r WHERE {expired})"
+        f" THEN (SELECT SUM(r.{_col(Reservation, 'quantity')}) FROM {table} r"
+        f" WHERE r.{level} = {stock}.{_col(StockLevel, 'id')} AND {expired}) ELSE 0 END"
+    )
+    return sql, params * 2
+
+
+def sells_here_sql(channel: Channel | None, stock: str = "s") -> Fragment:
+    """``channel_sells_here`` as SQL: the row's location is on the channel's list, or the list is empty."""
+    if channel is None:
+        return "1 = 1", []
+    listed = (
+        f"SELECT x.{_col(_SELLS_FROM, 'location')} FROM {_table(_SELLS_FROM)} x"
+        f" WHERE x.{_col(_SELLS_FROM, 'channel')} = %s"
+    )
+    return f"({stock}.{_col(StockLevel, 'location')} IN ({listed}) OR NOT EXISTS ({listed}))", [channel.pk, channel.pk]
+
+
+def free_sql(channel: Channel | None, now: datetime, stock: str = "s") -> Fragment:
+    """``free`` as SQL: on hand − reserved + expired holds − what is kept back (may be negative)."""
+    (expired, expired_params), (kept, kept_params) = expired_holds_sql(now, stock), kept_back_sql(channel, stock)
+    on_hand, reserved = _col(StockLevel, "on_hand"), _col(StockLevel, "reserved")
+    return f"{stock}.{on_hand} - {stock}.{reserved} + {expired} - {kept}", [*expired_params, *kept_params]
+
+
+def atp_sql(free: str) -> str:
+    """``atp`` as SQL: the ``free`` column given, never below zero."""
+    return f"CASE WHEN {free} > 0 THEN {free} ELSE 0 END"
+
+
+def available_stock_sql(channel: Channel | None, now: datetime, columns: str = "") -> Fragment:
+    """``available_stock`` as SQL: the rows the channel may sell from as ``sku_id``, ``location_id``
+    and ``free``, plus ``columns`` (over ``s`` and ``l``); a caller appends ``AND`` conditions."""
+    (free, free_params), (sells, sells_params) = free_sql(channel, now), sells_here_sql(channel)
+    sql = (
+        f"SELECT s.{_col(StockLevel, 'sku')} AS sku_id, s.{_col(StockLevel, 'location')} AS location_id,"
+        f" {free} AS free{columns} {STOCK_FROM_SQL} WHERE l.{_col(Location, 'active')} AND {sells}"
+    )
+    return sql, [*free_params, *sells_params]
 
 
 def channel_cap_remaining(*, channel: Channel, sku_ids: Iterable[int]) -> dict[int, int]:
@@ -140,40 +198,3 @@ def network_atp(*, sku_ids: Iterable[int], channel: Channel) -> dict[int, int]:
     for sku_id, total, cap_left in network_totals(sku_ids=sku_ids, channel=channel):
         totals[sku_id] = within_cap(int(total), cap_left)  # int(): PostgreSQL sums bigints as numeric
     return totals
-
-
-# --- future ATP ------------------------------------------------------------------------
-
-
-def inbound_by_date(*, sku_ids: Iterable[int], location: Location) -> list[tuple[datetime, int, int]]:
-    """Units in transit to a location as (expected at, sku id, quantity), soonest first."""
-    rows = TransferLine.objects.filter(
-        sku_id__in=list(sku_ids), transfer__destination=location, transfer__status="in_transit"
-    ).order_by("transfer__expected_at", "pk")
-    return list(rows.values_list("transfer__expected_at", "sku_id", "quantity"))
-
-
-def future_atp(*, sku: Sku, location: Location, channel: Channel | None = None) -> list[tuple[datetime, int]]:
-    """ATP now, then after each inbound arrival: a list of (from when, units promisable)."""
-    now = timezone.now()
-    atp = stock_available(sku=sku, location=location, channel=channel)
-    timeline = [(now, atp)]
-    for expected_at, _, quantity in inbound_by_date(sku_ids=[sku.pk], location=location):
-        atp += quantity
-        timeline.append((max(expected_at, now), atp))
-    return timeline
-
-
-def ready_at(*, lines: Mapping[int, int], location: Location, channel: Channel | None = None) -> datetime | None:
-    """The earliest time every line can be promised at ``location``, counting inbound transfers."""
-    now = timezone.now()
-    atp = stock_availability(sku_ids=lines, location_ids=[location.pk], channel=channel)
-    have = {sku_id: atp.get((sku_id, location.pk), 0) for sku_id in lines}
-    missing = {s for s, q in lines.items() if have[s] < q}
-    if not missing:
-        return now
-    for expected_at, sku_id, quantity in inbound_by_date(sku_ids=missing, location=location):
-        have[sku_id] += quantity
-        if all(have[s] >= lines[s] for s in missing):
-            return max(expected_at, now)
-    return None

@@ -4,18 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core.errors import Conflict, DomainError, InvalidInput, NotPermitted
-
-# DomainError, InvalidInput and NotPermitted live in core.errors; named here until every importer moves.
-__all__ = [
-    "CountNeedsConfirmation",
-    "DomainError",
-    "InsufficientStock",
-    "InvalidInput",
-    "NotPermitted",
-    "Shortfall",
-    "StockConflict",
-]
+from core.errors import Conflict
 
 
 @dataclass(frozen=True)

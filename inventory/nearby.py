@@ -8,25 +8,20 @@ geodesically itself.
 from __future__ import annotations
 
 import math
-from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple
 
-from django.db.models import (
-    F,
-    FloatField,
-    OuterRef,
-    Q,
-    Subquery,
-    Value,
-)
+from django.db.models import FloatField, Q, Value
 from django.db.models.functions import Cos, Power, Radians, Sin
+from django.utils import timezone
 from geopy.distance import EARTH_RADIUS
 
-from .atp import available_stock, stock_availability, within_cap
-from .models import Channel, ChannelCap, Location
+from .atp import within_cap
+from .availability import stock_availability
+from .models import Channel, Location
+from .sql import ranked_stock
 
 KM_PER_DEGREE_LAT = 110.574
 
@@ -63,15 +58,6 @@ def _haversine(lat: str, lon: str, point: tuple[float, float]):
     half = Value(2.0)
     return Power(Sin((Radians(lat) - Value(lat_r)) / half), 2) + Value(math.cos(lat_r)) * Cos(Radians(lat)) * Power(
         Sin((Radians(lon) - Value(lon_r)) / half), 2, output_field=FloatField()
-    )
-
-
-def haversine_term(lat: float, lon: float, point: tuple[float, float]) -> float:
-    """``_haversine`` in Python, for rows already read."""
-    lat_r, point_lat = math.radians(lat), math.radians(point[0])
-    return (
-        math.sin((lat_r - point_lat) / 2) ** 2
-        + math.cos(point_lat) * math.cos(lat_r) * math.sin((math.radians(lon) - math.radians(point[1])) / 2) ** 2
     )
 
 
@@ -166,49 +152,27 @@ def stock_near(
     default), then holding the most of ``sku_ids``, then nearest to ``near``. With
     ``whole_only``, when some locations fill every line only they are kept: a single
     shipment beats any split, so routing needs no location that holds only part.
-    One statement reads the channel's positive ATP rows of the SKUs (the rule's queryset)
-    with each location's point and each SKU's cap; ranking and summing them here costs a
-    fraction of what compiling the same ranking as one ORM statement did (see
-    docs/performance.md, "Hand-written SQL that remains").
+    One hand-written statement (``inventory.sql.ranked_stock``, the rule rendered from
+    ``inventory.atp``): over a thousand stores the database ranks and sums the stock rows
+    and returns only those asked for; compiling the ORM's form cost more than running it
+    (docs/performance.md, "Hand-written SQL that remains").
     """
-    sku_ids, at = list(set(sku_ids)), set(at)
+    sku_ids, at = list(set(sku_ids)), sorted(set(at))
     found = StockNear({}, dict.fromkeys(sku_ids, 0), {})
     if not sku_ids:
         return found
-    wanted = {sku_id: (quantities or {}).get(sku_id, 1) for sku_id in sku_ids}
-    cap = ChannelCap.objects.filter(channel_id=channel.pk, sku_id=OuterRef("sku_id"))
-    rows = (
-        available_stock(channel=channel, now=now)
-        .filter(sku_id__in=sku_ids, free__gt=0)
-        .values_list(
-            "sku_id", "location_id", "atp", "location__lat", "location__lon",
-            Subquery(cap.values(left=F("quantity") - F("used"))[:1]),
-        )
-    )  # fmt: skip
-    by_location: dict[int, dict[int, int]] = defaultdict(dict)
-    points: dict[int, tuple[float, float]] = {}
-    cap_left: dict[int, int] = {}
-    for sku_id, location_id, atp, lat, lon, left in rows:
-        by_location[location_id][sku_id] = atp
-        points[location_id] = (lat, lon)
-        found.network[sku_id] += atp
-        if left is not None:
-            cap_left[sku_id] = left
+    wanted = [(sku_id, (quantities or {}).get(sku_id, 1)) for sku_id in sku_ids]
+    keep = len(wanted) if whole_only else 0  # locations filling fewer lines are kept when none fills them all
+    rows = ranked_stock(
+        wanted=wanted, channel=channel, near=near, limit=limit, keep=keep, at=at, now=now or timezone.now()
+    )
+    at = set(at)
+    for sku_id, location_id, atp, kept, cap_left in rows:
+        if location_id is None:  # int(): PostgreSQL sums bigints as numeric
+            found.network[sku_id] = within_cap(int(atp), cap_left)
+            continue
+        if kept:
+            found.available[(sku_id, location_id)] = atp
         if location_id in at:
             found.at[(sku_id, location_id)] = atp
-    for sku_id, left in cap_left.items():
-        found.network[sku_id] = within_cap(found.network[sku_id], left)
-
-    def filled(location_id: int) -> int:
-        return sum(atp >= wanted[s] for s, atp in by_location[location_id].items())
-
-    def rank(location_id: int) -> tuple:
-        stock = by_location[location_id]
-        return (-filled(location_id), -len(stock), haversine_term(*points[location_id], near), location_id)
-
-    best = sorted(by_location, key=rank)[:limit]
-    if whole_only and best and filled(best[0]) == len(wanted):
-        best = [loc for loc in best if filled(loc) == len(wanted)]
-    for location_id in best:
-        found.available.update({(sku_id, location_id): atp for sku_id, atp in by_location[location_id].items()})
     return found

@@ -1,8 +1,8 @@
 """Reserving stock for orders and checkout holds, and giving it back or dispatching it.
 
-``reserved`` only ever moves through ``reserved_move``: a reservation's UPDATE succeeds
-only while the row's ATP (``inventory.atp``, the one rule) covers the units, so what the
-selectors promise and what a reservation takes cannot disagree. Rows are touched in one
+``reserved`` only ever moves through ``inventory.sql.reserved_move``: a reservation's
+UPDATE succeeds only while the row's ATP (``inventory.atp``, the one rule) covers the
+units, so what the selectors promise and what a reservation takes cannot disagree. Rows are touched in one
 global order — reservation rows, then stock levels, then channel caps, each by primary
 key — so concurrent writers queue instead of deadlocking.
 """
@@ -14,17 +14,19 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import NamedTuple
 
 from django.db import transaction
-from django.db.models import BooleanField, ExpressionWrapper, F
+from django.db.models import F
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
-from .atp import available_stock, channel_location_ids, channel_sells_here, expired_holds, kept_back
-from .exceptions import InsufficientStock, InvalidInput, Shortfall, StockConflict
+from core.errors import InvalidInput
+
+from .atp import available_stock, channel_location_ids
+from .exceptions import InsufficientStock, Shortfall, StockConflict
 from .models import Channel, ChannelCap, Location, Reservation, Sku, StockLevel, StockMovement
 from .services import Actor, require_positive_quantity
+from .sql import StockGuard, reserve_line, reserved_move, stock_guards
 
 Kind = StockMovement.Kind
 
@@ -36,55 +38,6 @@ class StockRequest:
     sku: Sku
     location: Location
     quantity: int
-
-
-def reserved_move(*, level_id: int, delta: int, kept_back: int = 0) -> bool:
-    """Move one stock row's ``reserved`` by ``delta`` if ``kept_back`` units stay unreserved after
-    it, in one guarded UPDATE; say whether it moved.
-
-    A reservation passes the row's ``kept_back`` (``inventory.atp``) and a ``delta`` less
-    the expired holds it releases on the row, which makes the guard ATP ≥ units; giving
-    units back passes nothing. One row a statement, in primary-key order, is what keeps
-    the row locks in that order.
-    """
-    rows = StockLevel.objects.filter(pk=level_id, on_hand__gte=F("reserved") + delta + kept_back)
-    return rows.update(reserved=F("reserved") + delta) == 1
-
-
-class StockGuard(NamedTuple):
-    """What a reservation needs to know of one stock row before its guarded UPDATE."""
-
-    level_id: int
-    allowed: bool  # the channel may sell from its location
-    active: bool  # its location is active
-    kept_back: int
-    has_expired_hold: bool
-
-
-def stock_guards(
-    *, pairs: Iterable[tuple[int, int]], channel: Channel | None, now: datetime
-) -> dict[tuple[int, int], StockGuard]:
-    """Each existing (sku id, location id) row's id, whether the channel may sell there, what ATP
-    keeps back on it and whether an expired hold sits on it, in one read."""
-    pairs = set(pairs)
-    if not pairs:
-        return {}
-    rows = StockLevel.objects.filter(
-        sku_id__in={s for s, _ in pairs}, location_id__in={loc for _, loc in pairs}
-    ).values_list(
-        "pk",
-        "sku_id",
-        "location_id",
-        ExpressionWrapper(channel_sells_here(channel), output_field=BooleanField()),
-        "location__active",
-        kept_back(channel),
-        expired_holds(now),
-    )
-    return {
-        (sku_id, location_id): StockGuard(level_id, bool(allowed), active, held, expired > 0)
-        for level_id, sku_id, location_id, allowed, active, held, expired in rows
-        if (sku_id, location_id) in pairs
-    }
 
 
 def _lock_expired_holds(level_ids: Iterable[int], now: datetime) -> list[Reservation]:
@@ -198,20 +151,21 @@ def _reserve(
     expires_at: datetime | None,
     actor: Actor,
 ) -> tuple[list[Reservation], list[Shortfall]]:
-    """``stock_reserve``'s writes: the reservations, or the shortfalls with nothing left changed."""
-    now = timezone.now()
-    guards = stock_guards(pairs=wanted, channel=channel, now=now)
-    shortfalls = _not_allowed(wanted, guards, channel, skus, locations)
-    for key in [k for k in wanted if k not in guards]:
-        shortfalls.append(Shortfall(skus[key[0]].code, locations[key[1]].code, wanted.pop(key), 0))
-    guards = {key: guards[key] for key in wanted}
+    """``stock_reserve``'s writes: the reservations, or the shortfalls with nothing left changed.
 
-    with_holds = [g.level_id for g in guards.values() if g.has_expired_hold]
-    expired = _lock_expired_holds(with_holds, now) if with_holds else []
-    freed: Counter[int] = Counter()
-    for hold in expired:
-        freed[hold.stock_level_id] += hold.quantity
-    # Built before the first row is locked, so the locks are held for the statements only.
+    A single line is first tried in one UPDATE (``inventory.sql.reserve_line``); anything
+    unusual (no row, too little, an expired hold on it) takes the general path, which
+    reports what it found.
+    """
+    now = timezone.now()
+    line = None
+    if len(wanted) == 1:
+        ((sku_id, location_id), quantity), *_ = wanted.items()
+        line = reserve_line(sku_id=sku_id, location_id=location_id, quantity=quantity, channel=channel, now=now)
+    if line is not None:
+        guards, expired, moved, shortfalls = {(sku_id, location_id): line}, [], {line.level_id: quantity}, []
+    else:
+        guards, expired, moved, shortfalls = _move_rows(wanted, skus, locations, channel, now)
     actor_id = actor.pk if actor is not None else None
     entries = [(guards[key].level_id, Kind.RESERVATION, 0, q, "", owner_ref, actor_id) for key, q in wanted.items()]
     movements = _movements(_release_entries(expired, reason="hold_expired", actor=None) + entries, now)
@@ -223,16 +177,9 @@ def _reserve(
         for key, quantity in wanted.items()
     ]  # fmt: skip
 
-    moved: dict[int, int] = {}
-    for key, guard in sorted(guards.items(), key=lambda item: item[1].level_id):
-        quantity, delta = wanted[key], wanted[key] - freed[guard.level_id]
-        if guard.active and reserved_move(level_id=guard.level_id, delta=delta, kept_back=guard.kept_back):
-            moved[guard.level_id] = delta
-        else:
-            atp = available_stock(channel=channel, now=now).filter(pk=guard.level_id).values_list("atp", flat=True)
-            shortfalls.append(Shortfall(skus[key[0]].code, locations[key[1]].code, quantity, atp.first() or 0))
-
-    if channel is not None and not shortfalls:
+    # The caps are read only when one may apply: the channel caps a SKU, or a released hold had a channel.
+    capped = expired or any(g.capped for g in guards.values())
+    if channel is not None and not shortfalls and capped:
         deltas: dict[tuple[int, int], int] = defaultdict(int)
         for (sku_id, _), quantity in wanted.items():
             deltas[(channel.pk, sku_id)] += quantity
@@ -256,6 +203,42 @@ def _reserve(
             StockLevel.objects.db, ["id", "sku_id", "location_id"], [r.stock_level_id, sku_id, location_id]
         )
     return reservations, shortfalls
+
+
+def _move_rows(
+    wanted: Counter[tuple[int, int]],
+    skus: dict[int, Sku],
+    locations: dict[int, Location],
+    channel: Channel | None,
+    now: datetime,
+) -> tuple[dict[tuple[int, int], StockGuard], list[Reservation], dict[int, int], list[Shortfall]]:
+    """Move the stock rows of ``wanted`` one guarded UPDATE each, in primary-key order, after locking
+    the expired holds on them; return each line's guard, the holds to release, the units moved
+    per stock row (to take back on a shortfall) and the shortfalls.
+
+    Lines the channel may not sell or without a stock row leave ``wanted``.
+    """
+    guards = stock_guards(pairs=wanted, channel=channel, now=now)
+    shortfalls = _not_allowed(wanted, guards, channel, skus, locations)
+    for key in [k for k in wanted if k not in guards]:
+        shortfalls.append(Shortfall(skus[key[0]].code, locations[key[1]].code, wanted.pop(key), 0))
+    guards = {key: guards[key] for key in wanted}
+
+    with_holds = [g.level_id for g in guards.values() if g.has_expired_hold]
+    expired = _lock_expired_holds(with_holds, now) if with_holds else []
+    freed: Counter[int] = Counter()
+    for hold in expired:
+        freed[hold.stock_level_id] += hold.quantity
+
+    moved: dict[int, int] = {}
+    for key, guard in sorted(guards.items(), key=lambda item: item[1].level_id):
+        quantity, delta = wanted[key], wanted[key] - freed[guard.level_id]
+        if guard.active and reserved_move(level_id=guard.level_id, delta=delta, kept_back=guard.kept_back):
+            moved[guard.level_id] = delta
+        else:
+            atp = available_stock(channel=channel, now=now).filter(pk=guard.level_id).values_list("atp", flat=True)
+            shortfalls.append(Shortfall(skus[key[0]].code, locations[key[1]].code, quantity, atp.first() or 0))
+    return guards, expired, moved, shortfalls
 
 
 def _not_allowed(

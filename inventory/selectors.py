@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from django.db.models import Prefetch, Q, Sum
 from django.db.models.functions import Upper
 
-from .atp import stock_availability
+from .availability import stock_availability
 from .ledger import ledger_totals
 from .models import Barcode, Channel, Location, Reservation, Sku, SkuAlias, StockLevel, Transfer, TransferLine
 from .nearby import LocationAvailability, nearest_locations_with_stock

@@ -6,13 +6,13 @@ import re
 from collections.abc import Mapping
 from datetime import datetime, time
 
-from django.db.models import Case, Count, F, IntegerField, Min, OuterRef, Q, Subquery, Value, When
-from django.db.models.functions import Coalesce, Length
+from django.db.models import Case, Count, F, Min, OuterRef, Q, Subquery, Value, When
 from django.utils import timezone
 
-from inventory.atp import network_atp, stock_availability
+from inventory.atp import network_atp
+from inventory.availability import incoming_lines, stock_availability
 from inventory.exceptions import Shortfall
-from inventory.models import Channel, Location, Sku, TransferLine
+from inventory.models import Channel, Location, Sku
 from inventory.nearby import nearest_locations_with_stock, stock_near
 from oms.models import Order
 
@@ -78,25 +78,17 @@ def location_candidates(
         .annotate(n=Count("pk"))
         .values("n")
     )
-    # The longest matching zone is the most specific: "GB-SW" before "GB" before "" (any destination).
-    cost = (
-        ShippingCost.objects.filter(location=OuterRef("pk"), zone__in=[*zones, ""])
-        .order_by(Length("zone").desc())
-        .values("cost")[:1]
-    )
+    # Each zone extends the next ("GB-SW", "GB", "" for any destination), so the greatest
+    # matching one is the most specific.
+    cost = ShippingCost.objects.filter(location=OuterRef("pk"), zone__in=[*zones, ""]).order_by("-zone").values("cost")
     rows = (
         Location.objects.filter(active=True, pk__in=ids)
         .order_by("pk")
+        .values_list("pk", "code", "kind", "lat", "lon", "ships", "pickup", "priority", "daily_capacity")
         .annotate(
-            used=Case(
-                When(daily_capacity__isnull=True, then=Value(0)),
-                default=Coalesce(Subquery(taken_today), 0),
-                output_field=IntegerField(),
-            ),
-            shipping_cost=Subquery(cost),
-        )
-        .values_list(
-            "pk", "code", "kind", "lat", "lon", "ships", "pickup", "priority", "daily_capacity", "used", "shipping_cost"
+            # Counted only where a capacity is set: elsewhere nothing weighs it.
+            used=Case(When(daily_capacity__isnull=False, then=Subquery(taken_today)), default=Value(0)),
+            shipping_cost=Subquery(cost[:1]),
         )
     )
     return [
@@ -109,7 +101,7 @@ def location_candidates(
             ships=ships,
             pickup=pickup,
             priority=priority,
-            capacity_left=None if daily is None else max(0, daily - used),
+            capacity_left=None if daily is None else max(0, daily - (used or 0)),
             stock=by_location.get(pk, {}),
             cost=float(shipping_cost or 0),
             daily_capacity=daily,
@@ -156,7 +148,8 @@ def order_shortfall_alternatives(*, order: Order, unfilled: dict[int, int]) -> l
         lines=unfilled, lat=order.lat, lon=order.lon, channel=order.channel, limit=20, filters=Q(pickup=True)
     )
     arrivals = dict(
-        TransferLine.objects.filter(sku_id__in=list(unfilled), transfer__status="in_transit")
+        incoming_lines()
+        .filter(sku_id__in=list(unfilled))
         .values_list("sku_id")
         .annotate(first=Min("transfer__expected_at"))
     )

@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from fulfilment.actions import fulfilment_accept, fulfilment_pack, fulfilment_pick, fulfilment_ship
-from inventory.atp import stock_available
+from inventory.availability import stock_available
 from inventory.models import Barcode, Channel, StockMovement
 from oms.models import Order, StaffProfile
 from returns.models import Return

@@ -11,7 +11,7 @@ from django.urls import reverse
 from fulfilment.models import Fulfilment
 from fulfilment.pickups import fulfilment_collect, fulfilment_ready
 from fulfilment.store_transfers import store_transfer_receive, store_transfer_ship
-from inventory.atp import stock_available
+from inventory.availability import stock_available
 from inventory.models import Barcode, Reservation, StockLevel, Transfer
 from inventory.selectors import inventory_discrepancies
 from inventory.transfers import transfer_request

@@ -1,14 +1,19 @@
-"""The selectors, the ranked candidate read and the guarded reservation agree on ATP, over random stock.
+"""The rule's two renderings, the selectors, the ranked candidate read and the guarded reservation
+agree on ATP, over random stock.
 
 Random stock rows, safety stock (the location's and per-SKU overrides), checkout holds
-(some expired), an inactive location, a channel buffer, a sells-from list and caps:
-``stock_availability`` must give what the written rule says, the candidate read
-(``stock_near``) the same positive figures and the same network totals as
-``network_atp``, and a reservation of exactly ATP units must succeed where ATP + 1 fails.
+(some expired), an inactive location, a channel buffer, a sells-from list and caps: the
+ORM form (``available_stock``) and ``stock_availability`` must give what the written rule
+says; the SQL form's candidate read (``stock_near``) the same positive figures at the
+locations the written ranking keeps and the same network totals as ``network_atp``; the
+SQL form's reservation row read (``inventory.sql.stock_guards``) the same kept-back units
+and expired holds as the ORM terms; and a reservation of exactly ATP units must succeed
+where ATP + 1 fails. Run on SQLite and on PostgreSQL.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import timedelta
 
 import pytest
@@ -17,11 +22,13 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from inventory.atp import network_atp, stock_availability
+from inventory.atp import available_stock, expired_holds, kept_back, network_atp
+from inventory.availability import stock_availability
 from inventory.exceptions import InsufficientStock
 from inventory.models import ChannelCap, Reservation, SafetyStock, StockLevel
 from inventory.nearby import stock_near
 from inventory.reservations import StockRequest, stock_reserve
+from inventory.sql import stock_guards
 from tests.factories import ChannelFactory, LocationFactory, SkuFactory
 
 pytestmark = pytest.mark.django_db
@@ -45,6 +52,9 @@ world = st.fixed_dictionaries(
         "sells_from": st.lists(st.booleans(), min_size=LOCATIONS, max_size=LOCATIONS),
         "buffer": st.integers(0, 2),
         "caps": st.lists(st.none() | st.tuples(st.integers(0, 15), st.integers(0, 5)), min_size=SKUS, max_size=SKUS),
+        "limit": st.integers(1, LOCATIONS),
+        "quantities": st.lists(st.integers(1, 4), min_size=SKUS, max_size=SKUS),
+        "whole_only": st.booleans(),
     }
 )
 
@@ -100,6 +110,26 @@ def test_selectors_candidate_read_and_reservation_agree(data):
         sku_ids = [s.pk for s in skus]
 
         assert stock_availability(sku_ids=sku_ids, channel=channel) == expected
+        orm_form = available_stock(channel=channel).filter(sku_id__in=sku_ids)
+        assert dict(((s, loc), atp) for s, loc, atp in orm_form.values_list("sku_id", "location_id", "atp")) == expected
+
+        now = timezone.now()
+        pairs = [(s.pk, loc.pk) for s in skus for loc in locations]
+        orm_terms = StockLevel.objects.filter(sku_id__in=sku_ids).values_list(
+            "sku_id", "location_id", kept_back(channel), expired_holds(now)
+        )
+        assert {
+            key: (guard.kept_back, guard.has_expired_hold)
+            for key, guard in stock_guards(pairs=pairs, channel=channel, now=now).items()
+        } == {(s, loc): (held, expired > 0) for s, loc, held, expired in orm_terms}
+
+        quantities = dict(zip(sku_ids, data["quantities"], strict=True))
+        ranked = stock_near(
+            sku_ids=sku_ids, channel=channel, near=(51.5, -0.1), limit=data["limit"],
+            quantities=quantities, whole_only=data["whole_only"],
+        )  # fmt: skip
+        kept = best_placed(expected, locations, quantities, data["limit"], data["whole_only"])
+        assert ranked.available == {key: atp for key, atp in expected.items() if atp > 0 and key[1] in kept}
 
         near = stock_near(
             sku_ids=sku_ids, channel=channel, near=(51.5, -0.1), limit=LOCATIONS, at=[loc.pk for loc in locations]
@@ -119,6 +149,24 @@ def test_selectors_candidate_read_and_reservation_agree(data):
                     assert reserves(sku, loc, channel, reservable)
                 assert not reserves(sku, loc, channel, reservable + 1)
         transaction.set_rollback(True)
+
+
+def best_placed(expected, locations, quantities, limit, whole_only) -> set[int]:
+    """The locations the written ranking keeps: most lines filled in full, then most SKUs held, then
+    nearest (the locations lie north of the point in their order), then id."""
+    by_location = defaultdict(dict)
+    for (sku_id, location_id), atp in expected.items():
+        if atp > 0:
+            by_location[location_id][sku_id] = atp
+    order = {loc.pk: i for i, loc in enumerate(locations)}
+
+    def filled(location_id):
+        return sum(atp >= quantities[s] for s, atp in by_location[location_id].items())
+
+    best = sorted(by_location, key=lambda loc: (-filled(loc), -len(by_location[loc]), order[loc], loc))[:limit]
+    if whole_only and best and filled(best[0]) == len(quantities):
+        best = [loc for loc in best if filled(loc) == len(quantities)]
+    return set(best)
 
 
 def reserves(sku, location, channel, quantity) -> bool:

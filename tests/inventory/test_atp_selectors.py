@@ -10,7 +10,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from inventory.atp import network_atp, stock_availability
+from inventory.atp import network_atp
+from inventory.availability import stock_availability
 from inventory.models import ChannelCap, Reservation, SafetyStock
 from inventory.nearby import stock_near
 from inventory.reservations import StockRequest, hold_place

@@ -16,7 +16,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
-from inventory.atp import stock_available
+from inventory.availability import stock_available
 from inventory.exceptions import InsufficientStock
 from inventory.models import Reservation, StockLevel
 from inventory.reservations import StockRequest, hold_place, holds_release_expired, stock_reserve

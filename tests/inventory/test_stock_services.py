@@ -4,7 +4,8 @@ import pytest
 from django.utils import timezone
 
 from core.errors import InvalidInput
-from inventory.atp import network_atp, stock_available
+from inventory.atp import network_atp
+from inventory.availability import stock_available
 from inventory.exceptions import InsufficientStock, StockConflict
 from inventory.models import AdjustmentReason, ChannelCap, Reservation, SafetyStock, StockLevel, StockMovement
 from inventory.reservations import (
@@ -214,7 +215,7 @@ def test_hold_converts_to_an_order_without_reserving_twice(sku, store):
 
 
 def test_future_atp_adds_inbound_transfers_by_expected_date(sku, store, warehouse):
-    from inventory.atp import future_atp, ready_at
+    from inventory.availability import future_atp, ready_at
 
     stock_receive(sku=sku, location=store, quantity=1)
     stock_receive(sku=sku, location=warehouse, quantity=10)

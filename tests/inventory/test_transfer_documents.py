@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from core.errors import InvalidInput, NotPermitted
-from inventory.atp import stock_available
+from inventory.availability import stock_available
 from inventory.exceptions import InsufficientStock, StockConflict
 from inventory.models import ChannelCap, Reservation, StockLevel, StockMovement, Transfer, TransferLine
 from inventory.reservations import StockRequest, stock_reserve

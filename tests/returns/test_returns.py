@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from core.errors import InvalidInput
 from fulfilment.models import Fulfilment
-from inventory.atp import stock_available
+from inventory.availability import stock_available
 from inventory.models import StockMovement
 from inventory.selectors import inventory_discrepancies
 from oms.exceptions import TransitionNotAllowed
