@@ -224,6 +224,8 @@ class HandWritten:
                     value = row[f.attname]
                 elif getattr(f, "auto_now_add", False) or getattr(f, "auto_now", False):
                     value = now
+                elif f.has_db_default() and not f.has_default():
+                    value = f.db_default  # what the database would fill in
                 else:
                     value = f.get_default()
                 values.append(Json(value) if isinstance(value, dict | list) else value)

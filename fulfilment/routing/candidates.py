@@ -6,36 +6,62 @@ import re
 from collections.abc import Mapping
 from datetime import datetime, time
 
-from django.db.models import Case, Count, F, Min, OuterRef, Q, Subquery, Value, When
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import Min, Q
+from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
 from inventory.atp import network_atp
 from inventory.availability import incoming_lines, stock_availability
 from inventory.exceptions import Shortfall
-from inventory.models import Channel, Location, Sku
+from inventory.models import Channel, Sku
 from inventory.nearby import nearest_locations_with_stock, stock_near
 from oms.models import Order
 
-from ..models import Fulfilment, RoutingPolicyVersion, ShippingCost
+from ..models import RoutingPolicyVersion
+from ..sql import candidate_locations
 from .policy import Candidate, RoutingPolicy
 
 ROUTING_CANDIDATES_NEAR = 100
 _POSTCODE_AREA = re.compile(r"[A-Z]+")
 
 
+POLICIES_KEY = "routing-policies:v1"
+POLICIES_SECONDS = 300
+
+
+def _active_policies() -> dict[int | None, tuple[int, dict]]:
+    """Channel id (None: the default policy) → its newest active version and data: one cached
+    value, rebuilt after any change to a policy version or every few minutes, because every
+    order asks."""
+    policies = cache.get(POLICIES_KEY)
+    if policies is None:
+        rows = RoutingPolicyVersion.objects.filter(active=True).order_by("version")
+        policies = {channel_id: (version, data) for channel_id, version, data in rows.values_list(
+            "channel_id", "version", "data"
+        )}  # fmt: skip
+        cache.set(POLICIES_KEY, policies, POLICIES_SECONDS)
+    return policies
+
+
+def policies_changed(**_kwargs) -> None:
+    """Forget the cached policies now and again once the change commits, so no reader keeps the old ones."""
+    cache.delete(POLICIES_KEY)
+    transaction.on_commit(lambda: cache.delete(POLICIES_KEY))
+
+
+post_save.connect(policies_changed, sender=RoutingPolicyVersion, dispatch_uid="routing-policies-save")
+post_delete.connect(policies_changed, sender=RoutingPolicyVersion, dispatch_uid="routing-policies-delete")
+
+
 def routing_policy_for(*, channel: Channel | None) -> RoutingPolicy:
     """The channel's newest active policy version, else the default one, else built-in defaults.
 
     ``channel=None`` asks for the default policy (the routing lab's "all channels").
-    Callers that route many orders read it once and pass it along.
     """
-    mine = Q(channel__isnull=True) if channel is None else Q(channel=channel) | Q(channel__isnull=True)
-    found = (
-        RoutingPolicyVersion.objects.filter(mine, active=True)
-        .order_by(F("channel").asc(nulls_last=True), "-version")
-        .values_list("version", "data")
-        .first()
-    )
+    policies = _active_policies()
+    found = (policies.get(channel.pk) if channel is not None else None) or policies.get(None)
     if found is None:
         return RoutingPolicy(version=0)
     version, data = found
@@ -56,9 +82,9 @@ def location_candidates(
 ) -> list[Candidate]:
     """Routing's view of the pickup store and of the active locations with ATP in ``stock`` (sku, location → ATP).
 
-    One statement, today's fulfilment counts and each location's shipping cost to the
-    most specific of ``zones`` (else its cost to any destination, else 0) included: it runs
-    for every order.
+    One hand-written statement (``fulfilment.sql``), today's fulfilment counts and each
+    location's shipping cost to the most specific of ``zones`` (else its cost to any
+    destination, else 0) included: it runs for every order.
     """
     by_location: dict[int, dict[int, int]] = {}
     for (sku_id, location_id), available in stock.items():
@@ -70,27 +96,7 @@ def location_candidates(
     if not ids:
         return []
     start = timezone.make_aware(datetime.combine(timezone.localdate(), time.min))
-    taken_today = (
-        Fulfilment.objects.filter(location=OuterRef("pk"), created_at__gte=start)
-        .exclude(status=Fulfilment.Status.CANCELLED)
-        .order_by()
-        .values("location")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    # Each zone extends the next ("GB-SW", "GB", "" for any destination), so the greatest
-    # matching one is the most specific.
-    cost = ShippingCost.objects.filter(location=OuterRef("pk"), zone__in=[*zones, ""]).order_by("-zone").values("cost")
-    rows = (
-        Location.objects.filter(active=True, pk__in=ids)
-        .order_by("pk")
-        .values_list("pk", "code", "kind", "lat", "lon", "ships", "pickup", "priority", "daily_capacity")
-        .annotate(
-            # Counted only where a capacity is set: elsewhere nothing weighs it.
-            used=Case(When(daily_capacity__isnull=False, then=Subquery(taken_today)), default=Value(0)),
-            shipping_cost=Subquery(cost[:1]),
-        )
-    )
+    rows = candidate_locations(ids=sorted(ids), zones=zones, since=start)
     return [
         Candidate(
             location_id=pk,
@@ -98,10 +104,10 @@ def location_candidates(
             kind=kind,
             lat=lat,
             lon=lon,
-            ships=ships,
-            pickup=pickup,
+            ships=bool(ships),  # SQLite hands booleans back as 0 and 1
+            pickup=bool(pickup),
             priority=priority,
-            capacity_left=None if daily is None else max(0, daily - (used or 0)),
+            capacity_left=None if daily is None else max(0, daily - used),
             stock=by_location.get(pk, {}),
             cost=float(shipping_cost or 0),
             daily_capacity=daily,

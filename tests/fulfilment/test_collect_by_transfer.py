@@ -11,7 +11,7 @@ from django.urls import reverse
 from fulfilment.models import Fulfilment
 from fulfilment.pickups import fulfilment_collect, fulfilment_ready
 from fulfilment.store_transfers import store_transfer_receive, store_transfer_ship
-from inventory.availability import stock_available
+from inventory.availability import future_atp, ready_at, stock_available
 from inventory.models import Barcode, Reservation, StockLevel, Transfer
 from inventory.selectors import inventory_discrepancies
 from inventory.transfers import transfer_request
@@ -248,3 +248,15 @@ def test_a_rebalancing_transfer_is_shipped_and_received_on_the_same_pages(shop):
     assert stock(shop, shop.warehouse, a) == (7, 0)
     assert not OutboxEvent.objects.filter(type__startswith="transfer.").exists()
     assert inventory_discrepancies() == []
+
+
+def test_units_on_their_way_for_one_collection_are_not_promised_to_anyone_else(shop):
+    a = shop.skus[0]
+    collect_at_soho(shop, [(a, 2)])
+    store_transfer_ship(transfer=Transfer.objects.get(), store=shop.warehouse)
+    assert future_atp(sku=a, location=shop.soho, channel=shop.web)[-1][1] == 0
+    assert ready_at(lines={a.pk: 1}, location=shop.soho, channel=shop.web) is None
+
+    rebalance = transfer_request(source=shop.warehouse, destination=shop.soho, lines=[(a, 3)])
+    store_transfer_ship(transfer=rebalance, store=shop.warehouse)
+    assert future_atp(sku=a, location=shop.soho, channel=shop.web)[-1][1] == 3  # free stock on its way

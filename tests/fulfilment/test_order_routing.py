@@ -221,3 +221,16 @@ def test_the_channels_newest_active_policy_wins_over_the_default(network, django
     with django_assert_num_queries(1):
         policy = routing_policy_for(channel=network.web)
     assert policy == replace(RoutingPolicy(), version=2, fallback="backorder")
+
+
+def test_policies_are_read_once_and_a_new_version_is_seen_at_once(network, django_assert_num_queries):
+    from fulfilment.models import RoutingPolicyVersion
+    from fulfilment.routing.candidates import routing_policy_for
+
+    routing_policy_for(channel=network.web)
+    with django_assert_num_queries(0):  # every order asks: the policies are one cached value
+        assert routing_policy_for(channel=network.web).version == 0
+    RoutingPolicyVersion.objects.create(channel=network.web, version=4, data={"max_splits": 1})
+    assert routing_policy_for(channel=network.web) == replace(RoutingPolicy(), version=4, max_splits=1)
+    RoutingPolicyVersion.objects.filter(channel=network.web).delete()
+    assert routing_policy_for(channel=network.web).version == 0
