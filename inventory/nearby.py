@@ -13,15 +13,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple
 
-from django.db.models import FloatField, Q, Value
-from django.db.models.functions import Cos, Power, Radians, Sin
+from django.db.models import FloatField, Q
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from geopy.distance import EARTH_RADIUS
 
 from .atp import within_cap
 from .availability import stock_availability
 from .models import Channel, Location
-from .sql import ranked_stock
+from .sql import haversine_point, haversine_sql, ranked_stock
 
 KM_PER_DEGREE_LAT = 110.574
 
@@ -48,19 +48,6 @@ def _bounding_box(lat: float, lon: float, radius_km: float) -> Q:
     return box
 
 
-def _haversine(lat: str, lon: str, point: tuple[float, float]):
-    """The haversine term between ``point`` and the fields ``lat``, ``lon``.
-
-    The term grows with distance, so it ranks without a square root or arcsine; the sine
-    of half the longitude gap handles the antimeridian.
-    """
-    lat_r, lon_r = math.radians(point[0]), math.radians(point[1])
-    half = Value(2.0)
-    return Power(Sin((Radians(lat) - Value(lat_r)) / half), 2) + Value(math.cos(lat_r)) * Cos(Radians(lat)) * Power(
-        Sin((Radians(lon) - Value(lon_r)) / half), 2, output_field=FloatField()
-    )
-
-
 def _km(haversine: float) -> float:
     return 2 * EARTH_RADIUS * math.asin(math.sqrt(min(1.0, max(0.0, haversine))))
 
@@ -81,7 +68,11 @@ def nearest_locations(
     condition = filters or Q()
     if radius_km is not None:
         condition &= _bounding_box(lat, lon, radius_km)
-    rows = Location.objects.filter(condition, active=True).annotate(haversine=_haversine("lat", "lon", (lat, lon)))
+    # The ranking term as SQL (``inventory.sql``, shared with the candidate read): built from
+    # expression objects it cost more to compile than to run.
+    table = Location._meta.db_table
+    term = RawSQL(haversine_sql(f"{table}.lat", f"{table}.lon"), haversine_point(lat, lon), output_field=FloatField())
+    rows = Location.objects.filter(condition, active=True).annotate(haversine=term)
     nearby = [NearbyLocation(loc, _km(loc.haversine)) for loc in rows.order_by("haversine", "pk")[:limit]]
     if radius_km is not None:
         nearby = [n for n in nearby if n.distance_km <= radius_km]

@@ -185,8 +185,8 @@ def atp_read(
 # --- the ranked candidate read ---------------------------------------------------------
 
 
-def _haversine(lat: str, lon: str) -> str:
-    """SQL of the haversine term between a point (``_point``'s parameters) and the columns ``lat``, ``lon``.
+def haversine_sql(lat: str, lon: str) -> str:
+    """SQL of the haversine term between a point (``haversine_point``'s parameters) and the columns ``lat``, ``lon``.
 
     The term grows with distance, so it ranks without a square root or arcsine; the sine
     of half the longitude gap handles the antimeridian.
@@ -197,7 +197,8 @@ def _haversine(lat: str, lon: str) -> str:
     )
 
 
-def _point(lat: float, lon: float) -> list[float]:
+def haversine_point(lat: float, lon: float) -> list[float]:
+    """The parameters of ``haversine_sql`` for a point."""
     lat_r = math.radians(lat)
     return [lat_r, math.cos(lat_r), math.radians(lon)]
 
@@ -214,7 +215,7 @@ _RANKED_STOCK_SQL = f"""
     ranked AS (
         SELECT a.location_id, SUM(CASE WHEN a.atp >= w.quantity THEN 1 ELSE 0 END) AS filled
         FROM a JOIN w ON w.sku_id = a.sku_id GROUP BY a.location_id, a.lat, a.lon
-        ORDER BY filled DESC, COUNT(*) DESC, {_haversine("a.lat", "a.lon")}, a.location_id LIMIT %s
+        ORDER BY filled DESC, COUNT(*) DESC, {haversine_sql("a.lat", "a.lon")}, a.location_id LIMIT %s
     )
     SELECT a.sku_id, a.location_id, a.atp, best.location_id IS NOT NULL, NULL FROM a LEFT JOIN (
         SELECT location_id FROM ranked WHERE filled >= %s OR (SELECT MAX(filled) FROM ranked) < %s
@@ -253,8 +254,8 @@ def ranked_stock(
         at=f" OR a.location_id IN ({_placeholders(at)})" if at else "",
     )
     params = [
-        *rows_params, *sku_ids, *(value for pair in wanted for value in pair), *_point(*near), limit, keep, keep,
-        *at, channel.pk,
+        *rows_params, *sku_ids, *(value for pair in wanted for value in pair), *haversine_point(*near),
+        limit, keep, keep, *at, channel.pk,
     ]  # fmt: skip
     return _fetch(sql, params)
 
