@@ -39,7 +39,7 @@ from django.db.models.functions import Coalesce
 from fulfilment.models import Fulfilment
 from fulfilment.store_work import fulfilments_overdue
 from inventory.models import Channel, Location
-from oms.models import Activity, Order, WebhookDelivery, WebhookEndpoint
+from oms.models import Activity, Order, OrderLine, WebhookDelivery, WebhookEndpoint
 from returns.approvals import refund_requests_pending
 from returns.models import RefundRequest, Return
 
@@ -107,7 +107,7 @@ def _orders():
 def _order_conditions(now: datetime) -> dict[str, Q]:
     return {
         "holds": Q(status=Order.Status.ON_HOLD),
-        "backorders": Q(status=Order.Status.BACKORDERED),
+        "backorders": Q(status=Order.Status.BACKORDERED) | Q(has_backordered_units=True),
         "store-work": Q(status__in=IN_PROGRESS) & (Q(has_overdue_work=True) | Q(declines__gte=DECLINES_TO_FLAG)),
         "pickups": Q(has_expiring_pickup=True),
     }
@@ -118,6 +118,8 @@ def _order_aliases(now: datetime) -> dict:
         "has_overdue_work": Exists(fulfilments_overdue(now=now).filter(order=OuterRef("pk"))),
         "declines": _declines(),
         "has_expiring_pickup": Exists(_expiring_pickups(now).filter(order=OuterRef("pk"))),
+        # Units waiting for supply on an order whose other units are allocated or on their way.
+        "has_backordered_units": Exists(OrderLine.objects.filter(order=OuterRef("pk"), backordered__gt=0)),
     }
 
 
@@ -134,8 +136,8 @@ def _holds(now: datetime) -> QuerySet[Order]:
 
 
 def _backorders(now: datetime) -> QuerySet[Order]:
-    # The order model carries no promise date, so every backorder is one "without a promise":
-    # the list shows how long each has waited since it was backordered.
+    # Orders backordered whole, and orders with some units waiting for supply; the list shows
+    # how long each has waited since it was backordered (else since it was placed).
     return _order_rows("backorders")(now).annotate(since=Coalesce(_last_activity("backorder"), F("created_at")))
 
 

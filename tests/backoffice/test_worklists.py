@@ -64,7 +64,7 @@ def counted_by_hand(now) -> dict[str, int]:
     )
     return {
         "holds": Order.objects.filter(status="on_hold").count(),
-        "backorders": Order.objects.filter(status="backordered").count(),
+        "backorders": Order.objects.filter(Q(status="backordered") | Q(lines__backordered__gt=0)).distinct().count(),
         "store-work": len(store_work),
         "pickups": len(pickups),
         "returns": len(returns),
@@ -175,3 +175,14 @@ def test_a_failing_endpoints_next_action_opens_its_deliveries_in_the_admin(clien
     deliveries = client.get(f"/admin/oms/webhookdelivery/{link}")
     assert deliveries.status_code == 200
     assert "1 webhook delivery" in deliveries.content.decode() or "1 result" in deliveries.content.decode()
+
+
+def test_an_order_with_some_units_waiting_for_supply_is_on_the_backorders_list(network, login):
+    login(Role.AGENT, "ann")
+    sku = network.skus[0]
+    network.stock(network.warehouse, sku, 3)
+    order = place(network, [(sku, 5)], when_short="backorder")
+    assert order.status != "backordered" and order.lines.get().backordered == 2
+    now = timezone.now()
+    assert worklist_counts(now=now)["backorders"] == 1
+    assert [o.number for o in worklist_page(slug="backorders", now=now, params={}).page.object_list] == [order.number]
