@@ -4,7 +4,7 @@ the ORM cannot do the job.
 * Routing's read of its candidate locations (``candidate_locations``): every order runs it,
   and the ORM's form (two correlated subqueries in annotations) cost four times what the
   database spends on it. It only reads; its columns come from the models' ``_meta``, and
-  tests/inventory/test_sql_columns.py runs it against the database.
+  tests/fulfilment/test_sql.py runs it against the database.
 """
 
 from __future__ import annotations
