@@ -159,8 +159,9 @@ def stock_near(
     )
     at = set(at)
     for sku_id, location_id, atp, kept, cap_left in rows:
-        if location_id is None:  # int(): PostgreSQL sums bigints as numeric
-            found.network[sku_id] = within_cap(int(atp), cap_left)
+        atp = int(atp)  # PostgreSQL hands some of these sums back as numeric
+        if location_id is None:
+            found.network[sku_id] = within_cap(atp, cap_left)
             continue
         if kept:
             found.available[(sku_id, location_id)] = atp

@@ -75,3 +75,16 @@ def test_the_one_line_reservation_writes_only_reserved_and_names_only_its_models
     for alias, columns in _columns_by_alias(sql).items():
         if alias != "l":  # the location's columns come through a derived table
             assert columns <= {f.column for f in ALIASES[alias]._meta.concrete_fields}, alias
+
+
+@pytest.mark.django_db
+def test_the_candidate_read_hands_back_whole_numbers_on_every_database(network):
+    from inventory.nearby import stock_near
+
+    sku = network.skus[0]
+    network.stock(network.soho, sku, 4)
+    network.stock(network.warehouse, sku, 6)
+    found = stock_near(sku_ids=[sku.pk], channel=network.web, near=(51.5, -0.13), limit=10, at=[network.soho.pk])
+    # PostgreSQL sums as numeric: routing refuses anything but int units, so a Decimal here breaks backorders.
+    figures = [*found.available.values(), *found.network.values(), *found.at.values()]
+    assert figures and all(type(units) is int for units in figures)
