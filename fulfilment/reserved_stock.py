@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from inventory.models import Reservation, Transfer
-from inventory.reservations import reservations_commit, reservations_release
+from inventory.reservations import reservations_commit, reservations_portion, reservations_release
 from inventory.transfers import transfer_reduce
 from oms.models import Order
 from oms.transitions import transition_apply
@@ -29,18 +29,6 @@ def _reservations(fulfilment: Fulfilment, sku_ids) -> list[Reservation]:
     )
 
 
-def _portion(reservations: list[Reservation], units: Counter) -> dict[int, int]:
-    """Reservation id → units, taking ``units`` (sku id → quantity) from the reservations in order."""
-    take: dict[int, int] = {}
-    left = Counter(units)
-    for r in reservations:
-        n = min(r.quantity, left[r.stock_level.sku_id])
-        if n > 0:
-            take[r.pk] = n
-            left[r.stock_level.sku_id] -= n
-    return take
-
-
 def fulfilment_release(fulfilment: Fulfilment, units: Counter, *, reason: str, actor) -> None:
     """Give back to the shelf the units (sku id → quantity) this fulfilment no longer sends.
 
@@ -54,7 +42,7 @@ def fulfilment_release(fulfilment: Fulfilment, units: Counter, *, reason: str, a
             transfer_reduce(transfer=transfer, units=units)
     reservations = _reservations(fulfilment, units)
     reservations_release(
-        reservations=reservations, quantities=_portion(reservations, units), reason=reason, actor=actor
+        reservations=reservations, quantities=reservations_portion(reservations, units), reason=reason, actor=actor
     )
 
 
@@ -63,7 +51,7 @@ def fulfilment_commit(fulfilment: Fulfilment, units: Counter, *, actor) -> None:
     reservations = _reservations(fulfilment, units)
     reservations_commit(
         reservations=reservations,
-        quantities=_portion(reservations, units),
+        quantities=reservations_portion(reservations, units),
         reference=fulfilment.order.number,
         actor=actor,
     )

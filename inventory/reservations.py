@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -304,6 +304,19 @@ def _split(reservations: list[Reservation], quantities: dict[int, int] | None) -
             )
         closing.append(r)
     return closing
+
+
+def reservations_portion(reservations: Sequence[Reservation], units: Mapping[int, int]) -> dict[int, int]:
+    """Reservation id → units, taking ``units`` (sku id → quantity) from ``reservations`` in their order;
+    what they cannot cover is left out (the caller compares)."""
+    take: dict[int, int] = {}
+    left = Counter(units)
+    for r in reservations:
+        n = min(r.quantity, left[r.stock_level.sku_id])
+        if n > 0:
+            take[r.pk] = n
+            left[r.stock_level.sku_id] -= n
+    return take
 
 
 def _units_per_level(reservations: Iterable[Reservation]) -> Counter[int]:

@@ -24,7 +24,7 @@ from core.errors import InvalidInput, NotPermitted
 from .exceptions import InsufficientStock, Shortfall, StockConflict
 from .models import Channel, Location, Reservation, Sku, StockLevel, StockMovement, Transfer, TransferLine
 from .quantities import on_hand_problem
-from .reservations import StockRequest, reservations_commit, reservations_release, stock_reserve
+from .reservations import StockRequest, reservations_commit, reservations_portion, reservations_release, stock_reserve
 from .services import Actor, require_positive_quantity, stock_move
 
 Kind = StockMovement.Kind
@@ -183,13 +183,10 @@ def transfer_ship(
     _check_place(transfer, at, end="source")
     lines = {line.sku_id: line.quantity for line in transfer.lines.all()}
     reservations = _source_reservations(transfer, lines)
-    take: dict[int, int] = {}
+    take = reservations_portion(reservations, lines)
     left = Counter(lines)
     for r in reservations:
-        n = min(r.quantity, left[r.stock_level.sku_id])
-        if n > 0:
-            take[r.pk] = n
-            left[r.stock_level.sku_id] -= n
+        left[r.stock_level.sku_id] -= take.get(r.pk, 0)
     if short := {sku_id: n for sku_id, n in left.items() if n > 0}:
         codes = dict(Sku.objects.filter(pk__in=list(short)).values_list("pk", "code"))
         missing = ", ".join(f"{n} × {codes[s]}" for s, n in sorted(short.items()))
