@@ -169,6 +169,12 @@ def order_notes_for_stores(*, order_ids: Iterable[int]) -> dict[int, list[Note]]
     return notes
 
 
+def order_line_cancellable(*, order: Order, line: OrderLine) -> int:
+    """Units of ``line`` that may still be cancelled: its open units before dispatch, after it only
+    the backordered ones (what was dispatched is returned, not cancelled)."""
+    return line.open_quantity if order.status in Order.BEFORE_DISPATCH else line.backordered
+
+
 def order_line_quantities(*, order: Order, lines: list[tuple[str, int]]) -> dict[int, int]:
     """Map (SKU code, units) to order line id → units, taking each SKU's units from its open lines in order.
 

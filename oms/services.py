@@ -43,7 +43,7 @@ from .models import (
     StaffProfile,
 )
 from .ports import order_router
-from .selectors import order_by_external_id
+from .selectors import order_by_external_id, order_line_cancellable
 from .transitions import transition_apply
 
 # --- channels --------------------------------------------------------------------------
@@ -283,7 +283,7 @@ def _cancellable(order: Order, order_lines: list[OrderLine], lines: dict[int, in
     known = {line.pk: line for line in order_lines}
     for line_id, quantity in lines.items():
         line = known.get(line_id)
-        if dispatched and line is not None and quantity > line.backordered:
+        if dispatched and line is not None and quantity > order_line_cancellable(order=order, line=line):
             raise TransitionNotAllowed(
                 f"Order {order.number} is already {order.status}; only the {line.backordered} backordered "
                 f"unit(s) of {line.sku.code} can still be cancelled.",

@@ -7,8 +7,9 @@ from django.db import transaction
 from fulfilment.actions import fulfilment_accept, fulfilment_pick
 from fulfilment.pickups import fulfilment_collect, fulfilment_ready
 from inventory.models import Location
+from oms.intake import OrderInput, OrderLineInput
 from oms.models import Order
-from oms.services import OrderInput, OrderLineInput, order_place
+from oms.services import order_place
 from oms.transitions import transition_apply
 
 from .exceptions import RefundNotAllowed

@@ -8,6 +8,7 @@ from django import forms
 
 from fulfilment.models import Fulfilment
 from oms.models import Order
+from oms.selectors import order_line_cancellable
 from returns.models import GoodwillReason, Return, ReturnReason
 
 
@@ -51,10 +52,8 @@ class CancelLinesForm(OrderForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        dispatched = self.order.status not in Order.BEFORE_DISPATCH
         for line in self.order.lines.all():
-            most = line.backordered if dispatched else line.open_quantity
-            if most:
+            if most := order_line_cancellable(order=self.order, line=line):
                 self.fields[f"line_{line.pk}"] = forms.IntegerField(
                     label=f"Cancel units of {line.sku.code}", min_value=0, max_value=most, required=False
                 )

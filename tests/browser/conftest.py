@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from oms.models import StaffProfile
 from oms.services import staff_create
 from tests.conftest import IN_CI
 
@@ -101,3 +102,11 @@ def sign_in(page):
         page.wait_for_load_state()
 
     return do
+
+
+@pytest.fixture
+def soho_staff(network, staff_user, sign_in):
+    """Signed in as a member of staff of the Soho store."""
+    staff_user("sam", StaffProfile.Role.STORE_STAFF, stores=[network.soho])
+    sign_in("sam")
+    return network.soho

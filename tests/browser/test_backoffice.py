@@ -3,26 +3,18 @@
 With DOCS_SCREENSHOTS=1 the tests also refresh the screenshots in docs/screenshots/.
 """
 
-import os
 from decimal import Decimal
-from pathlib import Path
 
 from django.test import override_settings
 
 from oms.models import StaffProfile
 from returns.models import Refund
 from tests.backoffice.support import LEEDS_ADDRESS, received_return
+from tests.browser.support import document
 from tests.factories import ChannelFactory
 from tests.orders_support import place
 
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 Role = StaffProfile.Role
-
-
-def document(page, name: str) -> None:
-    if os.environ.get("DOCS_SCREENSHOTS") == "1":
-        DOCS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=DOCS / name, full_page=True)
 
 
 def search(page, text: str) -> None:

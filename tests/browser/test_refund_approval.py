@@ -5,25 +5,17 @@ With DOCS_SCREENSHOTS=1 the test also refreshes the screenshots in docs/screensh
 
 from __future__ import annotations
 
-import os
 from decimal import Decimal
-from pathlib import Path
 
 from django.test import override_settings
 from playwright.sync_api import expect
 
 from oms.models import StaffProfile
 from returns.models import Refund, RefundRequest, Return
+from tests.browser.support import document
 from tests.returns.support import received_return
 
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 Role = StaffProfile.Role
-
-
-def document(page, name: str) -> None:
-    if os.environ.get("DOCS_SCREENSHOTS") == "1":
-        DOCS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=DOCS / name, full_page=True)
 
 
 @override_settings(OMS_REFUND_APPROVAL_LIMIT=Decimal("100.00"))

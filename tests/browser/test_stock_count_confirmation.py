@@ -2,18 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
 from playwright.sync_api import expect
 
 from inventory.models import StockMovement
-from oms.models import StaffProfile
-
-
-@pytest.fixture
-def soho_staff(network, staff_user, sign_in):
-    staff_user("sam", StaffProfile.Role.STORE_STAFF, stores=[network.soho])
-    sign_in("sam")
-    return network.soho
 
 
 def test_a_scanned_barcode_is_refused_and_a_far_count_is_applied_once_confirmed(network, soho_staff, page):

@@ -5,34 +5,15 @@ With DOCS_SCREENSHOTS=1 the test also refreshes the page's screenshots in docs/s
 
 from __future__ import annotations
 
-import os
 from datetime import timedelta
-from pathlib import Path
 
-import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
 from inventory.inbound import inbound_create
 from inventory.models import Barcode, InboundLine
-from oms.models import StaffProfile
+from tests.browser.support import document
 from tests.factories import gtin13
-
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-
-
-def document(page, name: str) -> None:
-    """Keep a screenshot of the page for the docs when asked to."""
-    if os.environ.get("DOCS_SCREENSHOTS") == "1":
-        DOCS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=DOCS / name, full_page=True)
-
-
-@pytest.fixture
-def soho_staff(network, staff_user, sign_in):
-    staff_user("sam", StaffProfile.Role.STORE_STAFF, stores=[network.soho])
-    sign_in("sam")
-    return network.soho
 
 
 def test_staff_scan_a_delivery_in_and_a_word_in_the_quantity_is_refused(network, soho_staff, page):

@@ -5,11 +5,8 @@ With DOCS_SCREENSHOTS=1 the tests also refresh the screenshots in docs/screensho
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 
-import pytest
 from playwright.sync_api import expect
 
 from fulfilment.actions import fulfilment_accept, fulfilment_pack, fulfilment_pick, fulfilment_ship
@@ -17,26 +14,11 @@ from inventory.availability import stock_available
 from inventory.models import Barcode, Channel, StockMovement
 from oms.models import Order, StaffProfile
 from returns.models import Return
+from tests.browser.support import document
 from tests.factories import ChannelFactory, gtin13
 from tests.orders_support import place
 
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 STORE_STAFF = StaffProfile.Role.STORE_STAFF
-
-
-def document(page, name: str) -> None:
-    """Keep a screenshot of a main page for the docs when asked to."""
-    if os.environ.get("DOCS_SCREENSHOTS") == "1":
-        DOCS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=DOCS / name, full_page=True)
-
-
-@pytest.fixture
-def soho_staff(network, staff_user, sign_in):
-    """Signed in as a member of staff of the Soho store."""
-    staff_user("sam", STORE_STAFF, stores=[network.soho])
-    sign_in("sam")
-    return network.soho
 
 
 def scan(page, label: str, code: str) -> None:

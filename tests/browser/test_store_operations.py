@@ -5,32 +5,13 @@ With DOCS_SCREENSHOTS=1 the tests also refresh the screenshots in docs/screensho
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
-import pytest
 from playwright.sync_api import expect
 
 from fulfilment.sales import SaleInput, sale_record
 from fulfilment.store_hours import unavailable_stores
 from oms.intake import OrderLineInput
-from oms.models import StaffProfile
+from tests.browser.support import document
 from tests.factories import ChannelFactory
-
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-
-
-def document(page, name: str) -> None:
-    if os.environ.get("DOCS_SCREENSHOTS") == "1":
-        DOCS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=DOCS / name, full_page=True)
-
-
-@pytest.fixture
-def soho_staff(network, staff_user, sign_in):
-    staff_user("sam", StaffProfile.Role.STORE_STAFF, stores=[network.soho])
-    sign_in("sam")
-    return network.soho
 
 
 def test_store_staff_pause_new_work_with_a_reason_and_resume_it(network, soho_staff, page):

@@ -5,10 +5,8 @@ With DOCS_SCREENSHOTS=1 the tests also refresh the screenshots in docs/screensho
 
 from __future__ import annotations
 
-import os
 from datetime import timedelta
 from decimal import Decimal
-from pathlib import Path
 
 from django.test import override_settings
 from django.utils import timezone
@@ -19,16 +17,10 @@ from oms.services import orders_release_due_holds
 from returns.models import Refund, RefundRequest, Return
 from tests.backoffice.test_worklists import counted_by_hand
 from tests.backoffice.worklist_support import arrange_exceptions, bare_order
+from tests.browser.support import document
 from tests.returns.support import received_return
 
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 Role = StaffProfile.Role
-
-
-def document(page, name: str) -> None:
-    if os.environ.get("DOCS_SCREENSHOTS") == "1":
-        DOCS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=DOCS / name, full_page=True)
 
 
 def tile(page, slug: str):
