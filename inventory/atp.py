@@ -166,13 +166,6 @@ def available_stock_sql(channel: Channel | None, now: datetime, columns: str = "
     return sql, [*free_params, *sells_params]
 
 
-def channel_cap_remaining(*, channel: Channel, sku_ids: Iterable[int]) -> dict[int, int]:
-    """What is left of each capped SKU's allocation for the channel (uncapped SKUs are absent)."""
-    caps = ChannelCap.objects.filter(channel=channel, sku_id__in=list(sku_ids))
-    rows = caps.values_list("sku_id", "quantity", "used")
-    return {sku_id: max(0, quantity - used) for sku_id, quantity, used in rows}
-
-
 def within_cap(total: int, cap_left: int | None) -> int:
     """A SKU's network ATP as the channel may sell it: never more than what is left of its cap."""
     return total if cap_left is None else min(total, max(0, cap_left))

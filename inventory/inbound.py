@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from core.errors import Conflict, InvalidInput
 
-from .feeds import ImportResult, RowRejection
+from .feeds import ImportResult, RowRejection, record_fields
 from .models import InboundLine, InboundSupply, Location, Sku, StockMovement
 from .quantities import COLUMN_MAX, quantity_problem
 from .selectors import skus_resolve
@@ -278,11 +278,7 @@ def inbound_import(*, records: Iterable[Sequence[str]], first_row: int = 2) -> I
     """
     rows: list[tuple[int, dict | RowRejection]] = []
     for row, record in enumerate(records, first_row):
-        if len(record) != len(INBOUND_COLUMNS):
-            expected = f"expected {len(INBOUND_COLUMNS)} columns ({','.join(INBOUND_COLUMNS)}), found {len(record)}"
-            rows.append((row, RowRejection(row, "row", expected)))
-        else:
-            rows.append((row, dict(zip(INBOUND_COLUMNS, (v.strip() for v in record), strict=True))))
+        rows.append((row, record_fields(record, INBOUND_COLUMNS, row)))
     split = _split_references(rows)
     result = ImportResult()
     for row, values in rows:

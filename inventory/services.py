@@ -33,8 +33,10 @@ def require_positive_quantity(quantity: int, field: str = "quantity") -> None:
     quantity_check(quantity, field=field)
 
 
-def _stock_level(*, sku: Sku, location: Location) -> StockLevel:
-    level, _ = StockLevel.objects.get_or_create(sku=sku, location=location)
+def stock_level_for(*, sku: Sku | int, location: Location) -> StockLevel:
+    """The stock row of a SKU (or its id) at a location, made when it has none yet."""
+    sku_id = sku if isinstance(sku, int) else sku.pk
+    level, _ = StockLevel.objects.get_or_create(sku_id=sku_id, location=location)
     return level
 
 
@@ -91,7 +93,7 @@ def stock_receive(
 ) -> StockLevel:
     """Add units that physically arrived (a delivery, or a resellable return)."""
     require_positive_quantity(quantity)
-    level = _stock_level(sku=sku, location=location)
+    level = stock_level_for(sku=sku, location=location)
     if not stock_move(level, kind=kind, on_hand=quantity, reason=reason, reference=reference, actor=actor):
         problem = on_hand_problem(_refreshed(level).on_hand + quantity)
         raise StockConflict(f"{sku.code}@{location.code}: {problem}.", errors={"quantity": [f"{problem}."]})
@@ -117,7 +119,7 @@ def stock_adjust(
     if not isinstance(delta, int) or delta == 0:
         raise InvalidInput("delta must be a non-zero whole number.", errors={"delta": ["Must not be zero."]})
     quantity_check(delta, field="delta", signed=True)
-    level = _stock_level(sku=sku, location=location)
+    level = stock_level_for(sku=sku, location=location)
     if not stock_move(level, kind=Kind.ADJUSTMENT, on_hand=delta, reason=reason, reference=reference, actor=actor):
         level = _refreshed(level)
         if problem := on_hand_problem(level.on_hand + delta):
@@ -155,7 +157,7 @@ def stock_count(
             f"Unknown count reason {reason!r}.",
             errors={"reason": [f"Use count or one of {', '.join(AdjustmentReason.values)}."]},
         )
-    level = _stock_level(sku=sku, location=location)
+    level = stock_level_for(sku=sku, location=location)
     level = stock_levels_for_update(ids=[level.pk])[level.pk]
     if counted < level.reserved:
         raise StockConflict(
@@ -177,7 +179,7 @@ def stock_write_off(
 ) -> StockLevel:
     """Take unsellable units out of on-hand (damaged, expired)."""
     require_positive_quantity(quantity)
-    level = _stock_level(sku=sku, location=location)
+    level = stock_level_for(sku=sku, location=location)
     if not stock_move(level, kind=Kind.WRITE_OFF, on_hand=-quantity, reason=reason, reference=reference, actor=actor):
         level = _refreshed(level)
         raise StockConflict(

@@ -22,10 +22,10 @@ from django.utils import timezone
 from core.errors import InvalidInput, NotPermitted
 
 from .exceptions import InsufficientStock, Shortfall, StockConflict
-from .models import Channel, Location, Reservation, Sku, StockLevel, StockMovement, Transfer, TransferLine
+from .models import Channel, Location, Reservation, Sku, StockMovement, Transfer, TransferLine
 from .quantities import on_hand_problem
 from .reservations import StockRequest, reservations_commit, reservations_portion, reservations_release, stock_reserve
-from .services import Actor, require_positive_quantity, stock_move
+from .services import Actor, require_positive_quantity, stock_level_for, stock_move
 
 Kind = StockMovement.Kind
 S = Transfer.Status
@@ -57,11 +57,6 @@ def _units(lines: Sequence[tuple[Sku, int]]) -> tuple[Counter[int], dict[int, Sk
         wanted[sku.pk] += quantity
         skus[sku.pk] = sku
     return wanted, skus
-
-
-def _stock_level(sku_id: int, location: Location) -> StockLevel:
-    level, _ = StockLevel.objects.get_or_create(sku_id=sku_id, location=location)
-    return level
 
 
 def _locked(transfer: Transfer, *, allowed: S, step: str) -> Transfer:
@@ -110,7 +105,7 @@ def transfer_send(
     )
     TransferLine.objects.bulk_create(TransferLine(transfer=transfer, sku_id=s, quantity=q) for s, q in wanted.items())
     if source is not None:
-        levels = sorted((_stock_level(s, source) for s in wanted), key=lambda lv: lv.pk)
+        levels = sorted((stock_level_for(sku=s, location=source) for s in wanted), key=lambda lv: lv.pk)
         shortfalls = []
         for level in levels:
             quantity = wanted[level.sku_id]
@@ -215,7 +210,7 @@ def transfer_receive(
     reserve = dict(reserve or {})
     held = []
     for line in transfer.lines.select_related("sku").order_by("sku_id"):
-        level = _stock_level(line.sku_id, transfer.destination)
+        level = stock_level_for(sku=line.sku_id, location=transfer.destination)
         kept = min(line.quantity, reserve.get(line.sku_id, 0))
         if not stock_move(
             level,
