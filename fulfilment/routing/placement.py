@@ -29,6 +29,7 @@ from ..deadlines import accept_deadline, routing_unavailable
 from ..models import Fulfilment, FulfilmentLine
 from ..order_status import order_sync_status
 from ..reserved_stock import fulfilment_release, order_lines_cancel, units_by_sku
+from ..sql import CANDIDATE_FIELDS
 from ..store_hours import ready_time
 from .candidates import destination_zones, order_shortfall_alternatives, routing_candidates, routing_policy_for
 from .engine import lines_available_now, route
@@ -55,9 +56,6 @@ def _excluded_locations(order: Order) -> frozenset[int]:
     return frozenset(order.fulfilments.filter(status=Fulfilment.Status.DECLINED).values_list("location_id", flat=True))
 
 
-_CANDIDATE_FIELDS = ["id", "code", "kind", "lat", "lon", "ships", "pickup", "priority", "daily_capacity"]
-
-
 def _source_locations(plan, candidates: list[Candidate]) -> dict[int, Location]:
     """The plan's stock locations built from the candidates routing read, not read again.
 
@@ -67,7 +65,7 @@ def _source_locations(plan, candidates: list[Candidate]) -> dict[int, Location]:
     return {
         c.location_id: Location.from_db(
             connection.alias,
-            _CANDIDATE_FIELDS,
+            CANDIDATE_FIELDS,
             [c.location_id, c.code, c.kind, c.lat, c.lon, c.ships, c.pickup, c.priority, c.daily_capacity],
         )
         for c in candidates
@@ -314,10 +312,14 @@ class FulfilmentRouter:
         order_lines_cancel(order=order, actor=actor, reason=reason, lines=lines)
 
 
-def _placement(order: Order) -> set[tuple]:
+def _live_with_lines(order: Order) -> list[Fulfilment]:
+    return list(order.fulfilments.exclude(status__in=Fulfilment.INACTIVE).prefetch_related("lines"))
+
+
+def _placement(live: list[Fulfilment]) -> set[tuple]:
     return {
         (f.location_id, f.source_location_id, f.method, tuple(sorted((fl.sku_id, fl.quantity) for fl in f.lines.all())))
-        for f in order.fulfilments.exclude(status__in=Fulfilment.INACTIVE)
+        for f in live
     }
 
 
@@ -328,18 +330,18 @@ def order_reroute(*, order: Order, actor=None, reason: str, exclude: frozenset[i
     so the new plan sees that stock too; if the best plan is what the order already had
     (and no location is being excluded), the savepoint is rolled back and nothing changes.
     """
-    live = list(order.fulfilments.exclude(status__in=Fulfilment.INACTIVE))
+    live = _live_with_lines(order)
     if any(f.status not in (Fulfilment.Status.PENDING, Fulfilment.Status.ACCEPTED) for f in live):
         raise InvalidInput(
             "Work has started at a location; cancel or decline it there first.", errors={"order": ["Already in work."]}
         )
-    before = _placement(order)
+    before = _placement(live)
     savepoint = transaction.savepoint()
     for f in live:
         fulfilment_release(f, units_by_sku(f.lines.all()), reason=reason, actor=actor)
         transition_apply(f, "cancel", order=order, subject=f.subject, actor=actor, reason=reason)
     order_route(order=order, actor=actor, reason=reason, exclude=exclude)
-    if _placement(order) == before:
+    if _placement(_live_with_lines(order)) == before:
         transaction.savepoint_rollback(savepoint)
         order.refresh_from_db()
         return False
