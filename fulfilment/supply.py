@@ -1,0 +1,15 @@
+"""The fulfilment layer's side of ``inventory.ports.SupplyListener``: stock rose, or expected supply moved."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from inventory.ports import Level
+
+
+class FulfilmentSupplyListener:
+    def stock_rose(self, *, levels: Collection[Level]) -> None:
+        """Allocate the backorders waiting for these SKUs at these locations, first placed first served."""
+
+    def supply_changed(self, *, sku_ids: Collection[int]) -> None:
+        """Move the promise dates of the backorders waiting for these SKUs."""
