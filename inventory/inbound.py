@@ -24,6 +24,7 @@ from core.errors import Conflict, InvalidInput
 
 from .feeds import ImportResult, RowRejection, record_fields
 from .models import InboundLine, InboundSupply, Location, Sku, StockMovement
+from .ports import stock_rises_collected
 from .quantities import COLUMN_MAX, quantity_problem
 from .selectors import skus_resolve
 from .services import stock_receive
@@ -140,6 +141,7 @@ def inbound_create(
 
 
 @transaction.atomic
+@stock_rises_collected()  # every row raised first, then the waiting orders take from them
 def inbound_receive(*, supply: InboundSupply, lines: Sequence[Line], actor: Actor = None) -> dict[str, int]:
     """Book units that arrived against ``supply``; return the units beyond what was announced, per SKU code.
 

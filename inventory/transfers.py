@@ -23,6 +23,7 @@ from core.errors import InvalidInput, NotPermitted
 
 from .exceptions import InsufficientStock, Shortfall, StockConflict
 from .models import Channel, Location, Reservation, Sku, StockMovement, Transfer, TransferLine
+from .ports import stock_rises_collected
 from .quantities import on_hand_problem
 from .reservations import StockRequest, reservations_commit, reservations_portion, reservations_release, stock_reserve
 from .services import Actor, require_positive_quantity, stock_level_for, stock_move
@@ -197,6 +198,7 @@ def transfer_ship(
 
 
 @transaction.atomic
+@stock_rises_collected()  # every row raised first, then the waiting orders take from them
 def transfer_receive(
     *, transfer: Transfer, at: Location | None = None, reserve: Mapping[int, int] | None = None, actor: Actor = None
 ) -> Transfer:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import datetime, time
 
 from django.core.cache import cache
@@ -78,9 +78,14 @@ def destination_zones(address: Mapping) -> tuple[str, ...]:
 
 
 def location_candidates(
-    *, stock: Mapping[tuple[int, int], int], pickup_location_id: int | None, zones: tuple[str, ...] = ()
+    *,
+    stock: Mapping[tuple[int, int], int],
+    pickup_location_id: int | None,
+    zones: tuple[str, ...] = (),
+    include: Collection[int] = (),
 ) -> list[Candidate]:
-    """Routing's view of the pickup store and of the active locations with ATP in ``stock`` (sku, location → ATP).
+    """Routing's view of the pickup store, of the active locations with ATP in ``stock`` (sku, location → ATP)
+    and of the locations in ``include``.
 
     One hand-written statement (``fulfilment.sql``), today's fulfilment counts and each
     location's shipping cost to the most specific of ``zones`` (else its cost to any
@@ -90,7 +95,7 @@ def location_candidates(
     for (sku_id, location_id), available in stock.items():
         if available > 0:
             by_location.setdefault(location_id, {})[sku_id] = available
-    ids = set(by_location)
+    ids = set(by_location) | set(include)
     if pickup_location_id is not None:
         ids.add(pickup_location_id)
     if not ids:
