@@ -36,6 +36,7 @@ from oms.transitions import transitions_apply
 from ..deadlines import routing_unavailable
 from ..models import Fulfilment
 from ..order_status import order_sync_status
+from ..store_hours import unavailable_stores
 from .candidates import location_candidates, routing_policy_for
 from .engine import plan_from
 from .placement import Placement, fulfilments_write
@@ -127,6 +128,7 @@ def _fill_at(location_id: int, sku_ids: list[int], order_ids: set[int], now: dat
     source = places.get(location_id)
     if source is None:
         return 0
+    closed = unavailable_stores(at=now)
     used: Counter = Counter()  # sku id -> units taken here by this fill, whatever the channel
     capped: Counter = Counter()  # (channel id, sku id) -> units counted against a cap
     placements: list[Placement] = []
@@ -143,7 +145,7 @@ def _fill_at(location_id: int, sku_ids: list[int], order_ids: set[int], now: dat
             now=now,
             pickup_location_id=order.pickup_location_id,
             excluded=frozenset({location_id}) if order.pk in declined else frozenset(),
-            unavailable=routing_unavailable(order, at=now),
+            unavailable=routing_unavailable(order, stores=closed),
         )
         policy = routing_policy_for(channel=order.channel)
         group = plan_from(request, source, policy, places.get(order.pickup_location_id) if pickup else None)
@@ -186,24 +188,26 @@ def _write(placements: list[Placement], allocations: list[Allocation], source: C
     stock_allocate(allocations=allocations)
     made = fulfilments_write(placements, {source.location_id: source.kind})
     why = f"stock arrived at {source.code}"
-    changed = []
+    by_take: dict[int, list[int]] = defaultdict(list)  # units taken -> lines: one UPDATE per distinct amount
     for p in placements:
         for line_id, take in p.open_lines.items():
-            line = p.lines_by_id[line_id]
-            line.backordered -= take
-            changed.append(line)
-    OrderLine.objects.bulk_update(changed, ["backordered"])
-    Activity.objects.bulk_create(
-        Activity(order=p.order, subject=f.subject, action="route", to_state=f.status, reason=why)
-        for p in placements
-        for f in made[p.order.pk]
-    )
-    # An order with nothing else live is allocated now; the others' status is what their parts say.
+            p.lines_by_id[line_id].backordered -= take
+            by_take[take].append(line_id)
+    for take, line_ids in by_take.items():
+        OrderLine.objects.filter(pk__in=line_ids).update(backordered=F("backordered") - take)
+    # An order with nothing else live is allocated now, and its transition tells where it went;
+    # for the others each new part does, and their status is what their parts say.
     was_waiting = [p.order for p in placements if p.order.status == Order.Status.BACKORDERED]
     transitions_apply(was_waiting, "allocate", reason=why)
-    for p in placements:
-        if p.order not in was_waiting:
-            order_sync_status(order=p.order, reason=why)
+    moved = {o.pk for o in was_waiting}
+    others = [p.order for p in placements if p.order.pk not in moved]
+    Activity.objects.bulk_create(
+        Activity(order=o, subject=f.subject, action="route", to_state=f.status, reason=why)
+        for o in others
+        for f in made[o.pk]
+    )
+    for order in others:
+        order_sync_status(order=order, reason=why)
     order_events_emit(
         "order.backorder_allocated",
         [
