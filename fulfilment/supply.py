@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from inventory.ports import Level
+from oms.promises import promises_refresh
 
 
 class FulfilmentSupplyListener:
@@ -13,3 +14,4 @@ class FulfilmentSupplyListener:
 
     def supply_changed(self, *, sku_ids: Collection[int]) -> None:
         """Move the promise dates of the backorders waiting for these SKUs."""
+        promises_refresh(sku_ids=sku_ids)
