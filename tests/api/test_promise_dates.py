@@ -9,6 +9,8 @@ each order whose promise moved hears it once, by ``order.promise_changed``.
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from inventory.inbound import inbound_close, inbound_import
@@ -38,7 +40,8 @@ def promises(api, *orders: dict) -> list[tuple[int, object]]:
 
 def promise_events() -> list[tuple[int, list[dict]]]:
     return [
-        (e.order_id, e.data["lines"]) for e in OutboxEvent.objects.filter(type="order.promise_changed").order_by("order_id", "created")
+        (e.order_id, e.data["lines"])
+        for e in OutboxEvent.objects.filter(type="order.promise_changed").order_by("order_id", "created")
     ]
 
 
@@ -215,3 +218,21 @@ def test_a_transfer_on_its_way_is_promised_and_its_arrival_day_counts(api, shop)
 
     assert promises(api, order) == [(1, timezone.localdate(arrives).isoformat())]
     assert incoming(api, sku) == [{"on": timezone.localdate(arrives).isoformat(), "quantity": 1}]
+
+
+def test_availability_with_supply_to_come_costs_the_same_however_many_orders_wait(api, admin_api, shop):
+    sku = shop.skus[0]
+    announce(admin_api, shop.warehouse, [(sku, 50)])
+    announce(admin_api, shop.leeds, [(sku, 5)], reference="PO-2")
+    backorder(api, shop, sku, 5, "WEB-1")
+    incoming(api, sku)  # the token's first use is recorded once
+    with CaptureQueriesContext(connection) as one_waiting:
+        incoming(api, sku)
+    for i in range(2, 12):
+        backorder(api, shop, sku, 2, f"WEB-{i}")
+
+    with CaptureQueriesContext(connection) as eleven_waiting:
+        assert incoming(api, sku) == [{"on": DUE.isoformat(), "quantity": 50 - 2 - 20}]
+
+    # Beyond the supply still to come: the channel's locations, the waiting lines, their channels' locations.
+    assert len(eleven_waiting) == len(one_waiting) <= 6 + 3
