@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from inventory.ports import Level
+from oms.promises import promises_refresh
 
 from .routing.backorder_fill import backorders_fill
 
@@ -16,3 +17,4 @@ class FulfilmentSupplyListener:
 
     def supply_changed(self, *, sku_ids: Collection[int]) -> None:
         """Move the promise dates of the backorders waiting for these SKUs."""
+        promises_refresh(sku_ids=sku_ids)

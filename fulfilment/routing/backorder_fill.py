@@ -31,6 +31,7 @@ from inventory.models import ChannelCap, StockLevel
 from inventory.reservations import Allocation, stock_allocate
 from oms.events import order_events_emit
 from oms.models import Activity, Order, OrderLine
+from oms.promises import promises_refresh
 from oms.transitions import transitions_apply
 
 from ..deadlines import routing_unavailable
@@ -184,7 +185,8 @@ def _one_more_fulfilment(source: Candidate) -> Candidate:
 
 
 def _write(placements: list[Placement], allocations: list[Allocation], source: Candidate) -> None:
-    """Reserve, write the fulfilments, take the units off the lines' backorders, move and announce the orders."""
+    """Reserve, write the fulfilments, take the units off the lines' backorders, move and announce the orders;
+    the lines still waiting behind them may now be promised sooner."""
     stock_allocate(allocations=allocations)
     made = fulfilments_write(placements, {source.location_id: source.kind})
     why = f"stock arrived at {source.code}"
@@ -226,6 +228,7 @@ def _write(placements: list[Placement], allocations: list[Allocation], source: C
             for p in placements
         ],
     )
+    promises_refresh(sku_ids={a.sku_id for a in allocations})
 
 
 def backorders_sweep(*, now: datetime | None = None) -> int:

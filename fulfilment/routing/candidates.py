@@ -8,12 +8,12 @@ from datetime import datetime, time
 
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Min, Q
+from django.db.models import Q
 from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
-from inventory.atp import network_atp
-from inventory.availability import incoming_lines, stock_availability
+from inventory.atp import channel_location_ids, network_atp
+from inventory.availability import stock_availability, supply_lots
 from inventory.exceptions import Shortfall
 from inventory.models import Channel, Sku
 from inventory.nearby import nearest_locations_with_stock, stock_near
@@ -158,12 +158,11 @@ def order_shortfall_alternatives(*, order: Order, unfilled: dict[int, int]) -> l
     nearby = nearest_locations_with_stock(
         lines=unfilled, lat=order.lat, lon=order.lon, channel=order.channel, limit=20, filters=Q(pickup=True)
     )
-    arrivals = dict(
-        incoming_lines()
-        .filter(sku_id__in=list(unfilled))
-        .values_list("sku_id")
-        .annotate(first=Min("transfer__expected_at"))
-    )
+    sells_from = channel_location_ids(channel=order.channel)
+    arrivals: dict[int, datetime] = {}  # the next supply the channel may sell, inbound or in transit
+    for lot in supply_lots(sku_ids=unfilled):
+        if sells_from is None or lot.location_id in sells_from:
+            arrivals.setdefault(lot.sku_id, lot.at)
     requested: dict[int, int] = {}
     for line in order.lines.all():
         requested[line.sku_id] = requested.get(line.sku_id, 0) + line.open_quantity

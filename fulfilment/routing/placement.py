@@ -24,6 +24,7 @@ from inventory.ports import stock_rises_collected
 from inventory.reservations import StockRequest, stock_reserve
 from oms.events import event_emit
 from oms.models import Activity, Order, OrderLine
+from oms.promises import promised_iso, promises_refresh
 from oms.transitions import transition_apply
 
 from ..collection_transfers import collection_transfers_request
@@ -225,7 +226,8 @@ def _backordered_after(
 
 
 def _backorders_record(order: Order, lines: list[OrderLine], left: dict[int, int]) -> int:
-    """Write each line's backordered units; announce ``order.backordered`` when some are newly waiting.
+    """Write each line's backordered units and move the promise dates of the SKUs' waiting lines;
+    announce ``order.backordered`` (with the lines' promises) when some are newly waiting.
 
     Returns the order's backordered units. Nothing is written when nothing changed (a
     placement filled in full costs no statement here).
@@ -236,8 +238,15 @@ def _backorders_record(order: Order, lines: list[OrderLine], left: dict[int, int
         line.backordered = left[line.pk]
     if changed:
         OrderLine.objects.bulk_update(changed, ["backordered"])
+        promised = promises_refresh(sku_ids={line.sku_id for line in changed}, announced=order if rose else None)
+        for line in lines:
+            line.promised_on = promised.get(line.pk, line.promised_on)
     if rose:
-        waiting = [{"sku": line.sku.code, "backordered": line.backordered} for line in lines if line.backordered]
+        waiting = [
+            {"sku": line.sku.code, "backordered": line.backordered, "promised_on": promised_iso(line.promised_on)}
+            for line in lines
+            if line.backordered
+        ]
         event_emit(
             "order.backordered", order=order, data={"order": order.pk, "order_number": order.number, "lines": waiting}
         )

@@ -28,6 +28,10 @@ def waiting(order: Order) -> tuple[int, int]:
     return allocated, line.backordered
 
 
+def promised(order: Order):
+    return order.lines.get().promised_on
+
+
 def backorder(network, sku, quantity, n, **kwargs):
     return place(network, [(sku, quantity)], external_id=f"WEB-B{n}", when_short="backorder", **kwargs)
 
@@ -41,10 +45,12 @@ def test_receiving_inbound_supply_fills_the_backorders_in_placement_order(networ
     )  # fmt: skip
     first, second, third = (backorder(network, sku, q, n) for n, q in enumerate((5, 4, 5)))
     assert [waiting(o) for o in (first, second, third)] == [(3, 2), (0, 4), (0, 5)]
+    assert [promised(o) for o in (first, second, third)] == [supply.expected_on, supply.expected_on, None]
 
     inbound_receive(supply=supply, lines=[(sku.code, 10)])
 
     assert [waiting(o) for o in (first, second, third)] == [(5, 0), (4, 0), (4, 1)]
+    assert [promised(o) for o in (first, second, third)] == [None, None, None]  # nothing more is coming
     statuses = list(Order.objects.filter(pk__in=[second.pk, third.pk]).values_list("status", flat=True))
     assert statuses == [Order.Status.ALLOCATED] * 2
     events = OutboxEvent.objects.filter(type="order.backorder_allocated").order_by("order_id")

@@ -51,7 +51,11 @@ def test_a_decline_nowhere_can_take_backorders_its_units_while_the_rest_goes_on(
     assert backordered(split) == {a.code: 0, b.code: 1}
     assert split.status == Order.Status.ALLOCATED  # Soho's part is still to do
     [event] = OutboxEvent.objects.filter(type="order.backordered")
-    assert event.data == {"order": split.pk, "order_number": split.number, "lines": [{"sku": b.code, "backordered": 1}]}
+    assert event.data == {
+        "order": split.pk,
+        "order_number": split.number,
+        "lines": [{"sku": b.code, "backordered": 1, "promised_on": None}],
+    }
 
 
 def test_an_order_with_backordered_units_is_never_shipped_or_completed(network, split):
