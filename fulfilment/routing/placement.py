@@ -289,7 +289,6 @@ def order_route(
     fallback = (order.when_short or policy.fallback) if at_placement else "backorder"
     excluded = exclude if at_placement else _excluded_locations(order) | exclude
     created: list[Fulfilment] = []
-    supply_locked = False
     for attempt in range(MAX_ROUTING_ATTEMPTS):
         request = RoutingRequest(
             lines=dict(wanted),
@@ -301,12 +300,13 @@ def order_route(
             unavailable=routing_unavailable(order),
         )
         plan, candidates = _plan(request, order, wanted, policy)
-        if plan.status != "routed" and fallback == "backorder" and not supply_locked:
+        if plan.status != "routed" and fallback == "backorder" and attempt == 0:
             # Units about to wait: hold the SKUs' stock rows first, so a receipt in flight
             # ends before the read again (and its units are seen) and one after it finds
-            # these backorders waiting (fulfilment.routing.backorder_fill).
+            # these backorders waiting (fulfilment.routing.backorder_fill). Only before any
+            # reservation was tried: a lost race keeps the rows it touched locked, and
+            # locking the rest then would break primary-key order; the sweep covers that.
             _lock_supply(wanted)
-            supply_locked = True
             plan, candidates = _plan(request, order, wanted, policy)
         order.routing = {"reason": reason, **plan.explanation}
         order.routing_policy_version = plan.policy_version
