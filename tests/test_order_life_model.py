@@ -3,7 +3,10 @@
 Each rule drives the system through its services, choosing among the actions the state
 machines allow now, and also tries actions they do not allow: those must be refused with
 the project's error and change nothing. After every step the invariants of
-``tests/order_life_support.py`` must hold.
+``tests/order_life_support.py`` must hold. Stock rises by inbound receipts (short, in full,
+over), transfers received, counts, returns restocked and released reservations while
+backorders wait; after every step none may wait beside stock it may use
+(``backorders_waiting_beside_stock``).
 
 CI runs a fixed, derandomised number of examples; ``OMS_MODEL_EXAMPLES`` (and
 ``OMS_MODEL_STEPS``) run it longer by hand, e.g. ``OMS_MODEL_EXAMPLES=500``. A failure is
