@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -35,7 +35,7 @@ from ..reserved_stock import fulfilment_release, order_lines_cancel, units_by_sk
 from ..sql import CANDIDATE_FIELDS
 from ..store_hours import ready_time
 from .candidates import destination_zones, order_shortfall_alternatives, routing_candidates, routing_policy_for
-from .engine import lines_available_now, route
+from .engine import plan_available_now, route
 from .policy import DELIVERY, Candidate, RoutingPlan, RoutingPolicy, RoutingRequest
 
 MAX_ROUTING_ATTEMPTS = 3
@@ -196,16 +196,6 @@ def _plan(
     return plan, found
 
 
-def _plan_what_can_go_now(
-    request: RoutingRequest, candidates: list[Candidate], policy: RoutingPolicy
-) -> RoutingPlan | None:
-    """The plan for the units that can be had now, the rest to wait as backorders; None when nothing can go."""
-    now = lines_available_now(request, candidates, policy)
-    if not now:
-        return None
-    return route(replace(request, lines=now), candidates, replace(policy, fallback="backorder"))
-
-
 def _backordered_after(
     plan: RoutingPlan, created: list[Fulfilment], open_lines: dict[int, int], lines: list[OrderLine]
 ) -> dict[int, int]:
@@ -313,7 +303,7 @@ def order_route(
         if plan.status != "routed":
             if fallback != "backorder":
                 break
-            partial = _plan_what_can_go_now(request, candidates, policy)
+            partial = plan_available_now(request, candidates, policy)
             if partial is None:
                 break
             plan = partial
