@@ -32,6 +32,16 @@ def events_emit(type: str, *, data: Iterable[dict], channel: Channel | None = No
     return _write([OutboxEvent(type=type, channel=channel, data=item) for item in data])
 
 
+def events_flush() -> None:
+    """Write the events an ``events_together`` block holds so far, in one INSERT, before a row that must
+    come after them (their ``created`` is when they are written); nothing outside a block."""
+    gathered = _together.get()
+    if gathered:
+        OutboxEvent.objects.bulk_create(gathered)
+        outbox_kick()
+        gathered.clear()
+
+
 def _write(events: list[OutboxEvent]) -> list[OutboxEvent]:
     gathered = _together.get()
     if gathered is not None:
@@ -48,17 +58,18 @@ def events_together() -> Iterator[None]:
 
     For a block that succeeds or fails as a whole inside one transaction (no savepoint in it
     is rolled back while the block goes on): placing an order writes its ``order.created``
-    and the status change routing gives it in one statement instead of two. An exception
-    leaves them unwritten, as the transaction they belonged to rolls back. Nested, the outer
-    block writes them.
+    and the status change routing gives it in one statement instead of two. A transition
+    writes the events held so far with its own, before its audit row (``events_flush``), so
+    the order's timeline keeps events and transitions in the order they happened. An
+    exception leaves them unwritten, as the transaction they belonged to rolls back.
+    Nested, the outer block writes them.
     """
     if _together.get() is not None:
         yield
         return
-    gathered: list[OutboxEvent] = []
-    token = _together.set(gathered)
+    token = _together.set([])
     try:
         yield
+        events_flush()
     finally:
         _together.reset(token)
-    _write(gathered)

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from django.db import models
 from django_fsm import can_proceed
 
-from .events import event_emit
+from .events import event_emit, events_flush
 from .exceptions import TransitionNotAllowed
 from .models import Activity, Order
 
@@ -50,15 +50,6 @@ def transition_apply(
     update_fields = changed.union(fields)
     if update_fields:
         obj.save(update_fields=update_fields)
-    Activity.objects.create(
-        order=order,
-        subject=subject,
-        action=action,
-        from_state=source,
-        to_state=obj.status,
-        reason=reason,
-        actor_id=actor.pk if actor is not None else None,
-    )
     kind = subject.split(":", 1)[0]
     data = {
         "order": order.pk,
@@ -69,4 +60,16 @@ def transition_apply(
         "action": action,
         "reason": reason,
     }
+    # The event, with any an ``events_together`` block holds, is written before the audit row:
+    # the order's timeline puts rows in the order of their times.
     event_emit(f"{kind}.status_changed", order=order, data=data)
+    events_flush()
+    Activity.objects.create(
+        order=order,
+        subject=subject,
+        action=action,
+        from_state=source,
+        to_state=obj.status,
+        reason=reason,
+        actor_id=actor.pk if actor is not None else None,
+    )
