@@ -52,6 +52,11 @@ def _write(events: list[OutboxEvent]) -> list[OutboxEvent]:
     return events
 
 
+def order_events_emit(type: str, items: Iterable[tuple[Order, dict]]) -> list[OutboxEvent]:
+    """``event_emit`` for many orders' events of one type, each to its order's channel, in one INSERT."""
+    return _write([OutboxEvent(type=type, channel_id=o.channel_id, order=o, data=data) for o, data in items])
+
+
 @contextmanager
 def events_together() -> Iterator[None]:
     """Write the events emitted in the block in one INSERT when it ends, in the order they were emitted.
