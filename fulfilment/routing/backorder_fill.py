@@ -145,7 +145,7 @@ def _fill_at(location_id: int, sku_ids: list[int], order_ids: set[int], now: dat
             destination=(order.lat, order.lon),
             now=now,
             pickup_location_id=order.pickup_location_id,
-            excluded=frozenset({location_id}) if order.pk in declined else frozenset(),
+            excluded=frozenset({location_id}) if _excluded(order, location_id, declined) else frozenset(),
             unavailable=routing_unavailable(order, stores=closed),
         )
         policy = routing_policy_for(channel=order.channel)
@@ -161,6 +161,11 @@ def _fill_at(location_id: int, sku_ids: list[int], order_ids: set[int], now: dat
     if placements:
         _write(placements, allocations, places[location_id])
     return sum(used.values())
+
+
+def _excluded(order: Order, location_id: int, declined: set[int]) -> bool:
+    """The location declined the order, or an agent re-routed the order without it."""
+    return order.pk in declined or location_id in (order.routing or {}).get("excluded", ())
 
 
 def _takes(order: Order, lines: list[OrderLine], atp: Counter, cap_left: dict, used: Counter, capped: Counter):

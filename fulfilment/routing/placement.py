@@ -165,6 +165,15 @@ def _lock_supply(wanted: Mapping[int, int]) -> None:
     stock_levels_for_update(ids=StockLevel.objects.filter(sku_id__in=list(wanted)).values_list("pk", flat=True))
 
 
+def _routing_record(reason: str, plan: RoutingPlan, exclude: frozenset[int]) -> dict:
+    """What the order keeps of its routing: why, the plan's explanation, and the locations an agent
+    excluded, which the units it leaves waiting are not filled from either (``backorder_fill``)."""
+    record = {"reason": reason, **plan.explanation}
+    if exclude:
+        record["excluded"] = sorted(exclude)
+    return record
+
+
 def _plan(
     request: RoutingRequest, order: Order, wanted: Mapping[int, int], policy: RoutingPolicy
 ) -> tuple[RoutingPlan, list[Candidate]]:
@@ -298,7 +307,7 @@ def order_route(
             # locking the rest then would break primary-key order; the sweep covers that.
             _lock_supply(wanted)
             plan, candidates = _plan(request, order, wanted, policy)
-        order.routing = {"reason": reason, **plan.explanation}
+        order.routing = _routing_record(reason, plan, exclude)
         order.routing_policy_version = plan.policy_version
         if plan.status != "routed":
             if fallback != "backorder":
@@ -307,7 +316,7 @@ def order_route(
             if partial is None:
                 break
             plan = partial
-            order.routing = {"reason": reason, **plan.explanation}
+            order.routing = _routing_record(reason, plan, exclude)
         try:
             created = _create_fulfilments(order, plan, candidates, open_lines, lines_by_id)
             break

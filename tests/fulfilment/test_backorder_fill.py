@@ -8,6 +8,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from fulfilment.actions import fulfilment_accept, fulfilment_decline
+from fulfilment.interventions import order_reroute_excluding
 from fulfilment.models import Fulfilment
 from fulfilment.routing.backorder_fill import backorders_sweep
 from inventory.inbound import inbound_create, inbound_receive
@@ -201,3 +202,18 @@ def test_a_declined_short_line_takes_the_rest_of_the_network_before_it_waits(net
     assert sorted(
         order.fulfilments.exclude(status__in=Fulfilment.INACTIVE).values_list("source_location__code", flat=True)
     ) == ["ST-CAMDEN", "ST-LEEDS"]
+
+
+def test_units_an_agent_re_routed_away_from_a_store_do_not_come_back_from_it(network):
+    sku = network.skus[0]
+    network.stock(network.soho, sku, 1)
+    order = backorder(network, sku, 1, 1)
+    assert order.fulfilments.get().location_id == network.soho.pk
+
+    order_reroute_excluding(order=order, location=network.soho, reason="store short-staffed today")
+
+    assert waiting(order) == (0, 1)  # nowhere else has it: it waits, and not at Soho
+    network.stock(network.soho, sku, 2)
+    assert waiting(order) == (0, 1)
+    network.stock(network.camden, sku, 1)
+    assert waiting(order) == (1, 0)
