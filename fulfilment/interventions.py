@@ -16,8 +16,10 @@ def order_reroute_excluding(*, order: Order, location: Location, reason: str, ac
     """Route the order again without ``location``; True if the plan changed.
 
     For an agent who knows a location cannot serve this order (a customer complaint, a
-    store that is short-staffed today). The exclusion holds for this re-route; a store that
-    should never get the order again declines it instead, which excludes it for good.
+    store that is short-staffed today). The exclusion holds for this re-route and for the
+    units it leaves waiting (stock arriving there does not fill them) until the order is
+    routed again; a store that should never get the order again declines it instead, which
+    excludes it for good.
     """
     if not reason.strip():
         raise InvalidInput("Say why the location is excluded.", errors={"reason": ["Required."]})
