@@ -260,3 +260,17 @@ def test_units_on_their_way_for_one_collection_are_not_promised_to_anyone_else(s
     rebalance = transfer_request(source=shop.warehouse, destination=shop.soho, lines=[(a, 3)])
     store_transfer_ship(transfer=rebalance, store=shop.warehouse)
     assert future_atp(sku=a, location=shop.soho, channel=shop.web)[-1][1] == 3  # free stock on its way
+
+
+def test_a_stale_page_accepting_a_collection_waiting_for_its_transfer_is_told_why_not(shop):
+    f = collect_at_soho(shop, [(shop.skus[0], 1)])
+    transfer = Transfer.objects.get()
+    response = store_staff_client(shop.soho).post(url("fulfilment_accept", shop.soho, f.pk), follow=True)
+    said = page_messages(response)
+    assert said == [
+        f"Order {f.order.number} is waiting for its transfer. Its stock comes by transfer {transfer.reference} "
+        f"from {shop.warehouse.name} (not shipped yet): receive the transfer on the Stock page when it arrives, "
+        "and the order is then ready for the pickup shelf."
+    ]
+    f.refresh_from_db()
+    assert f.status == S.PENDING
