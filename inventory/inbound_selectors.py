@@ -6,11 +6,15 @@ from django.db.models import F, Prefetch, QuerySet
 
 from core.errors import NotFound
 
-from .models import InboundLine, InboundSupply, Location
+from .credentials import stock_write_refusal
+from .models import InboundLine, InboundSupply, Location, LocationCredential
 
 
-def inbound_get(*, reference: str) -> InboundSupply:
-    """The supply document ``reference`` with its lines in SKU code order."""
+def inbound_get(*, reference: str, credential: LocationCredential | None = None) -> InboundSupply:
+    """The supply document ``reference`` with its lines in SKU code order.
+
+    A location system (``credential``) reads only its own locations' documents.
+    """
     supply = (
         InboundSupply.objects.select_related("location")
         .prefetch_related(Prefetch("lines", InboundLine.objects.select_related("sku").order_by("sku__code")))
@@ -19,6 +23,8 @@ def inbound_get(*, reference: str) -> InboundSupply:
     )
     if supply is None:
         raise NotFound(f"No inbound supply {reference!r}.")
+    if credential is not None:
+        stock_write_refusal(credential=credential, location_codes=[supply.location.code])
     return supply
 
 

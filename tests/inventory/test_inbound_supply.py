@@ -251,3 +251,26 @@ def test_staff_close_documents_from_the_admin(po, admin_client):
     assert response.status_code == 200
     po.refresh_from_db()
     assert (po.status, po.closed_at is not None) == ("closed", True)
+
+
+def test_a_location_systems_credential_announces_reads_and_receives_only_at_its_own_locations(po, skus, warehouse):
+    """The scope rule is the service's, so every caller of it (API, import, a script) meets it."""
+    from core.errors import NotPermitted
+    from inventory.credentials import location_credential_issue
+
+    elsewhere = LocationFactory()
+    own, _ = location_credential_issue(name="wh-wms", location_codes=[warehouse.code])
+    other, _ = location_credential_issue(name="other-tills", location_codes=[elsewhere.code])
+    before = snapshot()
+    with pytest.raises(NotPermitted, match=f"'other-tills' may not write stock at {warehouse.code}"):
+        inbound_receive(supply=po, lines=[(skus[0].code, 1)], credential=other)
+    with pytest.raises(NotPermitted):
+        inbound_get(reference=po.reference, credential=other)
+    with pytest.raises(NotPermitted):
+        inbound_create(
+            reference="PO-2", location=warehouse.code, expected_on=TOMORROW, lines=[(skus[0].code, 1)], credential=other
+        )
+    assert snapshot() == before
+    assert inbound_get(reference=po.reference, credential=own) == po
+    inbound_receive(supply=po, lines=[(skus[0].code, 1)], credential=own)
+    assert on_hand(skus[0], warehouse) == 1
