@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from django.db.models import F, Prefetch, QuerySet
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from django.db.models import BooleanField, ExpressionWrapper, F, Prefetch, Q, QuerySet, Value
+from django.db.models.functions import Greatest
+from django.utils import timezone
 
 from core.errors import NotFound
 
@@ -43,13 +48,22 @@ def inbound_due(*, location: Location | None = None) -> QuerySet[InboundLine]:
     return lines if location is None else lines.filter(supply__location=location)
 
 
-def inbound_open(*, location: Location) -> QuerySet[InboundSupply]:
+def inbound_open(*, location: Location, today: date | None = None) -> QuerySet[InboundSupply]:
     """The location's open documents, soonest first, each with all its lines in SKU code order.
 
-    Lines already in full stay listed, so the people receiving see the whole delivery note.
+    Each document carries ``overdue`` (expected before ``today``, by default the location's
+    own calendar day) and each line ``due``, the units still to come (0 once in full). Lines
+    already in full stay listed, so the people receiving see the whole delivery note.
     """
+    today = today or timezone.localdate(timezone=ZoneInfo(location.timezone))
+    lines = (
+        InboundLine.objects.select_related("sku")
+        .annotate(due=Greatest(F("quantity") - F("received"), Value(0)))
+        .order_by("sku__code")
+    )
     return (
         InboundSupply.objects.filter(location=location, status=InboundSupply.Status.OPEN)
-        .prefetch_related(Prefetch("lines", InboundLine.objects.select_related("sku").order_by("sku__code")))
+        .annotate(overdue=ExpressionWrapper(Q(expected_on__lt=today), output_field=BooleanField()))
+        .prefetch_related(Prefetch("lines", lines))
         .order_by("expected_on", "reference")
     )

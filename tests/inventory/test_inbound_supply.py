@@ -274,3 +274,16 @@ def test_a_location_systems_credential_announces_reads_and_receives_only_at_its_
     assert inbound_get(reference=po.reference, credential=own) == po
     inbound_receive(supply=po, lines=[(skus[0].code, 1)], credential=own)
     assert on_hand(skus[0], warehouse) == 1
+
+
+def test_open_deliveries_say_which_are_overdue_and_what_each_line_still_awaits(po, skus, warehouse):
+    from inventory.inbound_selectors import inbound_open
+
+    inbound_receive(supply=po, lines=[(skus[0].code, 3), (skus[1].code, 6)])  # two more than announced of one
+    (supply,) = inbound_open(location=warehouse)
+    assert supply.overdue is False  # expected tomorrow
+    assert [(line.sku, line.quantity, line.received, line.due) for line in supply.lines.all()] == sorted(
+        [(skus[0], 10, 3, 7), (skus[1], 4, 6, 0)], key=lambda row: row[0].code
+    )
+    (late,) = inbound_open(location=warehouse, today=TOMORROW + timedelta(days=1))
+    assert late.overdue is True
