@@ -41,7 +41,7 @@ def _insufficient_stock(error: InsufficientStock) -> str:
 def _stock_conflict(error: StockConflict) -> str:
     # "SKU-1@ST-SOHO: counted 2 but 3 are reserved; …" — the store and SKU are on the page already.
     text = re.sub(r"^\S+@\S+:\s*", "", error.message)
-    details = [t for texts in error.errors.values() for t in texts if t not in text]
+    details = [t for texts in error.errors.values() for t in texts if t.rstrip(".").lower() not in text.lower()]
     return " ".join([text[:1].upper() + text[1:], *details])
 
 
