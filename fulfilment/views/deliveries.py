@@ -90,6 +90,7 @@ def _deliveries_page(request, store, *, failed: tuple[int, ReceiveForm] | None =
         refused = failed[1] if failed and failed[0] == supply.pk else None
         supply.form = refused or ReceiveForm(auto_id=f"delivery-{supply.pk}-%s")
         supply.token = receipt_token()  # fresh on every drawing: sending this page's form again is deliberate
+        supply.seen = sum(line.received for line in supply.lines.all())  # what another tablet's receipt changes
         if supply.pk == focus:  # where the next scan or keystroke goes: the refused quantity, else the product
             field = "quantity" if "quantity" in supply.form.errors else "code"
             supply.form.fields[field].widget.attrs["autofocus"] = True
@@ -130,9 +131,11 @@ def receive(request, store, supply_id: int):
         messages.error(request, _unknown_product(code))
         form.add_error("code", "Unknown product.")
         return _deliveries_page(request, store, failed=(supply.pk, form), status=400)
-    token = request.POST.get("token", "")
+    token, seen = request.POST.get("token", ""), _int(request.POST.get("seen"))
     try:
-        over = delivery_receive(supply=supply, code=sku.code, quantity=quantity, token=token, actor=request.user)
+        over = delivery_receive(
+            supply=supply, code=sku.code, quantity=quantity, token=token, actor=request.user, seen=seen
+        )
     except SentTwice as exc:  # the page already shows what the first send booked
         messages.warning(request, staff_message(exc))
         return redirect(_page_url(store, supply))
