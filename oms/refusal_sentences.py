@@ -32,6 +32,8 @@ STATE_WORDS = {"in_fulfilment": "being fulfilled"}
 @describes(TransitionNotAllowed)
 def _transition(error: TransitionNotAllowed) -> str:
     state = STATE_WORDS.get(error.current, error.current.replace("_", " "))
+    if error.target and error.target == error.current:
+        return f"That was already done: it is {state} now, perhaps from another tablet. Nothing more was changed."
     action = re.match(r"Cannot (\w+)", error.message)
     verb = action.group(1).replace("_", " ") if action else "do that"
     allowed = [a.replace("_", " ") for a in error.allowed]
