@@ -46,10 +46,17 @@ class ReceivedElsewhere(Conflict):
     """Since the form was drawn another receipt was booked on the document, and this one would go over it."""
 
     def __init__(self, supply: InboundSupply, code: str, quantity: int) -> None:
+        lines = list(InboundLine.objects.filter(supply=supply).select_related("sku"))
+        before = {line.pk: line.received - (quantity if line.sku.code == code else 0) for line in lines}
+        line = next(line for line in lines if line.sku.code == code)
+        if any(before[other.pk] < other.quantity for other in lines):
+            then = "If more really arrived, scan them again."
+        else:
+            then = "The delivery is in full now; if more really arrived, tell the back office."
         super().__init__(
-            f"Someone else has just received against {supply.reference}, and these {quantity} × {code} would now "
-            "be more than the delivery note says, so nothing was booked. Check the counts on the page; "
-            "if more really arrived, scan them again."
+            f"Someone else has just received against {supply.reference}: {before[line.pk]} of {line.quantity} × "
+            f"{code} are in now, so these {quantity} would be more than the delivery note says. "
+            f"Nothing was booked. {then}"
         )
 
 

@@ -80,9 +80,9 @@ def test_two_tablets_receiving_the_same_box_book_it_once(network, soho_staff, pa
 
         tablet.get_by_role("button", name="Receive against PO-2002").click()
         expect(tablet.get_by_role("status")).to_have_text(
-            f"Someone else has just received against PO-2002, and these 2 × {sku.code} would now be more than "
-            "the delivery note says, so nothing was booked. Check the counts on the page; "
-            "if more really arrived, scan them again."
+            f"Someone else has just received against PO-2002: 2 of 2 × {sku.code} are in now, so these 2 would be "
+            "more than the delivery note says. Nothing was booked. "
+            "The delivery is in full now; if more really arrived, tell the back office."
         )
         assert InboundLine.objects.get(supply=supply).received == 2
     finally:

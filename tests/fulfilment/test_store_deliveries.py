@@ -384,9 +384,8 @@ def test_a_second_tablet_counting_the_same_box_again_is_stopped_before_it_goes_o
     assert response.status_code == 400
     assert snapshot() == before
     assert page_messages(response) == [
-        f"Someone else has just received against {po.reference}, and these 2 × {b.code} would now be more than "
-        "the delivery note says, so nothing was booked. Check the counts on the page; if more really arrived, "
-        "scan them again."
+        f"Someone else has just received against {po.reference}: 2 of 2 × {b.code} are in now, so these 2 would be "
+        "more than the delivery note says. Nothing was booked. If more really arrived, scan them again."
     ]
     assert (received(po, b), on_hand(b, network.soho)) == (2, 2)
     again = drawn(soho_staff, po)
