@@ -28,7 +28,7 @@ from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
 
-from core.errors import DomainError, InvalidInput
+from core.errors import Conflict, DomainError, InvalidInput
 from fulfilment.actions import (
     fulfilment_accept,
     fulfilment_decline,
@@ -37,9 +37,11 @@ from fulfilment.actions import (
     fulfilment_pick,
     fulfilment_ship,
 )
+from fulfilment.collection_transfers import transfer_supplying
 from fulfilment.interventions import order_reroute_excluding
 from fulfilment.models import Fulfilment
 from fulfilment.pickups import fulfilment_collect, fulfilment_expire, fulfilment_ready, pickups_expire
+from fulfilment.store_transfers import store_transfer_receive, store_transfer_ship
 from inventory.exceptions import InsufficientStock, StockConflict
 from inventory.models import Channel, Location, Sku, StockLevel
 from inventory.services import stock_count, stock_receive
@@ -256,6 +258,8 @@ class OrderLifeMachine(RuleBasedStateMachine):
             action = data.draw(st.sampled_from(moves), label="next move")
 
     def moves(self, f: Fulfilment) -> list[str]:
+        if transfer := self.awaited(f):  # the stores' steps are the transfer's until it is received
+            return ["ship transfer" if transfer.status == transfer.Status.REQUESTED else "receive transfer"]
         actions = sorted(self.allowed(f) & set(FULFILMENT_ACTIONS))
         if KNOWN_DEFECT_DECLINE_AFTER_ACCEPT and f.status != Fulfilment.Status.PENDING:
             actions = [a for a in actions if a != "decline"]
@@ -264,13 +268,25 @@ class OrderLifeMachine(RuleBasedStateMachine):
         return actions
 
     @staticmethod
+    def awaited(f: Fulfilment):
+        """The open transfer a waiting collection's stock is on, if any."""
+        return transfer_supplying(f) if f.status in (Fulfilment.Status.PENDING, Fulfilment.Status.ACCEPTED) else None
+
+    @staticmethod
     def only_pending_work_after(f: Fulfilment) -> bool:
         others = Fulfilment.objects.filter(order_id=f.order_id).exclude(pk=f.pk).exclude(status__in=Fulfilment.INACTIVE)
         return others.exists() and not others.exclude(status=Fulfilment.Status.PENDING).exists()
 
     def move(self, f: Fulfilment, action: str, data) -> None:
         seen(f"fulfilment {f.status} -> {action}")
-        if action == "decline":
+        if action == "ship transfer":
+            transfer = self.awaited(f)
+            store_transfer_ship(transfer=transfer, store=transfer.source)
+            return
+        if action == "receive transfer":
+            transfer = self.awaited(f)
+            store_transfer_receive(transfer=transfer, store=transfer.destination)
+        elif action == "decline":
             reason = data.draw(st.sampled_from(Fulfilment.DeclineReason.values))
             fulfilment_decline(fulfilment=f, reason_code=reason)
         elif action == "pick":
@@ -303,7 +319,8 @@ class OrderLifeMachine(RuleBasedStateMachine):
     def refuse_fulfilment_move(self, which, data):
         """A move the fulfilment's state machine does not allow now is refused and changes nothing."""
         f = pick(self.fulfilments(), which)
-        illegal = sorted(set(FULFILMENT_ACTIONS) - self.allowed(f))
+        waiting = self.awaited(f) is not None  # no store step at all until its transfer is received
+        illegal = sorted(set(FULFILMENT_ACTIONS) - (set() if waiting else self.allowed(f)))
         if not illegal:
             return
         action = data.draw(st.sampled_from(illegal))
@@ -323,7 +340,7 @@ class OrderLifeMachine(RuleBasedStateMachine):
             "ready": lambda: fulfilment_ready(fulfilment=f),
             "collect": lambda: fulfilment_collect(fulfilment=f, pickup_code=f.pickup_code),
         }
-        self.refused(calls[action], TransitionNotAllowed)
+        self.refused(calls[action], Conflict if waiting else TransitionNotAllowed)
 
     @precondition(lambda self: self.fulfilments(status=Fulfilment.Status.READY_FOR_PICKUP))
     @rule(which=index)
