@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from core.errors import InvalidInput
 from inventory.models import AdjustmentReason, Sku
+from inventory.ports import stock_rises_collected
 from inventory.services import stock_adjust, stock_write_off
 from oms.models import Order
 from oms.transitions import transition_apply
@@ -85,6 +86,7 @@ def _adjust_for_reason(fulfilment: Fulfilment, units: Counter, *, reason_code: s
 
 
 @transaction.atomic
+@stock_rises_collected()
 def fulfilment_decline(*, fulfilment: Fulfilment, reason_code: str, actor=None, note: str = "") -> Fulfilment:
     """Refuse the work: release its stock, correct the store's stock by the reason, re-route the lines elsewhere.
 
@@ -104,6 +106,7 @@ def fulfilment_decline(*, fulfilment: Fulfilment, reason_code: str, actor=None, 
 
 
 @transaction.atomic
+@stock_rises_collected()
 def fulfilment_pick(
     *,
     fulfilment: Fulfilment,

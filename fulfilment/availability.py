@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from django.db.models import Q
 from django.utils import timezone
@@ -13,6 +13,7 @@ from inventory.models import Channel
 from inventory.nearby import nearest_locations, stock_near, with_stock
 from inventory.selectors import skus_resolve
 from oms.geo import coordinates_for
+from oms.promises import incoming
 
 from .deadlines import routing_unavailable
 from .routing.candidates import ROUTING_CANDIDATES_NEAR, location_candidates, routing_policy_for
@@ -22,10 +23,17 @@ from .store_hours import Calendar, next_opening, opens_at, store_calendar
 
 
 @dataclass(frozen=True)
+class Incoming:
+    on: date
+    quantity: int
+
+
+@dataclass(frozen=True)
 class LineAvailability:
     sku: str
     quantity: int
     available: int
+    incoming: list[Incoming]  # supply still to come the channel may promise, by day
 
 
 @dataclass(frozen=True)
@@ -75,7 +83,8 @@ def availability_for(
     pickup_radius_km: float = 25.0,
     store_limit: int = 20,
 ) -> Availability:
-    """What a checkout can promise: network ATP per line, delivery, and the pickup stores near the customer.
+    """What a checkout can promise: network ATP and supply still to come per line, delivery, and the pickup
+    stores near the customer.
 
     Delivery and every store's ready time come from the same routing engine and
     candidates as order placement, so the promise matches what placing the order does.
@@ -147,8 +156,17 @@ def availability_for(
         )
         for n in nearby
     ]
+    coming = incoming(sku_ids=wanted, channel=channel)
     return Availability(
-        lines=[LineAvailability(code, quantity, found.network[skus[code].pk]) for code, quantity in lines],
+        lines=[
+            LineAvailability(
+                code,
+                quantity,
+                found.network[skus[code].pk],
+                [Incoming(on, units) for on, units in coming[skus[code].pk]],
+            )
+            for code, quantity in lines
+        ],
         delivery=delivery,
         pickup_stores=stores,
     )

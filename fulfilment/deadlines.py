@@ -19,13 +19,16 @@ from .routing.policy import WAREHOUSE, PlannedGroup
 from .store_hours import add_open_minutes, unavailable_stores
 
 
-def routing_unavailable(order: Order | None = None, *, at: datetime | None = None) -> dict[int, str]:
+def routing_unavailable(
+    order: Order | None = None, *, at: datetime | None = None, stores: dict[int, str] | None = None
+) -> dict[int, str]:
     """Stores routing must skip now (paused, closed today): location id → why.
 
     The customer's own pickup store is never skipped: they collect there whatever
     happens, and a closed day only moves the ready time to its next opening.
+    ``stores``: ``unavailable_stores`` when the caller read it once for many orders.
     """
-    found = unavailable_stores(at=at)
+    found = unavailable_stores(at=at) if stores is None else stores
     if order is not None and order.pickup_location_id in found:
         found = {k: v for k, v in found.items() if k != order.pickup_location_id}
     return found

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.errors import InvalidInput
+from inventory.ports import stock_rises_collected
 from oms.amounts import order_amounts
 from oms.events import event_emit
 from oms.models import Activity, Order, OrderLine
@@ -100,6 +101,7 @@ def fulfilment_collect(*, fulfilment: Fulfilment, pickup_code: str, actor=None) 
 
 
 @transaction.atomic
+@stock_rises_collected()
 def fulfilment_expire(*, fulfilment: Fulfilment, actor=None) -> Fulfilment | None:
     """Give up on a parcel nobody collected: release the stock, cancel its lines, ask for a refund.
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from inventory.models import Reservation, Transfer
+from inventory.ports import stock_rises_collected
 from inventory.reservations import reservations_commit, reservations_portion, reservations_release
 from inventory.transfers import transfer_reduce
 from oms.models import Order
@@ -65,6 +66,7 @@ def units_by_sku(lines) -> Counter:
     return +units
 
 
+@stock_rises_collected()
 def order_lines_cancel(*, order: Order, actor, reason: str, lines: dict[int, int] | None) -> None:
     """Take quantities out of the order's undispatched fulfilments and release their stock."""
     todo = dict(lines) if lines is not None else None

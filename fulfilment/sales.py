@@ -20,6 +20,7 @@ from core.errors import InvalidInput, NotPermitted
 from inventory.atp import channel_location_ids
 from inventory.locks import stock_levels_for_update
 from inventory.models import Channel, Location, Reservation, Sku, StockLevel
+from inventory.ports import stock_rises_collected
 from inventory.reservations import reservations_release
 from inventory.till import stock_sell
 from oms.events import event_emit
@@ -112,6 +113,7 @@ def sale_record(*, data: SaleInput, actor=None) -> tuple[Order, bool]:
 
 
 @transaction.atomic
+@stock_rises_collected()
 def _sale_record(*, data: SaleInput, store: Location, lines: list[OrderLine], actor) -> Order:
     # One transaction from the order to the last re-routed order it took units from: the
     # ledger, the sale and the orders that lost their units agree, or nothing happened.

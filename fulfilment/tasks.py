@@ -2,6 +2,7 @@ from celery import shared_task
 
 from .deadline_reminders import fulfilments_remind_deadlines
 from .pickups import pickups_expire, pickups_remind
+from .routing.backorder_fill import backorders_sweep
 from .store_ops import fulfilments_reroute_unaccepted
 
 
@@ -27,3 +28,9 @@ def reroute_unaccepted_work() -> int:
 def remind_deadlines() -> int:
     """Remind locations of accept and ready deadlines coming soon (each deadline once)."""
     return fulfilments_remind_deadlines()
+
+
+@shared_task
+def fill_backorders() -> int:
+    """Allocate backorders a stock rise could not reach (the order was being changed; capacity was full)."""
+    return backorders_sweep()

@@ -42,6 +42,17 @@ def channel_location_ids(*, channel: Channel) -> set[int] | None:
     return set(rows) or None
 
 
+def channels_location_ids(*, channel_ids: Iterable[int]) -> dict[int, set[int] | None]:
+    """``channel_location_ids`` of many channels by id, in one read."""
+    ids = set(channel_ids)
+    listed: dict[int, set[int]] = {}
+    for channel_id, location_id in _SELLS_FROM.objects.filter(channel_id__in=ids).values_list(
+        "channel_id", "location_id"
+    ):
+        listed.setdefault(channel_id, set()).add(location_id)
+    return {channel_id: listed.get(channel_id) for channel_id in ids}
+
+
 def channel_sells_here(channel: Channel | None) -> Q:
     """Stock rows at a location the channel may sell from (all of them when its list is empty)."""
     if channel is None:

@@ -25,6 +25,7 @@ from core.errors import Conflict, InvalidInput
 from .credentials import stock_write_refusal
 from .feeds import ImportResult, RowRejection, record_fields
 from .models import InboundLine, InboundSupply, Location, LocationCredential, Sku, StockMovement
+from .ports import stock_rises_collected, supply_changed
 from .quantities import COLUMN_MAX, quantity_problem
 from .selectors import skus_resolve
 from .services import stock_receive
@@ -149,10 +150,12 @@ def inbound_create(
         [InboundLine(supply=supply, sku=skus[code.strip()], quantity=quantity) for code, quantity in lines]
     )
     logger.info("inbound supply %s announced for %s by %s", reference, place.code, actor or "a system")
+    supply_changed(seen)
     return supply
 
 
 @transaction.atomic
+@stock_rises_collected()  # every row raised first, then the waiting orders take from them
 def inbound_receive(
     *,
     supply: InboundSupply,
@@ -207,6 +210,8 @@ def inbound_receive(
         if extra:
             over[line.sku.code] = extra
     _settle(supply)
+    # Last, once the units arrived have gone to the orders waiting for them: what is still due moved.
+    supply_changed(arrived)
     return over
 
 
@@ -218,6 +223,7 @@ def inbound_close(*, supply: InboundSupply, actor: Actor = None) -> InboundSuppl
         supply.status, supply.closed_at = Status.CLOSED, timezone.now()
         supply.save(update_fields=["status", "closed_at", "updated_at"])
         logger.info("inbound supply %s closed by %s", supply.reference, actor or "a system")
+        supply_changed(set(supply.lines.values_list("sku_id", flat=True)))
     return supply
 
 
@@ -303,6 +309,7 @@ def inbound_import(*, records: Iterable[Sequence[str]], first_row: int = 2) -> I
         rows.append((row, record_fields(record, INBOUND_COLUMNS, row)))
     split = _split_references(rows)
     result = ImportResult()
+    moved: set[str] = set()  # references the applied rows changed
     for row, values in rows:
         if isinstance(values, RowRejection):
             result.rejected.append(values)
@@ -321,6 +328,9 @@ def inbound_import(*, records: Iterable[Sequence[str]], first_row: int = 2) -> I
             result.rejected += [RowRejection(row, f, m) for f, m in outcome.items()]
         elif outcome:
             result.applied += 1
+            moved.add(values["reference"])
         else:
             result.unchanged += 1
+    # A document's new date moves every line on it, not only the rows' SKUs.
+    supply_changed(set(InboundLine.objects.filter(supply__reference__in=moved).values_list("sku_id", flat=True)))
     return result

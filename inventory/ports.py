@@ -53,22 +53,30 @@ def stock_rose(levels: Collection[Level]) -> None:
 
 
 def supply_changed(sku_ids: Collection[int]) -> None:
-    """Tell the listener that expected supply of ``sku_ids`` moved."""
-    if sku_ids and _listener is not None:
-        _listener.supply_changed(sku_ids=set(sku_ids))
+    """Tell the listener that expected supply of ``sku_ids`` moved (now, or after the collected rises)."""
+    if not sku_ids or _listener is None:
+        return
+    pending = getattr(_collected, "sku_ids", None)
+    if pending is not None:
+        pending.update(sku_ids)
+        return
+    _listener.supply_changed(sku_ids=set(sku_ids))
 
 
 @contextmanager
 def stock_rises_collected() -> Iterator[None]:
-    """Hold back the rises inside the block and tell them once at its end (not when it raises)."""
+    """Hold back the rises and supply changes inside the block and tell them once at its end (not
+    when it raises): the rises first, so promises are worked out after the waiting orders took
+    what arrived."""
     outer = getattr(_collected, "levels", None)
     if outer is not None:  # an enclosing block tells them
         yield
         return
-    _collected.levels = set()
+    _collected.levels, _collected.sku_ids = set(), set()
     try:
         yield
-        levels = _collected.levels
+        levels, sku_ids = _collected.levels, _collected.sku_ids
     finally:
-        _collected.levels = None
+        _collected.levels = _collected.sku_ids = None
     stock_rose(levels)
+    supply_changed(sku_ids)

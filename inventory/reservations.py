@@ -25,6 +25,7 @@ from core.errors import InvalidInput
 from .atp import available_stock, channel_location_ids
 from .exceptions import InsufficientStock, Shortfall, StockConflict
 from .models import Channel, ChannelCap, Location, Reservation, Sku, StockLevel, StockMovement
+from .ports import stock_rose
 from .services import Actor, require_positive_quantity
 from .sql import StockGuard, reserve_line, reserved_move, stock_guards
 
@@ -350,6 +351,7 @@ def reservations_release(
     _move_caps(_cap_deltas(closing, -1))
     _close(closing, Reservation.Status.RELEASED, now)
     StockMovement.objects.bulk_create(movements)
+    stock_rose({(r.stock_level.sku_id, r.stock_level.location_id) for r in closing})
     return closing
 
 
@@ -375,6 +377,61 @@ def reservations_commit(
     _close(closing, Reservation.Status.COMMITTED, now)
     StockMovement.objects.bulk_create(movements)
     return closing
+
+
+@dataclass(frozen=True)
+class Allocation:
+    """Units of one SKU at one location taken for one owner (an order) selling through ``channel_id``."""
+
+    owner_ref: str
+    channel_id: int | None
+    sku_id: int
+    location_id: int
+    quantity: int
+
+
+@transaction.atomic
+def stock_allocate(*, allocations: Sequence[Allocation], reason: str = "backorder_filled") -> list[Reservation]:
+    """Reserve many owners' units at once: the backorders filled when stock rises.
+
+    The caller locked the stock rows (``inventory.locks``) and worked each allocation out
+    from their ATP for its channel under that lock, first placed first served; here each
+    row moves once by its total, guarded by what is physically free, the caps move (in
+    primary-key order) by channel and SKU, and the ledger and reservation rows go in one
+    INSERT each. Nothing changes, and StockConflict is raised, if a row or cap no longer covers it.
+    """
+    allocations = [a for a in allocations if a.quantity > 0]
+    if not allocations:
+        return []
+    now = timezone.now()
+    levels = {
+        (sku_id, location_id): level_id
+        for level_id, sku_id, location_id in StockLevel.objects.filter(
+            sku_id__in={a.sku_id for a in allocations}, location_id__in={a.location_id for a in allocations}
+        ).values_list("pk", "sku_id", "location_id")
+    }
+    totals: Counter[int] = Counter()
+    caps: dict[tuple[int, int], int] = defaultdict(int)
+    for a in allocations:
+        totals[levels[(a.sku_id, a.location_id)]] += a.quantity
+        if a.channel_id:
+            caps[(a.channel_id, a.sku_id)] += a.quantity
+    with transaction.atomic():  # a refusal takes back the rows moved before it
+        for level_id in sorted(totals):
+            if not reserved_move(level_id=level_id, delta=totals[level_id]):
+                raise StockConflict(f"Stock row {level_id} no longer holds {totals[level_id]} free units.")
+        if refused := _move_caps(caps):
+            raise StockConflict(f"Channel caps left: {refused}.")
+    reservations = [
+        Reservation(
+            owner_ref=a.owner_ref, stock_level_id=levels[(a.sku_id, a.location_id)], channel_id=a.channel_id,
+            quantity=a.quantity, created_at=now,
+        )
+        for a in allocations
+    ]  # fmt: skip
+    entries = [(r.stock_level_id, Kind.RESERVATION, 0, r.quantity, reason, r.owner_ref, None) for r in reservations]
+    StockMovement.objects.bulk_create(_movements(entries, now))
+    return Reservation.objects.bulk_create(reservations)
 
 
 # --- checkout holds --------------------------------------------------------------------

@@ -20,6 +20,7 @@ from core.errors import InvalidInput
 from .exceptions import CountNeedsConfirmation, StockConflict
 from .locks import stock_levels_for_update
 from .models import AdjustmentReason, CountFlag, Location, Sku, StockLevel, StockMovement
+from .ports import stock_rose
 from .quantities import count_needs_confirmation, max_quantity, on_hand_problem, quantity_check
 
 Actor = AbstractBaseUser | None
@@ -54,7 +55,8 @@ def stock_move(
 
     Returns False (and changes nothing) when the guard fails, so callers can report a
     precise shortfall instead of tripping the database's CHECK constraints, or more on
-    hand than the quantity bound allows instead of overflowing the column.
+    hand than the quantity bound allows instead of overflowing the column. When the move
+    leaves more to sell, the orders waiting for it are told (``inventory.ports``).
     """
     guard = Q(on_hand__gte=F("reserved") + (reserved - on_hand)) & Q(reserved__gte=-reserved)
     if on_hand > 0:
@@ -72,6 +74,8 @@ def stock_move(
             reference=reference,
             actor=actor,
         )
+        if on_hand - reserved > 0:
+            stock_rose({(level.sku_id, level.location_id)})
     return bool(updated)
 
 

@@ -21,6 +21,7 @@ from core.errors import InvalidInput
 
 from .feeds import ImportResult, RowRejection, record_fields
 from .models import Barcode, Location, Sku, StockLevel, StockMovement
+from .ports import stock_rose
 from .quantities import on_hand_problem, quantity_problem
 from .sql import LevelsAppeared, StockFeedCopy
 
@@ -191,6 +192,7 @@ def _apply_chunk(store: _OrmStock | StockFeedCopy, rows: list[tuple[int, Pair, i
         [(ids[pair], delta) for pair, delta in outcome.changes],
         movement,
     )
+    stock_rose({pair for pair, delta in outcome.changes if delta > 0})
     return outcome
 
 

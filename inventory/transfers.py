@@ -23,6 +23,7 @@ from core.errors import InvalidInput, NotPermitted
 
 from .exceptions import InsufficientStock, Shortfall, StockConflict
 from .models import Channel, Location, Reservation, Sku, StockMovement, Transfer, TransferLine
+from .ports import stock_rises_collected, supply_changed
 from .quantities import on_hand_problem
 from .reservations import StockRequest, reservations_commit, reservations_portion, reservations_release, stock_reserve
 from .services import Actor, require_positive_quantity, stock_level_for, stock_move
@@ -82,6 +83,15 @@ def _check_place(transfer: Transfer, at: Location | None, *, end: str) -> None:
         )
 
 
+def _in_transit_moved(transfer: Transfer, sku_ids) -> None:
+    """A transfer free to promise began or ended its journey: the supply coming for its SKUs moved.
+
+    One that carries an order's collection brings units already reserved, never promised to others.
+    """
+    if not transfer.supplies_ref:
+        supply_changed(sku_ids)
+
+
 @transaction.atomic
 def transfer_send(
     *,
@@ -118,6 +128,7 @@ def transfer_send(
                 )
         if shortfalls:
             raise InsufficientStock(shortfalls)
+    supply_changed(wanted)
     return transfer
 
 
@@ -193,10 +204,12 @@ def transfer_ship(
     transfer.status, transfer.shipped_at = S.IN_TRANSIT, timezone.now()
     transfer.carrier, transfer.tracking = carrier.strip()[:64], tracking.strip()[:64]
     transfer.save(update_fields=["status", "shipped_at", "carrier", "tracking"])
+    _in_transit_moved(transfer, lines)
     return transfer
 
 
 @transaction.atomic
+@stock_rises_collected()  # every row raised first, then the waiting orders take from them
 def transfer_receive(
     *, transfer: Transfer, at: Location | None = None, reserve: Mapping[int, int] | None = None, actor: Actor = None
 ) -> Transfer:
@@ -209,7 +222,8 @@ def transfer_receive(
     _check_place(transfer, at, end="destination")
     reserve = dict(reserve or {})
     held = []
-    for line in transfer.lines.select_related("sku").order_by("sku_id"):
+    lines = list(transfer.lines.select_related("sku").order_by("sku_id"))
+    for line in lines:
         level = stock_level_for(sku=line.sku_id, location=transfer.destination)
         kept = min(line.quantity, reserve.get(line.sku_id, 0))
         if not stock_move(
@@ -231,6 +245,7 @@ def transfer_receive(
     Reservation.objects.bulk_create(held)
     transfer.status, transfer.received_at = S.RECEIVED, timezone.now()
     transfer.save(update_fields=["status", "received_at"])
+    _in_transit_moved(transfer, [line.sku_id for line in lines])
     return transfer
 
 

@@ -293,6 +293,7 @@ CELERY_BEAT_SCHEDULE = {
         "expire-pickups": "fulfilment.tasks.expire_pickups",
         "reroute-unaccepted-work": "fulfilment.tasks.reroute_unaccepted_work",
         "remind-deadlines": "fulfilment.tasks.remind_deadlines",
+        "fill-backorders": "fulfilment.tasks.fill_backorders",
         "expire-unpaid-orders": "oms.tasks.expire_unpaid_orders",
         "release-due-holds": "oms.tasks.release_due_holds",
         "expire-idempotency-keys": "oms.tasks.expire_idempotency_keys",

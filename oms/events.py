@@ -28,3 +28,13 @@ def events_emit(type: str, *, data: Iterable[dict], channel: Channel | None = No
     if events:
         outbox_kick()
     return events
+
+
+def order_events_emit(type: str, items: Iterable[tuple[Order, dict]]) -> list[OutboxEvent]:
+    """``event_emit`` for many orders' events of one type, each to its order's channel, in one INSERT."""
+    events = OutboxEvent.objects.bulk_create(
+        OutboxEvent(type=type, channel_id=order.channel_id, order=order, data=data) for order, data in items
+    )
+    if events:
+        outbox_kick()
+    return events

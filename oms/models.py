@@ -288,6 +288,7 @@ class OrderLine(models.Model):
                 name="order_line_backorder_within_open",
             ),
         ]
+        indexes = [models.Index(fields=["sku"], condition=Q(backordered__gt=0), name="order_line_waiting")]
 
     def __str__(self) -> str:
         return f"{self.sku_id} × {self.quantity}"

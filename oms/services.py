@@ -43,6 +43,7 @@ from .models import (
     StaffProfile,
 )
 from .ports import order_router
+from .promises import promises_refresh
 from .selectors import order_by_external_id, order_line_cancellable
 from .transitions import transition_apply
 
@@ -310,6 +311,7 @@ def order_cancel(*, order: Order, reason: str, actor=None, lines: dict[int, int]
     todo = _cancellable(order, order_lines, lines)
     audit = []
     allocated: dict[int, int] = {}  # line id -> units to take out of fulfilments
+    no_longer_waiting: set[int] = set()  # SKUs of the backordered units cancelled
     for line in order_lines:
         if todo.get(line.pk):
             # Who, which line, how many (open units before → after) and why: the timeline tells it.
@@ -327,6 +329,8 @@ def order_cancel(*, order: Order, reason: str, actor=None, lines: dict[int, int]
             waiting = min(line.backordered, todo[line.pk])
             if todo[line.pk] > waiting:
                 allocated[line.pk] = todo[line.pk] - waiting
+            if waiting:
+                no_longer_waiting.add(line.sku_id)
             line.cancelled_quantity += todo[line.pk]
             line.backordered -= waiting
             line.save(update_fields=["cancelled_quantity", "backordered"])
@@ -334,6 +338,8 @@ def order_cancel(*, order: Order, reason: str, actor=None, lines: dict[int, int]
         Activity.objects.bulk_create(audit)
     # After the lines: the fulfilment layer then sees what is still owed when it moves the order.
     order_router().cancel(order=order, actor=actor, reason=reason, lines=None if lines is None else allocated)
+    # The supply these units were promised goes to the orders placed after it.
+    promises_refresh(sku_ids=no_longer_waiting)
     order.total = order_amounts(order=order, lines=order_lines).total
     if all(line.open_quantity == 0 for line in order_lines):
         transition_apply(order, "cancel", order=order, subject="order", actor=actor, reason=reason, fields=["total"])

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from django.db import models
 from django_fsm import can_proceed
 
-from .events import event_emit
+from .events import event_emit, order_events_emit
 from .exceptions import TransitionNotAllowed
 from .models import Activity, Order
 
@@ -63,13 +63,55 @@ def transition_apply(
         actor_id=actor.pk if actor is not None else None,
     )
     kind = subject.split(":", 1)[0]
-    data = {
+    event_emit(f"{kind}.status_changed", order=order, data=_changed(order, subject, source, obj.status, action, reason))
+
+
+def _changed(order: Order, subject: str, source: str, target: str, action: str, reason: str) -> dict:
+    """What a ``*.status_changed`` event says."""
+    return {
         "order": order.pk,
         "order_number": order.number,
         "subject": subject,
         "from": source,
-        "to": obj.status,
+        "to": target,
         "action": action,
         "reason": reason,
     }
-    event_emit(f"{kind}.status_changed", order=order, data=data)
+
+
+def transitions_apply(orders: Sequence[Order], action: str, *, actor=None, reason: str = "") -> None:
+    """``transition_apply`` for many orders taking the same status-only transition (backorders filled at
+    once): one UPDATE, one INSERT of their audit rows and one of their events, whatever their number.
+
+    Every order is checked first; one refusal raises and changes nothing.
+    """
+    if not orders:
+        return
+    refused = [o for o in orders if not can_proceed(getattr(o, action))]
+    if refused:
+        o = refused[0]
+        raise TransitionNotAllowed(
+            f"Cannot {action} order {o.number} while it is {o.status}.", current=o.status, allowed=[]
+        )
+    sources = [o.status for o in orders]
+    for order in orders:
+        getattr(order, action)()
+    targets = {o.status for o in orders}
+    if len(targets) != 1:
+        raise ValueError(f"{action} is not a status-only transition with one target")
+    Order.objects.filter(pk__in=[o.pk for o in orders]).update(status=targets.pop())
+    actor_id = actor.pk if actor is not None else None
+    Activity.objects.bulk_create(
+        Activity(
+            order=o, subject="order", action=action, from_state=source, to_state=o.status, reason=reason,
+            actor_id=actor_id,
+        )
+        for o, source in zip(orders, sources, strict=True)
+    )  # fmt: skip
+    order_events_emit(
+        "order.status_changed",
+        [
+            (o, _changed(o, "order", source, o.status, action, reason))
+            for o, source in zip(orders, sources, strict=True)
+        ],
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -29,11 +30,11 @@ class ReturnLineInput:
     reason: str = ""
 
 
-def _window_days(channel: Channel, category: str) -> int:
-    windows = dict(
-        ReturnPolicy.objects.filter(channel=channel, category__in=[category, ""]).values_list("category", "window_days")
-    )
-    return windows.get(category, windows.get("", settings.OMS_RETURN_WINDOW_DAYS))
+def _window_days(channel: Channel) -> Callable[[str], int]:
+    """The channel's return window in days for a SKU category (its own, else the channel's, else the default),
+    from one read of the channel's policies."""
+    windows = dict(ReturnPolicy.objects.filter(channel=channel).values_list("category", "window_days"))
+    return lambda category: windows.get(category, windows.get("", settings.OMS_RETURN_WINDOW_DAYS))
 
 
 def _dispatched_at(order: Order) -> dict[int, object]:
@@ -60,6 +61,7 @@ def return_request(*, order: Order, lines: list[ReturnLineInput], channel: Chann
         order_lines[line.sku.code].append(line)
     returnable = returnable_quantities(order=order)
     dispatched_at = _dispatched_at(order)
+    window_days = _window_days(order.channel)
     reasons = ReturnReason.objects.in_bulk([ln.reason for ln in lines if ln.reason], field_name="code")
     now = timezone.now()
     errors: dict[str, list[str]] = {}
@@ -78,7 +80,7 @@ def return_request(*, order: Order, lines: list[ReturnLineInput], channel: Chann
         if sku_lines[0].sku.final_sale:
             errors[f"{field}.sku"] = [f"final_sale: {ln.sku} was sold as final sale and cannot be returned."]
             continue
-        window = _window_days(order.channel, sku_lines[0].sku.category)
+        window = window_days(sku_lines[0].sku.category)
         days = {ol.pk: (now - dispatched_at[ol.pk]).days for ol in sku_lines if ol.pk in dispatched_at}
         if days and min(days.values()) > window:
             errors[f"{field}.sku"] = [

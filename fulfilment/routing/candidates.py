@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import datetime, time
 
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Min, Q
+from django.db.models import Q
 from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
-from inventory.atp import network_atp
-from inventory.availability import incoming_lines, stock_availability
+from inventory.atp import channel_location_ids, network_atp
+from inventory.availability import stock_availability, supply_lots
 from inventory.exceptions import Shortfall
 from inventory.models import Channel, Sku
 from inventory.nearby import nearest_locations_with_stock, stock_near
@@ -78,9 +78,14 @@ def destination_zones(address: Mapping) -> tuple[str, ...]:
 
 
 def location_candidates(
-    *, stock: Mapping[tuple[int, int], int], pickup_location_id: int | None, zones: tuple[str, ...] = ()
+    *,
+    stock: Mapping[tuple[int, int], int],
+    pickup_location_id: int | None,
+    zones: tuple[str, ...] = (),
+    include: Collection[int] = (),
 ) -> list[Candidate]:
-    """Routing's view of the pickup store and of the active locations with ATP in ``stock`` (sku, location → ATP).
+    """Routing's view of the pickup store, of the active locations with ATP in ``stock`` (sku, location → ATP)
+    and of the locations in ``include``.
 
     One hand-written statement (``fulfilment.sql``), today's fulfilment counts and each
     location's shipping cost to the most specific of ``zones`` (else its cost to any
@@ -90,7 +95,7 @@ def location_candidates(
     for (sku_id, location_id), available in stock.items():
         if available > 0:
             by_location.setdefault(location_id, {})[sku_id] = available
-    ids = set(by_location)
+    ids = set(by_location) | set(include)
     if pickup_location_id is not None:
         ids.add(pickup_location_id)
     if not ids:
@@ -153,12 +158,11 @@ def order_shortfall_alternatives(*, order: Order, unfilled: dict[int, int]) -> l
     nearby = nearest_locations_with_stock(
         lines=unfilled, lat=order.lat, lon=order.lon, channel=order.channel, limit=20, filters=Q(pickup=True)
     )
-    arrivals = dict(
-        incoming_lines()
-        .filter(sku_id__in=list(unfilled))
-        .values_list("sku_id")
-        .annotate(first=Min("transfer__expected_at"))
-    )
+    sells_from = channel_location_ids(channel=order.channel)
+    arrivals: dict[int, datetime] = {}  # the next supply the channel may sell, inbound or in transit
+    for lot in supply_lots(sku_ids=unfilled):
+        if sells_from is None or lot.location_id in sells_from:
+            arrivals.setdefault(lot.sku_id, lot.at)
     requested: dict[int, int] = {}
     for line in order.lines.all():
         requested[line.sku_id] = requested.get(line.sku_id, 0) + line.open_quantity

@@ -90,6 +90,23 @@ def lines_available_now(
     return found
 
 
+def plan_from(
+    request: RoutingRequest, source: Candidate, policy: RoutingPolicy, pickup_store: Candidate | None = None
+) -> PlannedGroup | str:
+    """The one fulfilment that sends all of ``request.lines`` from ``source``, or why routing may not use it.
+
+    What filling backorders from a location whose stock rose needs: no choice between
+    locations, only the same rules routing applies to each (excluded, paused or closed,
+    capacity, may it ship) and the same group it would plan there.
+    """
+    if ruled_out := _ruled_out(source, request, policy):
+        return ruled_out
+    lines = _checked_lines(request)
+    lead = _lead_minutes(source, request.pickup_location_id, policy) if pickup_store else 0
+    option = Option(source, (1 << len(lines)) - 1, 0.0, None, lead, 0.0)
+    return _planned_group(option, option.mask, lines, pickup_store, request.now)
+
+
 def pickup_ready_by(
     request: RoutingRequest, candidates: Sequence[Candidate], stores: Sequence[Candidate], policy: RoutingPolicy
 ) -> dict[int, datetime | None]:

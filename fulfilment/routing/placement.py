@@ -10,18 +10,21 @@ pick live above it.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Mapping
-from dataclasses import replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 
 from django.db import connection, transaction
 from django.utils import timezone
 
 from core.errors import InvalidInput
 from inventory.exceptions import InsufficientStock
-from inventory.models import Location
+from inventory.locks import stock_levels_for_update
+from inventory.models import Location, StockLevel
+from inventory.ports import stock_rises_collected
 from inventory.reservations import StockRequest, stock_reserve
 from oms.events import event_emit
 from oms.models import Activity, Order, OrderLine
+from oms.promises import promised_iso, promises_refresh
 from oms.transitions import transition_apply
 
 from ..collection_transfers import collection_transfers_request
@@ -73,11 +76,71 @@ def _source_locations(plan, candidates: list[Candidate]) -> dict[int, Location]:
     }
 
 
+@dataclass(frozen=True)
+class Placement:
+    """One order's plan to write: ``open_lines`` are its order line ids → units the plan places."""
+
+    order: Order
+    plan: RoutingPlan
+    open_lines: Mapping[int, int]
+    lines_by_id: Mapping[int, OrderLine]
+
+
+def fulfilments_write(placements: Sequence[Placement], kinds: Mapping[int, str]) -> dict[int, list[Fulfilment]]:
+    """Write each placement's fulfilments and their lines, and the transfers that bring a collection's
+    stock to its pickup store; the stock is reserved already. Order id → its new fulfilments.
+
+    Many orders at once (backorders filled on arrival) cost the same three INSERTs as one.
+    A SKU's planned units fill the order's lines in line order (``_backordered_after`` agrees).
+    ``kinds``: the source locations' kinds (store or warehouse), for the accept deadline.
+    """
+    fulfilments = [
+        Fulfilment(
+            order=p.order,
+            location_id=g.location_id,
+            source_location_id=g.source_location_id,
+            method=g.method,
+            ready_by=ready_time(location_id=g.location_id, ready_by=g.ready_by),
+            accept_by=accept_deadline(g, kinds.get(g.source_location_id)),
+        )
+        for p in placements
+        for g in p.plan.groups
+    ]
+    Fulfilment.objects.bulk_create(fulfilments)
+    made: dict[int, list[Fulfilment]] = defaultdict(list)
+    new_lines: dict[int, list[FulfilmentLine]] = defaultdict(list)
+    written = iter(fulfilments)
+    for p in placements:
+        by_sku: dict[int, list[int]] = defaultdict(list)  # sku id -> order line ids still to place
+        for line_id in p.open_lines:
+            by_sku[p.lines_by_id[line_id].sku_id].append(line_id)
+        remaining = dict(p.open_lines)
+        for group in p.plan.groups:
+            fulfilment = next(written)
+            made[p.order.pk].append(fulfilment)
+            for sku_id, quantity in group.lines.items():
+                for line_id in by_sku[sku_id]:
+                    take = min(quantity, remaining[line_id])
+                    if take:
+                        new_lines[p.order.pk].append(
+                            FulfilmentLine(fulfilment=fulfilment, order_line_id=line_id, sku_id=sku_id, quantity=take)
+                        )
+                        remaining[line_id] -= take
+                        quantity -= take
+    FulfilmentLine.objects.bulk_create([line for lines in new_lines.values() for line in lines])
+    for p in placements:
+        if any(g.source_location_id != g.location_id for g in p.plan.groups):
+            skus = {line.sku_id: line.sku for line in p.lines_by_id.values()}
+            collection_transfers_request(
+                order=p.order, fulfilments=made[p.order.pk], lines=new_lines[p.order.pk], skus=skus
+            )
+    return made
+
+
 def _create_fulfilments(
     order: Order, plan, candidates: list[Candidate], open_lines: dict[int, int], lines_by_id: dict[int, OrderLine]
 ) -> list[Fulfilment]:
-    """Reserve the plan's stock, then write its fulfilments, and the transfers that bring a
-    collection's stock to its pickup store.
+    """Reserve the plan's stock, then write its fulfilments (``fulfilments_write``).
 
     Reserving first means a lost race (another order took the stock since routing read
     it) is rolled back by the reservation's own savepoint before anything else exists.
@@ -94,36 +157,12 @@ def _create_fulfilments(
         channel=order.channel,
     )
     kinds = {c.location_id: c.kind for c in candidates}
-    fulfilments = [
-        Fulfilment(
-            order=order,
-            location_id=g.location_id,
-            source_location_id=g.source_location_id,
-            method=g.method,
-            ready_by=ready_time(location_id=g.location_id, ready_by=g.ready_by),
-            accept_by=accept_deadline(g, kinds.get(g.source_location_id)),
-        )
-        for g in plan.groups
-    ]
-    Fulfilment.objects.bulk_create(fulfilments)
-    by_sku: dict[int, list[int]] = defaultdict(list)  # sku id -> order line ids still to place
-    for line_id in open_lines:
-        by_sku[lines_by_id[line_id].sku_id].append(line_id)
-    remaining = dict(open_lines)
-    new_lines = []
-    for fulfilment, group in zip(fulfilments, plan.groups, strict=True):
-        for sku_id, quantity in group.lines.items():
-            for line_id in by_sku[sku_id]:
-                take = min(quantity, remaining[line_id])
-                if take:
-                    new_lines.append(
-                        FulfilmentLine(fulfilment=fulfilment, order_line_id=line_id, sku_id=sku_id, quantity=take)
-                    )
-                    remaining[line_id] -= take
-                    quantity -= take
-    FulfilmentLine.objects.bulk_create(new_lines)
-    collection_transfers_request(order=order, fulfilments=fulfilments, lines=new_lines, skus=skus)
-    return fulfilments
+    return fulfilments_write([Placement(order, plan, open_lines, lines_by_id)], kinds)[order.pk]
+
+
+def _lock_supply(wanted: Mapping[int, int]) -> None:
+    """Lock every stock row of the wanted SKUs, in primary-key order."""
+    stock_levels_for_update(ids=StockLevel.objects.filter(sku_id__in=list(wanted)).values_list("pk", flat=True))
 
 
 def _plan(
@@ -187,7 +226,8 @@ def _backordered_after(
 
 
 def _backorders_record(order: Order, lines: list[OrderLine], left: dict[int, int]) -> int:
-    """Write each line's backordered units; announce ``order.backordered`` when some are newly waiting.
+    """Write each line's backordered units and move the promise dates of the SKUs' waiting lines;
+    announce ``order.backordered`` (with the lines' promises) when some are newly waiting.
 
     Returns the order's backordered units. Nothing is written when nothing changed (a
     placement filled in full costs no statement here).
@@ -198,8 +238,15 @@ def _backorders_record(order: Order, lines: list[OrderLine], left: dict[int, int
         line.backordered = left[line.pk]
     if changed:
         OrderLine.objects.bulk_update(changed, ["backordered"])
+        promised = promises_refresh(sku_ids={line.sku_id for line in changed}, announced=order if rose else None)
+        for line in lines:
+            line.promised_on = promised.get(line.pk, line.promised_on)
     if rose:
-        waiting = [{"sku": line.sku.code, "backordered": line.backordered} for line in lines if line.backordered]
+        waiting = [
+            {"sku": line.sku.code, "backordered": line.backordered, "promised_on": promised_iso(line.promised_on)}
+            for line in lines
+            if line.backordered
+        ]
         event_emit(
             "order.backordered", order=order, data={"order": order.pk, "order_number": order.number, "lines": waiting}
         )
@@ -242,6 +289,7 @@ def order_route(
     fallback = (order.when_short or policy.fallback) if at_placement else "backorder"
     excluded = exclude if at_placement else _excluded_locations(order) | exclude
     created: list[Fulfilment] = []
+    supply_locked = False
     for attempt in range(MAX_ROUTING_ATTEMPTS):
         request = RoutingRequest(
             lines=dict(wanted),
@@ -253,6 +301,13 @@ def order_route(
             unavailable=routing_unavailable(order),
         )
         plan, candidates = _plan(request, order, wanted, policy)
+        if plan.status != "routed" and fallback == "backorder" and not supply_locked:
+            # Units about to wait: hold the SKUs' stock rows first, so a receipt in flight
+            # ends before the read again (and its units are seen) and one after it finds
+            # these backorders waiting (fulfilment.routing.backorder_fill).
+            _lock_supply(wanted)
+            supply_locked = True
+            plan, candidates = _plan(request, order, wanted, policy)
         order.routing = {"reason": reason, **plan.explanation}
         order.routing_policy_version = plan.policy_version
         if plan.status != "routed":
@@ -336,14 +391,16 @@ def order_reroute(*, order: Order, actor=None, reason: str, exclude: frozenset[i
             "Work has started at a location; cancel or decline it there first.", errors={"order": ["Already in work."]}
         )
     before = _placement(live)
-    savepoint = transaction.savepoint()
-    for f in live:
-        fulfilment_release(f, units_by_sku(f.lines.all()), reason=reason, actor=actor)
-        transition_apply(f, "cancel", order=order, subject=f.subject, actor=actor, reason=reason)
-    order_route(order=order, actor=actor, reason=reason, exclude=exclude)
-    if _placement(_live_with_lines(order)) == before:
-        transaction.savepoint_rollback(savepoint)
-        order.refresh_from_db()
-        return False
-    transaction.savepoint_commit(savepoint)
+    # What the order gives back and does not take again goes to the orders waiting for it after.
+    with stock_rises_collected():
+        savepoint = transaction.savepoint()
+        for f in live:
+            fulfilment_release(f, units_by_sku(f.lines.all()), reason=reason, actor=actor)
+            transition_apply(f, "cancel", order=order, subject=f.subject, actor=actor, reason=reason)
+        order_route(order=order, actor=actor, reason=reason, exclude=exclude)
+        if _placement(_live_with_lines(order)) == before:
+            transaction.savepoint_rollback(savepoint)
+            order.refresh_from_db()
+            return False
+        transaction.savepoint_commit(savepoint)
     return True

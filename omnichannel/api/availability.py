@@ -33,10 +33,20 @@ class AvailabilityInput(serializers.Serializer):
     pickup_radius_km = serializers.FloatField(min_value=0.1, max_value=500, default=25)
 
 
+class IncomingOutput(serializers.Serializer):
+    on = serializers.DateField(help_text="The day the units are expected (today for supply already overdue).")
+    quantity = serializers.IntegerField()
+
+
 class LineOutput(serializers.Serializer):
     sku = serializers.CharField()
     quantity = serializers.IntegerField()
     available = serializers.IntegerField(help_text="The channel's network ATP.")
+    incoming = IncomingOutput(
+        many=True,
+        help_text="Inbound supply the channel may still promise, soonest first: units already promised to "
+        "backorders (first placed, first served) are not counted again.",
+    )
 
 
 class DeliveryOutput(serializers.Serializer):

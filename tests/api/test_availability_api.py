@@ -80,8 +80,9 @@ def test_availability_costs_a_fixed_number_of_queries_however_many_stores(api, n
     body = {"lines": [{"sku": a.code, "quantity": 1}, {"sku": b.code, "quantity": 1}], "destination": TRAFALGAR}
     assert api.post(URL, body, format="json").status_code == 200  # the token's first use is recorded once
     # Token, SKUs, the nearest pickup stores, the stock (ranked candidates, network totals and
-    # the pickup stores'), the candidate locations; the routing policies are cached.
-    with django_assert_num_queries(5):
+    # the pickup stores'), the candidate locations, the supply still to come (none here: nothing
+    # more is read for it); the routing policies are cached.
+    with django_assert_num_queries(6):
         data = api.post(URL, body, format="json").json()
     assert len(data["pickup_stores"]) == 14
     assert data["delivery"]["shipments"] == 1

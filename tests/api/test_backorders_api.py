@@ -38,7 +38,7 @@ def test_three_in_stock_of_five_ordered_allocates_three_and_backorders_two(api, 
     assert event.data == {
         "order": order["id"],
         "order_number": order["number"],
-        "lines": [{"sku": sku.code, "backordered": 2}],
+        "lines": [{"sku": sku.code, "backordered": 2, "promised_on": None}],
     }
 
 

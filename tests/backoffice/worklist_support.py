@@ -13,6 +13,7 @@ from fulfilment.pickups import fulfilment_ready
 from oms.models import Order, OutboxEvent, WebhookDelivery, WebhookEndpoint
 from oms.services import order_hold
 from returns.approvals import refund_request_create
+from tests.factories import SkuFactory
 from tests.orders_support import place
 from tests.returns.support import received_return
 
@@ -59,8 +60,10 @@ def arrange_exceptions(network, user) -> Exceptions:
     fraud_hold = bare_order(network, "WL-FRAUD")
     order_hold(order=fraud_hold, reason="fraud", until=timezone.now() + timedelta(hours=2))
 
-    network.stock(network.leeds, a, 1)
-    backordered = place(network, [(a, 1)], external_id="WL-BACK")
+    # A SKU of its own: stock the other orders bring in would otherwise fill this backorder.
+    waiting = SkuFactory()
+    network.stock(network.leeds, waiting, 1)
+    backordered = place(network, [(waiting, 1)], external_id="WL-BACK")
     fulfilment_decline(fulfilment=backordered.fulfilments.get(), reason_code="damaged")
 
     network.stock(network.soho, b, 1)

@@ -51,7 +51,11 @@ def test_a_decline_nowhere_can_take_backorders_its_units_while_the_rest_goes_on(
     assert backordered(split) == {a.code: 0, b.code: 1}
     assert split.status == Order.Status.ALLOCATED  # Soho's part is still to do
     [event] = OutboxEvent.objects.filter(type="order.backordered")
-    assert event.data == {"order": split.pk, "order_number": split.number, "lines": [{"sku": b.code, "backordered": 1}]}
+    assert event.data == {
+        "order": split.pk,
+        "order_number": split.number,
+        "lines": [{"sku": b.code, "backordered": 1, "promised_on": None}],
+    }
 
 
 def test_an_order_with_backordered_units_is_never_shipped_or_completed(network, split):
@@ -106,13 +110,15 @@ def test_the_policy_backorder_fallback_backorders_only_what_is_short(network):
     assert order.routing["backordered"] == 2
 
 
-def test_an_agent_re_route_allocates_backordered_units_once_stock_is_there(network, split):
+def test_stock_arriving_allocates_backordered_units_without_an_agent(network, split):
     a, b = network.skus[:2]
     fulfilment_decline(fulfilment=split.fulfilments.get(location=network.camden), reason_code="damaged")
-    network.stock(network.warehouse, b, 1)
 
-    assert order_reroute_excluding(order=split, location=network.leeds, reason="stock came in")
+    network.stock(network.warehouse, b, 1)
 
     split.refresh_from_db()
     assert backordered(split) == {a.code: 0, b.code: 0}
     assert split.status == Order.Status.ALLOCATED
+    assert split.fulfilments.filter(location=network.warehouse, status=Fulfilment.Status.PENDING).exists()
+    # An agent's re-route finds nothing left to do.
+    assert not order_reroute_excluding(order=split, location=network.leeds, reason="stock came in")
