@@ -147,11 +147,11 @@ def sells_here_sql(channel: Channel | None, stock: str = "s") -> Fragment:
     """``channel_sells_here`` as SQL: the row's location is on the channel's list, or the list is empty."""
     if channel is None:
         return "1 = 1", []
-    listed = (
-        f"SELECT x.{_col(_SELLS_FROM, 'location')} FROM {_table(_SELLS_FROM)} x"
-        f" WHERE x.{_col(_SELLS_FROM, 'channel')} = %s"
-    )
-    return f"({stock}.{_col(StockLevel, 'location')} IN ({listed}) OR NOT EXISTS ({listed}))", [channel.pk, channel.pk]
+    # EXISTS, as the ORM form writes it: the planner probes the (channel, location) index
+    # per row instead of hashing the channel's whole list first.
+    listed = f"SELECT 1 FROM {_table(_SELLS_FROM)} x WHERE x.{_col(_SELLS_FROM, 'channel')} = %s"
+    here = f"{listed} AND x.{_col(_SELLS_FROM, 'location')} = {stock}.{_col(StockLevel, 'location')}"
+    return f"(EXISTS ({here}) OR NOT EXISTS ({listed}))", [channel.pk, channel.pk]
 
 
 def free_sql(channel: Channel | None, now: datetime, stock: str = "s") -> Fragment:

@@ -268,21 +268,42 @@ def _not_allowed(
 
 
 def _lock_active(reservations: Iterable[Reservation]) -> list[Reservation]:
-    """Lock the ones still active, in primary-key order, with their stock rows' SKU and location."""
-    ids = [r.pk for r in reservations]
-    if not ids:
+    """Lock the ones still active, in primary-key order, with their stock rows' SKU and location.
+
+    When the caller's instances carry their stock rows (as reservations read with them, or
+    handed back by ``stock_reserve``, do), only the reservation rows are read: a stock row's
+    SKU and location never change, and the join cost more to compile than to run.
+    """
+    given = {r.pk: r for r in reservations}
+    if not given:
         return []
-    rows = (
-        Reservation.objects.select_for_update(of=("self",))
-        .filter(status=Reservation.Status.ACTIVE, pk__in=ids)
-        .select_related("stock_level")
-        .only(
-            "owner_ref", "stock_level_id", "channel_id", "quantity", "status",
-            "stock_level__sku_id", "stock_level__location_id",
+    level_field = Reservation._meta.get_field("stock_level")
+    if not all(level_field.is_cached(r) for r in given.values()):
+        return list(
+            Reservation.objects.select_for_update(of=("self",))
+            .filter(status=Reservation.Status.ACTIVE, pk__in=list(given))
+            .select_related("stock_level")
+            .only(*_LOCKED_FIELDS, "stock_level__sku_id", "stock_level__location_id")
+            .order_by("pk")
         )
+    rows = (
+        Reservation.objects.select_for_update()
+        .filter(status=Reservation.Status.ACTIVE, pk__in=list(given))
         .order_by("pk")
-    )  # fmt: skip
-    return list(rows)
+        .values_list("pk", *_LOCKED_FIELDS)
+    )
+    locked = []
+    for pk, *values in rows:
+        r = Reservation.from_db(Reservation.objects.db, ["id", *_LOCKED_FIELDS], [pk, *values])
+        level = given[pk].stock_level
+        r.stock_level = StockLevel.from_db(
+            StockLevel.objects.db, ["id", "sku_id", "location_id"], [level.pk, level.sku_id, level.location_id]
+        )
+        locked.append(r)
+    return locked
+
+
+_LOCKED_FIELDS = ("owner_ref", "stock_level_id", "channel_id", "quantity", "status")
 
 
 def _split(reservations: list[Reservation], quantities: dict[int, int] | None) -> list[Reservation]:

@@ -67,11 +67,14 @@ def api_token_live(*, digest: str) -> ApiToken | None:
 
 
 def order_by_external_id(channel: Channel, external_id: str) -> Order | None:
-    """The order the channel already placed under ``external_id``, if any (every placement asks first)."""
-    try:  # by its unique key, unordered: ``first()``'s ORDER BY could walk the orders by date instead
-        return Order.objects.get(channel=channel, external_id=external_id)
-    except Order.DoesNotExist:
-        return None
+    """The order the channel already placed under ``external_id``, if any (every placement asks first).
+
+    Almost every placement asks about a new id, so the question is a key-only read; the
+    whole order is read only for a repeat.
+    """
+    # By its unique key, unordered: ``first()``'s ORDER BY could walk the orders by date instead.
+    found = list(Order.objects.filter(channel_id=channel.pk, external_id=external_id).values_list("pk", flat=True))
+    return Order.objects.filter(pk=found[0]).first() if found else None
 
 
 _USERNAME = Activity._meta.get_field("actor").related_model.USERNAME_FIELD

@@ -19,7 +19,7 @@ from inventory.models import Channel, Location
 
 from .addresses import address_change_refusal, delivery_address
 from .amounts import order_amounts
-from .events import event_emit
+from .events import event_emit, events_together
 from .exceptions import TransitionNotAllowed
 from .identity import customer_resolve
 from .intake import (
@@ -180,6 +180,12 @@ def order_place(*, data: OrderInput, actor=None) -> tuple[Order, bool]:
 def _order_place(*, data: OrderInput, actor) -> Order:
     # One transaction from customer to fulfilments: a failure anywhere (above all a stock
     # shortfall while reserving) must leave no order, no customer change and no reservation.
+    # Its events (created, then held or allocated) are written together at the end.
+    with events_together():
+        return _order_capture_and_route(data=data, actor=actor)
+
+
+def _order_capture_and_route(*, data: OrderInput, actor) -> Order:
     if not (data.external_id or "").strip():
         raise InvalidInput("external_id is required.", errors={"external_id": ["Required."]})
     if not is_currency(data.currency):

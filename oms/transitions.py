@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from django.db import models
 from django_fsm import can_proceed
 
-from .events import event_emit, order_events_emit
+from .events import event_emit, events_flush, order_events_emit
 from .exceptions import TransitionNotAllowed
 from .models import Activity, Order
 
@@ -53,6 +53,11 @@ def transition_apply(
     update_fields = changed.union(fields)
     if update_fields:
         obj.save(update_fields=update_fields)
+    kind = subject.split(":", 1)[0]
+    # The event, with any an ``events_together`` block holds, is written before the audit row:
+    # the order's timeline puts rows in the order of their times.
+    event_emit(f"{kind}.status_changed", order=order, data=_changed(order, subject, source, obj.status, action, reason))
+    events_flush()
     Activity.objects.create(
         order=order,
         subject=subject,
@@ -62,8 +67,6 @@ def transition_apply(
         reason=reason,
         actor_id=actor.pk if actor is not None else None,
     )
-    kind = subject.split(":", 1)[0]
-    event_emit(f"{kind}.status_changed", order=order, data=_changed(order, subject, source, obj.status, action, reason))
 
 
 def _changed(order: Order, subject: str, source: str, target: str, action: str, reason: str) -> dict:

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from core.errors import InvalidInput
 from inventory.models import AdjustmentReason, Location, StockMovement
+from inventory.ports import stock_rises_collected
 from inventory.services import stock_receive, stock_write_off
 from oms.transitions import transition_apply
 
@@ -30,11 +31,13 @@ class ReceivedLine:
 
 
 @transaction.atomic
+@stock_rises_collected()  # damaged units are booked in and written off before any waiting order looks
 def return_receive(*, ret: Return, location: Location, lines: list[ReceivedLine], actor=None) -> Return:
     """Book the goods in where they arrived: resellable units straight into that location's stock,
     damaged ones into the ledger as written off. Surprises are recorded as exceptions.
 
-    The return row is locked, so the same parcel booked twice at once restocks once.
+    The return row is locked, so the same parcel booked twice at once restocks once. The
+    orders waiting for the stock take the resellable units once every line is booked.
     """
     if not location.accepts_returns or not location.active:
         raise InvalidInput(

@@ -10,12 +10,26 @@ from collections import Counter, defaultdict
 from decimal import Decimal
 
 import pytest
+from django.db import models
 from django.db.models import Q
 
 from fulfilment.actions import fulfilment_accept, fulfilment_pack, fulfilment_pick, fulfilment_ship
+from fulfilment.deadlines import routing_unavailable
 from fulfilment.models import Fulfilment, FulfilmentLine, RoutingPolicyVersion
 from fulfilment.pickups import fulfilment_collect, fulfilment_ready
-from inventory.models import Reservation, StockLevel, StockMovement
+from fulfilment.routing.candidates import routing_policy_for
+from inventory.availability import stock_availability
+from inventory.models import (
+    ChannelCap,
+    InboundLine,
+    InboundSupply,
+    Location,
+    Reservation,
+    StockLevel,
+    StockMovement,
+    Transfer,
+    TransferLine,
+)
 from inventory.selectors import inventory_discrepancies
 from oms.intake import OrderInput, OrderLineInput
 from oms.models import Activity, Order, OrderLine, OutboxEvent
@@ -41,6 +55,10 @@ def snapshot() -> tuple:
         list(FulfilmentLine.objects.order_by("pk").values_list("pk", "quantity", "picked_quantity")),
         list(StockLevel.objects.order_by("pk").values_list("pk", "on_hand", "reserved")),
         list(Reservation.objects.order_by("pk").values_list("pk", "quantity", "status")),
+        list(InboundSupply.objects.order_by("pk").values_list("pk", "status", "expected_on")),
+        list(InboundLine.objects.order_by("pk").values_list("pk", "quantity", "received")),
+        list(Transfer.objects.order_by("pk").values_list("pk", "status", "source_id", "destination_id")),
+        list(TransferLine.objects.order_by("pk").values_list("pk", "quantity")),
         list(Return.objects.order_by("pk").values_list("pk", "status", "received_location_id")),
         list(
             ReturnLine.objects.order_by("pk").values_list("pk", "quantity", "resellable_quantity", "damaged_quantity")
@@ -97,6 +115,9 @@ def problems(
     (known defects, see the model test's flags).
     """
     found = [f"stock: {d}" for d in inventory_discrepancies()]
+    found += [f"stock: {sku}@{loc} reserves {r} of {n} on hand" for sku, loc, n, r in _overreserved()]
+    found += backorders_waiting_beside_stock()
+    found += _rebalancing_unreserved()
     fulfilments = _fulfilments_by_order()
     returned = Counter()
     for line_id, quantity in ReturnLine.objects.exclude(ret__status__in=Return.VOID).values_list(
@@ -153,6 +174,18 @@ def _order_problems(
     routed = order.status not in (S.PLACED, S.ON_HOLD)
     for line in order.lines.all():
         left = line.quantity - line.cancelled_quantity - covered[line.pk]
+        # Once routed every unit is cancelled, allocated (a live or dispatched fulfilment) or backordered;
+        # before, nothing is allocated or backordered.
+        accounted = line.cancelled_quantity + covered[line.pk] + line.backordered
+        if routed and line.quantity != accounted and not rerouted:
+            found.append(
+                f"{name}: line {line.pk} has {line.quantity} ordered but {line.cancelled_quantity} cancelled "
+                f"+ {covered[line.pk]} allocated + {line.backordered} backordered"
+            )
+        if not routed and (covered[line.pk] or line.backordered):
+            found.append(
+                f"{name}: unrouted, yet line {line.pk} has {covered[line.pk]} allocated, {line.backordered} backordered"
+            )
         if left < 0:
             found.append(
                 f"{name}: line {line.pk} has {line.quantity} ordered but {line.cancelled_quantity} cancelled "
@@ -202,6 +235,102 @@ def _stuck(order: Order, name: str, live: list[Fulfilment], backordered: int) ->
     if not movable:
         return [f"{name}: open, but none of its fulfilments {[f.status for f in live]} can move on"]
     return []
+
+
+# Orders whose backordered units routing may fill as stock arrives (docs/api.md, "Short orders").
+WAITS_FOR_SUPPLY = {S.BACKORDERED, S.ALLOCATED, S.IN_FULFILMENT, S.PARTIALLY_SHIPPED}
+
+
+def backorders_waiting_beside_stock() -> list[str]:
+    """No backorder is left waiting while stock it may use is available.
+
+    For every order line with backordered units, each active location its channel sells
+    from that holds ATP of the line's SKU for that channel (``stock_availability``: safety
+    stock, buffers and the channel's locations applied) must be one routing may not use for
+    this order, by routing's own rules (``fulfilment.routing.engine._ruled_out``):
+
+    * the order was declined there (a declined fulfilment at that location);
+    * the store is paused or closed now, unless it is the order's own pickup store
+      (``routing_unavailable``);
+    * a delivery, and the location does not ship, or it is a store and the channel's
+      routing policy does not ship from stores (a collection is a transfer: any may send);
+    * the channel's cap on the SKU has nothing left.
+
+    Daily capacity would also excuse a location, but a location whose capacity filled up
+    today is only reached again by the sweep, not by a rise: the model's network keeps every
+    location's capacity unlimited (asserted here), so it never excuses. No store is paused
+    or closed in the model either, since a pause ending is not a rise.
+    """
+    lines = list(
+        OrderLine.objects.filter(backordered__gt=0).select_related("order__channel", "sku").order_by("order_id", "pk")
+    )
+    if not lines:
+        return []
+    found = []
+    locations = {loc.pk: loc for loc in Location.objects.all()}
+    assert all(loc.daily_capacity is None for loc in locations.values()), "the model keeps capacity unlimited"
+    orders = {line.order_id: line.order for line in lines}
+    declined = defaultdict(set)
+    for order_id, location_id in Fulfilment.objects.filter(order_id__in=list(orders), status=F.DECLINED).values_list(
+        "order_id", "location_id"
+    ):
+        declined[order_id].add(location_id)
+    channels = {o.channel_id: o.channel for o in orders.values()}
+    sku_ids = {line.sku_id for line in lines}
+    atp = {c: stock_availability(sku_ids=sku_ids, channel=channel) for c, channel in channels.items()}
+    cap_left = {
+        (c, s): q - u for c, s, q, u in ChannelCap.objects.values_list("channel_id", "sku_id", "quantity", "used")
+    }
+    for line in lines:
+        order = line.order
+        name = f"order {order.pk} ({order.status}): line {line.pk} waits for {line.backordered} × {line.sku.code}"
+        if order.status not in WAITS_FOR_SUPPLY:
+            found.append(f"{name}, but a {order.status} order waits for nothing")
+            continue
+        if cap_left.get((order.channel_id, line.sku_id), 1) <= 0:
+            continue
+        policy = routing_policy_for(channel=order.channel)
+        unavailable = routing_unavailable(order)
+        for (sku_id, location_id), units in sorted(atp[order.channel_id].items()):
+            place = locations[location_id]
+            if sku_id != line.sku_id or units <= 0:
+                continue
+            if location_id in declined[order.pk] or location_id in unavailable:
+                continue
+            if order.method == Order.Method.DELIVERY and not (
+                place.ships and (place.kind == Location.Kind.WAREHOUSE or policy.allow_ship_from_store)
+            ):
+                continue
+            found.append(f"{name} while {place.code} has {units} it may use")
+    return found
+
+
+def _overreserved() -> list[tuple]:
+    levels = StockLevel.objects.filter(reserved__gt=models.F("on_hand"))
+    return list(levels.values_list("sku__code", "location__code", "on_hand", "reserved"))
+
+
+def _rebalancing_unreserved() -> list[str]:
+    """A rebalancing transfer not shipped yet holds its units reserved at its source."""
+    requested = {
+        t.owner_ref: t
+        for t in Transfer.objects.filter(status=Transfer.Status.REQUESTED, supplies_ref="").prefetch_related("lines")
+    }
+    if not requested:
+        return []
+    held = defaultdict(Counter)
+    reservations = Reservation.objects.filter(owner_ref__in=list(requested), status=Reservation.Status.ACTIVE)
+    for owner_ref, location_id, sku_id, quantity in reservations.values_list(
+        "owner_ref", "stock_level__location_id", "stock_level__sku_id", "quantity"
+    ):
+        if location_id == requested[owner_ref].source_id:
+            held[owner_ref][sku_id] += quantity
+    found = []
+    for owner_ref, transfer in requested.items():
+        wanted = Counter({line.sku_id: line.quantity for line in transfer.lines.all()})
+        if held[owner_ref] != wanted:
+            found.append(f"transfer {transfer.reference}: requested {dict(wanted)} but holds {dict(held[owner_ref])}")
+    return found
 
 
 # --- the network every example starts from -------------------------------------------

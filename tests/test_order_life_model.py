@@ -3,7 +3,10 @@
 Each rule drives the system through its services, choosing among the actions the state
 machines allow now, and also tries actions they do not allow: those must be refused with
 the project's error and change nothing. After every step the invariants of
-``tests/order_life_support.py`` must hold.
+``tests/order_life_support.py`` must hold. Stock rises by inbound receipts (short, in full,
+over), transfers received, counts, returns restocked and released reservations while
+backorders wait; after every step none may wait beside stock it may use
+(``backorders_waiting_beside_stock``).
 
 CI runs a fixed, derandomised number of examples; ``OMS_MODEL_EXAMPLES`` (and
 ``OMS_MODEL_STEPS``) run it longer by hand, e.g. ``OMS_MODEL_EXAMPLES=500``. A failure is
@@ -22,7 +25,7 @@ from decimal import Decimal
 import pytest
 from django.conf import settings as django_settings
 from django.core.cache import cache
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
@@ -43,11 +46,13 @@ from fulfilment.models import Fulfilment
 from fulfilment.pickups import fulfilment_collect, fulfilment_expire, fulfilment_ready, pickups_expire
 from fulfilment.store_transfers import store_transfer_receive, store_transfer_ship
 from inventory.exceptions import InsufficientStock, StockConflict
-from inventory.models import Channel, Location, Sku, StockLevel
+from inventory.inbound import inbound_close, inbound_create, inbound_receive
+from inventory.models import Channel, InboundSupply, Location, Sku, StockLevel, Transfer
 from inventory.services import stock_count, stock_receive
+from inventory.transfers import transfer_cancel, transfer_request
 from oms.exceptions import TransitionNotAllowed
 from oms.intake import OrderInput, OrderLineInput
-from oms.models import Order
+from oms.models import Order, OrderLine
 from oms.services import (
     order_cancel,
     order_change_address,
@@ -96,6 +101,7 @@ EXAMPLES = int(os.environ.get("OMS_MODEL_EXAMPLES", "45"))
 STEPS = int(os.environ.get("OMS_MODEL_STEPS", "40"))
 SHRINK = bool(os.environ.get("OMS_MODEL_SHRINK"))
 
+OPEN_TRANSFER = [Transfer.Status.REQUESTED, Transfer.Status.IN_TRANSIT]
 FULFILMENT_ACTIONS = ["accept", "decline", "pick", "pack", "ship", "deliver", "ready", "collect", "expire"]
 RETURN_ACTIONS = ["inspect", "refund", "cancel", "reject"]
 index = st.integers(0, 10_000)
@@ -123,6 +129,7 @@ class OrderLifeMachine(RuleBasedStateMachine):
         self.channels = {c.code: c for c in Channel.objects.all()}
         self.locations = {loc.code: loc for loc in Location.objects.all()}
         self.placed = 0
+        self.announced = 0
         seen("examples")
 
     def teardown(self):
@@ -178,6 +185,17 @@ class OrderLifeMachine(RuleBasedStateMachine):
 
     @rule(
         channel=st.sampled_from(CHANNELS),
+        pickup_at=st.none() | st.sampled_from(STORES[:3]),
+        address=st.sampled_from(["near", "leeds", "manchester"]),
+        lines=st.lists(st.tuples(st.integers(0, 2), st.integers(2, 4)), min_size=1, max_size=2),
+        unpaid=st.integers(0, 6).map(lambda n: n == 0),
+    )
+    def backorder_comes_in(self, channel, pickup_at, address, lines, unpaid):
+        """A channel that takes orders beyond the stock: larger quantities, whatever is short waits."""
+        self.place_order(channel, pickup_at, address, lines, unpaid, when_short="backorder")
+
+    @rule(
+        channel=st.sampled_from(CHANNELS),
         pickup_at=st.none() | st.sampled_from(STORES),
         address=st.sampled_from(["near", "leeds", "manchester"]),
         lines=st.lists(st.tuples(st.integers(0, 2), st.integers(1, 2)), min_size=1, max_size=3),
@@ -217,6 +235,8 @@ class OrderLifeMachine(RuleBasedStateMachine):
         expected |= {"backorder": {Order.Status.BACKORDERED}, "hold": {Order.Status.ON_HOLD}}.get(fallback, set())
         assert order.status in expected, f"{channel} order placed as {order.status}"
         seen(f"order placed {order.status}")
+        if order.lines.filter(backordered__gt=0).exists():
+            seen("order placed with units backordered")
         # A repeat of the same order is answered with the first one and changes nothing.
         before = snapshot()
         again, created = order_place(data=data)
@@ -258,8 +278,10 @@ class OrderLifeMachine(RuleBasedStateMachine):
             action = data.draw(st.sampled_from(moves), label="next move")
 
     def moves(self, f: Fulfilment) -> list[str]:
-        if transfer := self.awaited(f):  # the stores' steps are the transfer's until it is received
-            return ["ship transfer" if transfer.status == transfer.Status.REQUESTED else "receive transfer"]
+        if transfer_supplying(f) is not None:
+            # A collection waiting for its transfer moves on when the pickup store receives it
+            # (``transfer_moves``); the store's own steps wait for the goods (the services refuse them).
+            return []
         actions = sorted(self.allowed(f) & set(FULFILMENT_ACTIONS))
         if KNOWN_DEFECT_DECLINE_AFTER_ACCEPT and f.status != Fulfilment.Status.PENDING:
             actions = [a for a in actions if a != "decline"]
@@ -279,14 +301,7 @@ class OrderLifeMachine(RuleBasedStateMachine):
 
     def move(self, f: Fulfilment, action: str, data) -> None:
         seen(f"fulfilment {f.status} -> {action}")
-        if action == "ship transfer":
-            transfer = self.awaited(f)
-            store_transfer_ship(transfer=transfer, store=transfer.source)
-            return
-        if action == "receive transfer":
-            transfer = self.awaited(f)
-            store_transfer_receive(transfer=transfer, store=transfer.destination)
-        elif action == "decline":
+        if action == "decline":
             reason = data.draw(st.sampled_from(Fulfilment.DeclineReason.values))
             fulfilment_decline(fulfilment=f, reason_code=reason)
         elif action == "pick":
@@ -314,7 +329,7 @@ class OrderLifeMachine(RuleBasedStateMachine):
             service(fulfilment=f)
         assert Fulfilment.objects.get(pk=f.pk).status != f.status or action == "pick"
 
-    @precondition(lambda self: self.fulfilments())
+    @precondition(lambda self: Fulfilment.objects.exists())
     @rule(which=index, data=st.data())
     def refuse_fulfilment_move(self, which, data):
         """A move the fulfilment's state machine does not allow now is refused and changes nothing."""
@@ -342,7 +357,7 @@ class OrderLifeMachine(RuleBasedStateMachine):
         }
         self.refused(calls[action], Conflict if waiting else TransitionNotAllowed)
 
-    @precondition(lambda self: self.fulfilments(status=Fulfilment.Status.READY_FOR_PICKUP))
+    @precondition(lambda self: Fulfilment.objects.filter(status=Fulfilment.Status.READY_FOR_PICKUP).exists())
     @rule(which=index)
     def wrong_pickup_code(self, which):
         f = pick(self.fulfilments(status=Fulfilment.Status.READY_FOR_PICKUP), which)
@@ -363,7 +378,7 @@ class OrderLifeMachine(RuleBasedStateMachine):
 
     # --- agents and customers change orders -----------------------------------------
 
-    @precondition(lambda self: self.orders())
+    @precondition(lambda self: Order.objects.exists())
     @rule(which=index)
     def cancel_order(self, which):
         order = self.target(which)
@@ -374,7 +389,7 @@ class OrderLifeMachine(RuleBasedStateMachine):
         else:
             self.refused(lambda: order_cancel(order=order, reason="customer asked"), TransitionNotAllowed)
 
-    @precondition(lambda self: self.orders())
+    @precondition(lambda self: Order.objects.exists())
     @rule(which=index, line=index, quantity=st.integers(0, 3))
     def cancel_line(self, which, line, quantity):
         order = self.target(which)
@@ -397,7 +412,23 @@ class OrderLifeMachine(RuleBasedStateMachine):
             if not KNOWN_DEFECT_LINE_CANCEL_TOTAL:
                 assert after.total == order.total - order_line.unit_price * quantity
 
-    @precondition(lambda self: self.orders())
+    @precondition(lambda self: OrderLine.objects.filter(backordered__gt=0).exists())
+    @rule(which=index, quantity=st.integers(1, 4))
+    def customer_gives_up_waiting(self, which, quantity):
+        """Backordered units are cancelled, whatever else of the order was dispatched; no stock moves."""
+        line = pick(list(OrderLine.objects.filter(backordered__gt=0).select_related("order").order_by("pk")), which)
+        quantity = min(quantity, line.backordered)
+        stock = list(StockLevel.objects.order_by("pk").values_list("pk", "on_hand", "reserved"))
+        order_cancel(order=line.order, reason="waited too long", lines={line.pk: quantity})
+        after = OrderLine.objects.get(pk=line.pk)
+        assert (after.backordered, after.cancelled_quantity) == (
+            line.backordered - quantity,
+            line.cancelled_quantity + quantity,
+        )
+        assert list(StockLevel.objects.order_by("pk").values_list("pk", "on_hand", "reserved")) == stock
+        seen(f"backordered units cancelled ({line.order.status})")
+
+    @precondition(lambda self: Order.objects.exists())
     @rule(which=index, address=st.sampled_from(list(ADDRESSES)))
     def change_address(self, which, address):
         order = self.target(which)
@@ -423,7 +454,7 @@ class OrderLifeMachine(RuleBasedStateMachine):
             change()
             assert Order.objects.get(pk=order.pk).address["postcode"] == ADDRESSES[address]["postcode"]
 
-    @precondition(lambda self: self.orders())
+    @precondition(lambda self: Order.objects.exists())
     @rule(which=index, reason=st.sampled_from([*Order.HoldReason.values, "whim"]))
     def hold(self, which, reason):
         order = self.target(which)
@@ -435,7 +466,7 @@ class OrderLifeMachine(RuleBasedStateMachine):
         else:
             hold()
 
-    @precondition(lambda self: self.orders())
+    @precondition(lambda self: Order.objects.exists())
     @rule(which=index)
     def release(self, which):
         order = self.target(which)
@@ -458,7 +489,7 @@ class OrderLifeMachine(RuleBasedStateMachine):
         due = self.orders(status=Order.Status.ON_HOLD, hold_reason=Order.HoldReason.PAYMENT)
         assert orders_expire_unpaid(now=later) == len(due)
 
-    @precondition(lambda self: self.orders())
+    @precondition(lambda self: Order.objects.exists())
     @rule(which=index, location=st.sampled_from(LOCATIONS))
     def agent_reroutes_without(self, which, location):
         order = self.target(which)
@@ -492,6 +523,131 @@ class OrderLifeMachine(RuleBasedStateMachine):
         else:
             count()
 
+    # --- inbound supply is announced, received (short, in full, over) and closed -----
+
+    @rule(
+        location=st.sampled_from(LOCATIONS),
+        lines=st.lists(
+            st.tuples(st.integers(0, 2), st.integers(1, 6)), min_size=1, max_size=2, unique_by=lambda t: t[0]
+        ),
+        days=st.integers(-1, 10),
+    )
+    def supply_announced(self, location, lines, days):
+        self.announced += 1
+        announce = lambda: inbound_create(  # noqa: E731
+            reference=f"PO-{self.announced}",
+            location=location,
+            expected_on=timezone.localdate() + timedelta(days=days),
+            lines=[(self.skus[s].code, q) for s, q in lines],
+        )
+        if days < 0:  # supply still to come is not expected in the past
+            self.refused(announce, InvalidInput)
+        else:
+            announce()
+            seen("inbound announced")
+
+    def supplies(self) -> list[InboundSupply]:
+        """Documents still taking receipts, if any, else all of them: most steps should do something."""
+        every = list(InboundSupply.objects.order_by("pk"))
+        return [s for s in every if s.status != InboundSupply.Status.CLOSED] or every
+
+    @precondition(lambda self: InboundSupply.objects.exists())
+    @rule(which=index, data=st.data())
+    def supply_arrives_in_part(self, which, data):
+        """Documents are received over several deliveries: this rule weighs double."""
+        self.supply_arrives(which, data)
+
+    @precondition(lambda self: InboundSupply.objects.exists())
+    @rule(which=index, data=st.data())
+    def supply_arrives(self, which, data):
+        """Some of a document's lines arrive, each short, in full or over what was announced."""
+        supply = pick(self.supplies(), which)
+        on_document = list(supply.lines.select_related("sku").order_by("pk"))
+        arriving = data.draw(st.lists(st.sampled_from(on_document), min_size=1, unique=True), label="lines")
+        # Short, in full, or up to two over what is still due.
+        due = {line.pk: max(1, line.quantity - line.received) for line in arriving}
+        lines = [(line.sku.code, data.draw(st.integers(1, due[line.pk] + 2))) for line in arriving]
+        receive = lambda: inbound_receive(supply=supply, lines=lines)  # noqa: E731
+        if supply.status == InboundSupply.Status.CLOSED:
+            self.refused(receive, Conflict)
+            return
+        expected_over = {}
+        for line, (code, quantity) in zip(arriving, lines, strict=True):
+            extra = max(0, line.received + quantity - line.quantity) - max(0, line.received - line.quantity)
+            if extra:
+                expected_over[code] = extra
+        assert receive() == expected_over, "a receipt reports exactly the units beyond what was announced"
+        seen(f"inbound received{' over' if expected_over else ''}")
+
+    @precondition(lambda self: InboundSupply.objects.exclude(status=InboundSupply.Status.CLOSED).exists())
+    @rule(which=index)
+    def supply_closed(self, which):
+        supply = pick(self.supplies(), which)
+        inbound_close(supply=supply)
+        seen("inbound closed")
+
+    # --- stock moves between locations by transfer -----------------------------------
+
+    @rule(which=index, destination=st.sampled_from(STORES), quantity=st.integers(1, 3), anywhere=st.booleans())
+    def rebalance_requested(self, which, destination, quantity, anywhere):
+        """A store-to-store or warehouse-to-store transfer, its units reserved at the source until it ships.
+
+        Mostly from a location with units free (else most requests would be refused short).
+        """
+        free = StockLevel.objects.filter(on_hand__gt=models.F("reserved")).order_by("pk")
+        level = pick(list(StockLevel.objects.order_by("pk") if anywhere or not free.exists() else free), which)
+        source, sku = Location.objects.get(pk=level.location_id), Sku.objects.get(pk=level.sku_id)
+        request = lambda: transfer_request(  # noqa: E731
+            source=source, destination=self.locations[destination], lines=[(sku, quantity)]
+        )
+        if source.code == destination:
+            self.refused(request, InvalidInput)
+            return
+        before = snapshot()
+        try:
+            request()
+        except InsufficientStock:
+            assert snapshot() == before, "a refused transfer left rows behind"
+            seen("transfer refused short")
+            return
+        seen("transfer requested")
+
+    @precondition(lambda self: Transfer.objects.filter(status__in=OPEN_TRANSFER).exists())
+    @rule(which=index, step=st.sampled_from(["ship", "receive", "cancel"]), legal=st.integers(0, 3))
+    def transfer_moves_on(self, which, step, legal):
+        """Transfers need two or three steps within an example: this rule weighs double."""
+        self.transfer_moves(which, step, legal)
+
+    @precondition(lambda self: Transfer.objects.filter(status__in=OPEN_TRANSFER).exists())
+    @rule(which=index, step=st.sampled_from(["ship", "receive", "cancel"]), legal=st.integers(0, 3))
+    def transfer_moves(self, which, step, legal):
+        """The source ships, the destination scans it in, or a rebalancing transfer is called off.
+
+        Collection transfers (an order's stock on its way to the pickup store) are shipped and
+        received here too, but not cancelled: an order's transfer is cut with its fulfilment.
+        A step the transfer's state does not allow is refused and changes nothing.
+        """
+        transfer = pick(list(Transfer.objects.filter(status__in=OPEN_TRANSFER).order_by("pk")), which)
+        requested = transfer.status == Transfer.Status.REQUESTED
+        if legal:  # mostly a step the transfer's state allows
+            step = ("cancel" if step == "cancel" and not transfer.supplies_ref else "ship") if requested else "receive"
+        elif step == "cancel" and transfer.supplies_ref:
+            step = "ship"
+        calls = {
+            "ship": lambda: store_transfer_ship(transfer=transfer, store=transfer.source),
+            "receive": lambda: store_transfer_receive(transfer=transfer, store=transfer.destination),
+            "cancel": lambda: transfer_cancel(transfer=transfer),
+        }
+        allowed = {"ship", "cancel"} if requested else {"receive"}
+        kind = " (collection)" if transfer.supplies_ref else ""
+        if step not in allowed:
+            seen(f"refused transfer {step}")
+            self.refused(calls[step], StockConflict)
+        else:
+            seen(f"transfer {transfer.status} -> {step}{kind}")
+            calls[step]()
+            assert Transfer.objects.get(pk=transfer.pk).status != transfer.status
+
     # --- returns at any store, refunds ---------------------------------------------
 
     def _returnable(self) -> list[tuple[Order, int, int]]:
@@ -507,7 +663,7 @@ class OrderLifeMachine(RuleBasedStateMachine):
         return found
 
     # Returns come late in an order's life and need several steps: their rules weigh double.
-    @precondition(lambda self: self.orders(fulfilments__status__in=Fulfilment.DISPATCHED))
+    @precondition(lambda self: Fulfilment.objects.filter(status__in=Fulfilment.DISPATCHED).exists())
     @rule(which=index, extra=st.integers(0, 1))
     def customer_asks_again(self, which, extra):
         self.request_return(which, extra)
@@ -522,7 +678,7 @@ class OrderLifeMachine(RuleBasedStateMachine):
     def desk_settles_again(self, which, data):
         self.settle_return(which, data)
 
-    @precondition(lambda self: self.orders(fulfilments__status__in=Fulfilment.DISPATCHED))
+    @precondition(lambda self: Fulfilment.objects.filter(status__in=Fulfilment.DISPATCHED).exists())
     @rule(which=index, extra=st.integers(0, 1))
     def request_return(self, which, extra):
         returnable = self._returnable()

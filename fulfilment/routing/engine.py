@@ -90,6 +90,55 @@ def lines_available_now(
     return found
 
 
+def plan_available_now(
+    request: RoutingRequest, candidates: Sequence[Candidate], policy: RoutingPolicy
+) -> RoutingPlan | None:
+    """The plan sending every unit usable locations hold now, for an order that backorders the rest; None
+    when nothing can go.
+
+    Each short line is cut to what the best-stocked usable location holds
+    (``lines_available_now``) and routed under the backorder fallback; what is still short
+    is then taken the same way from what the locations have left, round after round, so no
+    unit waits while a location routing may use holds it (filling on arrival splits a line
+    over locations the same way). The first round's explanation is the plan's.
+    """
+    backorder = replace(policy, fallback="backorder")
+    left = dict(request.lines)
+    rounds: list[RoutingPlan] = []
+    while left and (now := lines_available_now(replace(request, lines=left), candidates, policy)):
+        plan = route(replace(request, lines=now), candidates, backorder)
+        if not plan.groups:
+            break
+        rounds.append(plan)
+        taken: dict[tuple[int, int], int] = defaultdict(int)  # (source, sku) -> units
+        work: dict[int, int] = defaultdict(int)  # location -> new fulfilments there
+        for g in plan.groups:
+            work[g.location_id] += 1
+            for sku, qty in g.lines.items():
+                taken[(g.source_location_id, sku)] += qty
+                left[sku] -= qty
+        left = {sku: qty for sku, qty in left.items() if qty > 0}
+        candidates = [_after_taking(c, taken, work[c.location_id]) for c in candidates]
+    if not rounds:
+        return None
+    first = rounds[0]
+    status = "backorder" if left else first.status
+    return RoutingPlan(
+        status, tuple(g for p in rounds for g in p.groups), left, first.explanation, first.policy_version
+    )
+
+
+def _after_taking(c: Candidate, taken: dict[tuple[int, int], int], new_work: int) -> Candidate:
+    """The candidate as the next round sees it: the units a round took gone, its new work counted."""
+    stock = {sku: units - taken.get((c.location_id, sku), 0) for sku, units in c.stock.items()}
+    left = c.capacity_left
+    return replace(
+        c,
+        stock={sku: units for sku, units in stock.items() if units > 0},
+        capacity_left=left if left is None else left - new_work,
+    )
+
+
 def plan_from(
     request: RoutingRequest, source: Candidate, policy: RoutingPolicy, pickup_store: Candidate | None = None
 ) -> PlannedGroup | str:

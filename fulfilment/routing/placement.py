@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -35,7 +35,7 @@ from ..reserved_stock import fulfilment_release, order_lines_cancel, units_by_sk
 from ..sql import CANDIDATE_FIELDS
 from ..store_hours import ready_time
 from .candidates import destination_zones, order_shortfall_alternatives, routing_candidates, routing_policy_for
-from .engine import lines_available_now, route
+from .engine import plan_available_now, route
 from .policy import DELIVERY, Candidate, RoutingPlan, RoutingPolicy, RoutingRequest
 
 MAX_ROUTING_ATTEMPTS = 3
@@ -196,16 +196,6 @@ def _plan(
     return plan, found
 
 
-def _plan_what_can_go_now(
-    request: RoutingRequest, candidates: list[Candidate], policy: RoutingPolicy
-) -> RoutingPlan | None:
-    """The plan for the units that can be had now, the rest to wait as backorders; None when nothing can go."""
-    now = lines_available_now(request, candidates, policy)
-    if not now:
-        return None
-    return route(replace(request, lines=now), candidates, replace(policy, fallback="backorder"))
-
-
 def _backordered_after(
     plan: RoutingPlan, created: list[Fulfilment], open_lines: dict[int, int], lines: list[OrderLine]
 ) -> dict[int, int]:
@@ -289,7 +279,6 @@ def order_route(
     fallback = (order.when_short or policy.fallback) if at_placement else "backorder"
     excluded = exclude if at_placement else _excluded_locations(order) | exclude
     created: list[Fulfilment] = []
-    supply_locked = False
     for attempt in range(MAX_ROUTING_ATTEMPTS):
         request = RoutingRequest(
             lines=dict(wanted),
@@ -301,19 +290,20 @@ def order_route(
             unavailable=routing_unavailable(order),
         )
         plan, candidates = _plan(request, order, wanted, policy)
-        if plan.status != "routed" and fallback == "backorder" and not supply_locked:
+        if plan.status != "routed" and fallback == "backorder" and attempt == 0:
             # Units about to wait: hold the SKUs' stock rows first, so a receipt in flight
             # ends before the read again (and its units are seen) and one after it finds
-            # these backorders waiting (fulfilment.routing.backorder_fill).
+            # these backorders waiting (fulfilment.routing.backorder_fill). Only before any
+            # reservation was tried: a lost race keeps the rows it touched locked, and
+            # locking the rest then would break primary-key order; the sweep covers that.
             _lock_supply(wanted)
-            supply_locked = True
             plan, candidates = _plan(request, order, wanted, policy)
         order.routing = {"reason": reason, **plan.explanation}
         order.routing_policy_version = plan.policy_version
         if plan.status != "routed":
             if fallback != "backorder":
                 break
-            partial = _plan_what_can_go_now(request, candidates, policy)
+            partial = plan_available_now(request, candidates, policy)
             if partial is None:
                 break
             plan = partial

@@ -171,3 +171,33 @@ def test_the_sweep_fills_what_a_rise_could_not_reach(network):
 
     assert waiting(order) == (1, 0)
     assert backorders_sweep() == 0
+
+
+def test_a_short_line_takes_what_every_usable_location_holds_before_it_waits(network):
+    sku = network.skus[0]
+    network.stock(network.soho, sku, 3)
+    network.stock(network.warehouse, sku, 2)
+
+    order = backorder(network, sku, 6, 1)
+
+    assert waiting(order) == (5, 1)  # Soho's 3 and the warehouse's 2 go now; one unit waits
+    sources = sorted(order.fulfilments.values_list("source_location__code", "lines__quantity"))
+    assert sources == [("ST-SOHO", 3), ("WH-MID", 2)]
+    assert network.level(network.warehouse, sku).reserved == 2
+    call_command("check_inventory", stdout=io.StringIO())
+
+
+def test_a_declined_short_line_takes_the_rest_of_the_network_before_it_waits(network):
+    sku = network.skus[0]
+    network.stock(network.soho, sku, 2)
+    network.stock(network.camden, sku, 1)
+    network.stock(network.leeds, sku, 1)
+    order = backorder(network, sku, 2, 1)
+    assert waiting(order) == (2, 0)
+
+    fulfilment_decline(fulfilment=order.fulfilments.get(), reason_code="damaged")
+
+    assert waiting(order) == (2, 0)  # one from Camden, one from Leeds
+    assert sorted(
+        order.fulfilments.exclude(status__in=Fulfilment.INACTIVE).values_list("source_location__code", flat=True)
+    ) == ["ST-CAMDEN", "ST-LEEDS"]

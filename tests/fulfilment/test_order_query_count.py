@@ -9,16 +9,17 @@ from tests.orders_support import place
 pytestmark = pytest.mark.django_db
 
 # Statements for one 3-line delivery order from a returning customer, from the idempotency
-# check to the outbox row: resolve SKUs and customer, write the order, its lines and its
-# created event, read candidates (ATP, then locations; the channel's locations are a
-# subquery of the stock read), reserve (row guards, one guarded UPDATE per stock row, the
-# channel's caps only when one applies, then the ledger and the reservations; no
-# savepoint: a lost race takes its UPDATEs back), write the fulfilment and its lines, and
-# the allocate transition: the order's changed fields, its audit row and its outbox row.
+# check to the outbox rows: resolve SKUs and customer, write the order and its lines, read
+# candidates (ATP, then locations; the channel's locations are a subquery of the stock
+# read), reserve (row guards, one guarded UPDATE per stock row, the channel's caps only
+# when one applies, then the ledger and the reservations; no savepoint: a lost race takes
+# its UPDATEs back), write the fulfilment and its lines, and
+# the allocate transition: the order's changed fields and its audit row; then the order's
+# created and status-changed events in one outbox INSERT.
 # The routing policies come from the cache (read by the customer's first order). Two of them
 # are the test's own outer savepoint (SAVEPOINT/RELEASE around order_place); a request has
 # BEGIN/COMMIT instead.
-QUERIES_PER_3_LINE_ORDER = 21
+QUERIES_PER_3_LINE_ORDER = 20
 
 
 def test_placing_a_3_line_order_takes_a_fixed_number_of_queries(network, django_assert_num_queries):

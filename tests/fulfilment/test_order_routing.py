@@ -234,3 +234,15 @@ def test_policies_are_read_once_and_a_new_version_is_seen_at_once(network, djang
     assert routing_policy_for(channel=network.web) == replace(RoutingPolicy(), version=4, max_splits=1)
     RoutingPolicyVersion.objects.filter(channel=network.web).delete()
     assert routing_policy_for(channel=network.web).version == 0
+
+
+def test_the_timeline_tells_the_order_was_created_before_it_was_allocated(network):
+    from oms.selectors import order_timeline
+
+    a, b = network.skus[:2]
+    network.stock(network.soho, a, 5)
+    network.stock(network.soho, b, 5)
+    order = place(network, [(a, 1), (b, 1)])
+
+    steps = [e.action for e in order_timeline(order=order)]
+    assert steps == ["order.created", "allocate"]

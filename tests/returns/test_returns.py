@@ -18,6 +18,7 @@ from returns.models import Return, ReturnException
 from returns.receiving import ReceivedLine, return_receive
 from returns.refunds import return_refund
 from returns.requests import ReturnLineInput, return_request
+from tests.orders_support import place
 
 pytestmark = pytest.mark.django_db
 
@@ -159,4 +160,24 @@ def test_exchange_at_the_store_hands_the_replacement_over_at_once(network, deliv
     assert ret.price_difference == Decimal("2.50")
     assert ret.exchange_order.status == "completed"
     assert network.level(network.soho, bigger).on_hand == 0
+    assert inventory_discrepancies() == []
+
+
+def test_a_damaged_unit_returned_where_a_backorder_waits_is_written_off_not_allocated(network, delivered_web_order):
+    sku = network.skus[0]
+    network.web.sells_from.add(network.soho)  # the web shop now sells from Soho only, which has none
+    waiting = place(network, [(sku, 1)], external_id="WEB-WAITS", when_short="backorder")
+    assert waiting.lines.get().backordered == 1
+    ret = return_request(order=delivered_web_order, lines=[ReturnLineInput(sku.code, 2)])
+
+    return_receive(
+        ret=ret,
+        location=network.soho,
+        lines=[ReceivedLine(sku.code, 1, "damaged"), ReceivedLine(sku.code, 1, "resellable")],
+    )
+
+    # The damaged unit is written off; the resellable one goes to the order waiting for it.
+    level = network.level(network.soho, sku)
+    assert (level.on_hand, level.reserved) == (1, 1)
+    assert waiting.lines.get().backordered == 0
     assert inventory_discrepancies() == []
