@@ -19,6 +19,7 @@ from inventory.services import stock_adjust, stock_write_off
 from oms.models import Order
 from oms.transitions import transition_apply
 
+from .collection_transfers import transfer_wait_refuse
 from .deadlines import ready_deadline
 from .models import Fulfilment
 from .order_status import order_sync_status
@@ -49,8 +50,9 @@ def fulfilment_transition(fulfilment: Fulfilment, action: str, *, actor=None, re
 
 @transaction.atomic
 def fulfilment_accept(*, fulfilment: Fulfilment, actor=None) -> Fulfilment:
-    """The location takes the work on."""
+    """The location takes the work on (not while its stock is still on a transfer to it)."""
     fulfilment = fulfilment_lock(fulfilment)
+    transfer_wait_refuse(fulfilment)
     fulfilment_transition(fulfilment, "accept", actor=actor)
     fulfilment.due_by = ready_deadline(fulfilment)
     Fulfilment.objects.filter(pk=fulfilment.pk).update(due_by=fulfilment.due_by)
@@ -94,6 +96,7 @@ def fulfilment_decline(*, fulfilment: Fulfilment, reason_code: str, actor=None, 
     if reason_code not in Fulfilment.DeclineReason.values:
         raise InvalidInput("Unknown decline reason.", errors={"reason": [f"One of {Fulfilment.DeclineReason.values}."]})
     fulfilment = fulfilment_lock(fulfilment)
+    transfer_wait_refuse(fulfilment)
     fulfilment_transition(fulfilment, "decline", actor=actor, reason=note or reason_code, reason_code=reason_code)
     units = units_by_sku(fulfilment.lines.all())
     fulfilment_release(fulfilment, units, reason=f"declined:{reason_code}", actor=actor)
@@ -113,6 +116,7 @@ def fulfilment_pick(
 ) -> Fulfilment:
     """Record the units picked per SKU code; what is short is released, corrected and re-routed."""
     fulfilment = fulfilment_lock(fulfilment)
+    transfer_wait_refuse(fulfilment)
     lines = list(fulfilment.lines.select_related("sku").order_by("pk"))
     wanted = Counter()
     for fl in lines:

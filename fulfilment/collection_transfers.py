@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from core.errors import Conflict
 from inventory.models import Location, Sku, Transfer
 from inventory.transfers import transfer_request
 from oms.models import Order
@@ -48,3 +49,24 @@ def transfer_supplying(fulfilment: Fulfilment) -> Transfer | None:
         return None
     open_ = [Transfer.Status.REQUESTED, Transfer.Status.IN_TRANSIT]
     return Transfer.objects.filter(supplies_ref=fulfilment.subject, status__in=open_).select_related("source").first()
+
+
+def transfer_wait_words(transfer: Transfer) -> str:
+    """Where the transfer a collection waits for stands, and what the store does about it, in one sentence."""
+    where = "not shipped yet" if transfer.status == Transfer.Status.REQUESTED else "on its way"
+    return (
+        f"Its stock comes by transfer {transfer.reference} from {transfer.source.name} ({where}): "
+        "receive the transfer on the Stock page when it arrives, and the order is then ready for the pickup shelf."
+    )
+
+
+def transfer_wait_refuse(fulfilment: Fulfilment) -> None:
+    """Refuse a location's step on a collection whose stock is still on a transfer to it.
+
+    Until the transfer is received, the units are the source's to ship: accepting, declining,
+    picking or shelving the collection at the pickup store would act on stock that is not there.
+    Receiving the transfer moves the collection on by itself (``store_transfers``).
+    """
+    transfer = transfer_supplying(fulfilment)
+    if transfer is not None:
+        raise Conflict(f"Order {fulfilment.order.number} is waiting for its transfer. {transfer_wait_words(transfer)}")

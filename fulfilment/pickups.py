@@ -20,6 +20,7 @@ from oms.refund_events import refund_requested_emit
 from oms.transitions import transition_apply
 
 from .actions import fulfilment_lock, fulfilment_transition
+from .collection_transfers import transfer_wait_refuse
 from .exceptions import PickupCodeRefused
 from .models import Fulfilment
 from .order_status import order_sync_status
@@ -32,6 +33,7 @@ F = Fulfilment.Status
 def fulfilment_ready(*, fulfilment: Fulfilment, actor=None) -> Fulfilment:
     """Put a click-and-collect parcel on the shelf and give the customer a pickup code."""
     fulfilment = fulfilment_lock(fulfilment)
+    transfer_wait_refuse(fulfilment)
     code = f"{secrets.randbelow(10**PICKUP_CODE_DIGITS):0{PICKUP_CODE_DIGITS}d}"
     fulfilment_transition(fulfilment, "ready", actor=actor, pickup_code=code, at=timezone.now())
     event_emit(

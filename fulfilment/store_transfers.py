@@ -25,6 +25,7 @@ from .order_status import order_sync_status
 from .reserved_stock import units_by_sku
 
 WAITING = [Fulfilment.Status.PENDING, Fulfilment.Status.ACCEPTED]
+ECHO_MAX = 24  # characters of an unmatched scan a message repeats: recognisable, not a wall of text
 
 
 def _supplied(transfer: Transfer) -> Fulfilment | None:
@@ -104,16 +105,16 @@ def transfer_scanned(*, code: str, store: Location) -> Transfer:
     """
     code = (code or "").strip()
     if not code:
-        raise InvalidInput("Scan a transfer's reference or a product on it.", errors={"code": ["Empty."]})
+        say = "Scan a transfer's reference or a product on it."
+        raise InvalidInput(say, errors={"code": [say]})
     transfer = Transfer.objects.filter(reference__iexact=code).select_related("source", "destination").first()
     if transfer is not None:
         return transfer
     sku = sku_resolve(code=code)
     if sku is None:
-        raise InvalidInput(
-            f"Nothing matches “{code}”: scan the transfer's reference or the barcode of a product on it.",
-            errors={"code": ["No transfer or product."]},
-        )
+        echo = code if len(code) <= ECHO_MAX else f"{code[:ECHO_MAX]}…"
+        say = f"Nothing matches “{echo}”: scan the transfer's reference or the barcode of a product on it."
+        raise InvalidInput(say, errors={"code": [say]})
     on_the_way = list(
         Transfer.objects.filter(destination=store, status=Transfer.Status.IN_TRANSIT, lines__sku=sku)
         .select_related("source", "destination")
@@ -123,12 +124,10 @@ def transfer_scanned(*, code: str, store: Location) -> Transfer:
     if len(on_the_way) == 1:
         return on_the_way[0]
     if not on_the_way:
-        raise InvalidInput(
-            f"No transfer on its way to {store.name} holds {sku.code}.", errors={"code": ["Not on a transfer."]}
-        )
+        say = f"No transfer on its way to {store.name} holds {sku.code}."
+        raise InvalidInput(say, errors={"code": [say]})
     references = ", ".join(t.reference for t in on_the_way)
-    raise InvalidInput(
-        f"{sku.code} is on {len(on_the_way)} transfers on their way here ({references}): "
-        "scan the transfer's reference.",
-        errors={"code": ["On several transfers."]},
+    say = (
+        f"{sku.code} is on {len(on_the_way)} transfers on their way here ({references}): scan the transfer's reference."
     )
+    raise InvalidInput(say, errors={"code": [say]})

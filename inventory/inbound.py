@@ -22,8 +22,9 @@ from django.utils import timezone
 
 from core.errors import Conflict, InvalidInput
 
+from .credentials import stock_write_refusal
 from .feeds import ImportResult, RowRejection, record_fields
-from .models import InboundLine, InboundSupply, Location, Sku, StockMovement
+from .models import InboundLine, InboundSupply, Location, LocationCredential, Sku, StockMovement
 from .ports import stock_rises_collected, supply_changed
 from .quantities import COLUMN_MAX, quantity_problem
 from .selectors import skus_resolve
@@ -97,9 +98,21 @@ def _settle(supply: InboundSupply) -> None:
 
 @transaction.atomic
 def inbound_create(
-    *, reference: str, location: str, expected_on: date, lines: Sequence[Line], actor: Actor = None
+    *,
+    reference: str,
+    location: str,
+    expected_on: date,
+    lines: Sequence[Line],
+    actor: Actor = None,
+    credential: LocationCredential | None = None,
 ) -> InboundSupply:
-    """Announce supply for ``location`` (its code): ``lines`` of SKU code or barcode and quantity."""
+    """Announce supply for ``location`` (its code): ``lines`` of SKU code or barcode and quantity.
+
+    A location system (``credential``) announces supply only for its own locations; the
+    caller has checked that an ``actor`` may.
+    """
+    if credential is not None:
+        stock_write_refusal(credential=credential, location_codes=[str(location)])
     errors: dict[str, list[str]] = {}
     if problem := _reference_problem(reference):
         errors["reference"] = [problem]
@@ -143,12 +156,21 @@ def inbound_create(
 
 @transaction.atomic
 @stock_rises_collected()  # every row raised first, then the waiting orders take from them
-def inbound_receive(*, supply: InboundSupply, lines: Sequence[Line], actor: Actor = None) -> dict[str, int]:
+def inbound_receive(
+    *,
+    supply: InboundSupply,
+    lines: Sequence[Line],
+    actor: Actor = None,
+    credential: LocationCredential | None = None,
+) -> dict[str, int]:
     """Book units that arrived against ``supply``; return the units beyond what was announced, per SKU code.
 
-    The document's row is locked first, so receipts and imports of one document queue.
+    The document's row is locked first, so receipts and imports of one document queue. A
+    location system (``credential``) receives only at its own locations.
     """
     supply = InboundSupply.objects.select_for_update(of=("self",)).select_related("location").get(pk=supply.pk)
+    if credential is not None:
+        stock_write_refusal(credential=credential, location_codes=[supply.location.code])
     if supply.status == Status.CLOSED:
         raise Conflict(
             f"Inbound supply {supply.reference} is closed; it takes no receipts.",

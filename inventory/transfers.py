@@ -66,7 +66,7 @@ def _locked(transfer: Transfer, *, allowed: S, step: str) -> Transfer:
     if transfer.status != allowed:
         raise StockConflict(
             f"Transfer {transfer.reference} {STATE_WORDS[transfer.status]}: it cannot be {step}.",
-            errors={"transfer": [f"Is {transfer.status}."]},
+            errors={"transfer": [f"{STATE_WORDS[transfer.status].capitalize()}."]},
         )
     return transfer
 
@@ -79,7 +79,7 @@ def _check_place(transfer: Transfer, at: Location | None, *, end: str) -> None:
         raise NotPermitted(
             f"Transfer {transfer.reference} goes from {transfer.source.name if transfer.source else 'a supplier'} "
             f"to {transfer.destination.name}: {at.name} is not its {end} ({where} is).",
-            errors={"transfer": [f"Not this location's to {'ship' if end == 'source' else 'receive'}."]},
+            errors={"transfer": [f"{at.name} is not its {end}."]},
         )
 
 

@@ -18,6 +18,7 @@ from fulfilment.actions import (
     fulfilment_pick,
     fulfilment_ship,
 )
+from fulfilment.collection_transfers import transfer_supplying
 from fulfilment.models import Fulfilment, RoutingPolicyVersion
 from fulfilment.pickups import fulfilment_collect, fulfilment_ready
 from fulfilment.routing.policy import RoutingPolicy
@@ -57,6 +58,8 @@ def _advance(rng: random.Random, order: Order) -> None:
     """Move the order's fulfilments along as a busy day would."""
     roll = rng.random()
     for f in list(order.fulfilments.all()):
+        if transfer_supplying(f) is not None:
+            continue  # its stock is on a transfer: the stores ship and receive it, which moves it on
         if roll < 0.1:
             fulfilment_decline(fulfilment=f, reason_code=Fulfilment.DeclineReason.MISMATCH, note="demo decline")
             continue

@@ -4,12 +4,17 @@ from core.errors import Conflict
 
 
 class TransitionNotAllowed(Conflict):
-    """The action is not allowed in the current state; ``allowed`` names those that are."""
+    """The action is not allowed in the current state; ``allowed`` names those that are.
 
-    def __init__(self, message: str, *, current: str, allowed: list[str]):
+    ``target`` is the state the action leads to, when it leads to one: equal to ``current``,
+    the action was already taken (a second tablet, a double click).
+    """
+
+    def __init__(self, message: str, *, current: str, allowed: list[str], target: str = ""):
         super().__init__(message)
         self.current = current
         self.allowed = allowed
+        self.target = target
 
 
 class ExternalIdConflict(Conflict):

@@ -34,10 +34,13 @@ def transition_apply(
     method = getattr(obj, action, None)
     if method is None or not can_proceed(method):
         allowed = sorted(t.name for t in obj.get_available_status_transitions())
+        meta = getattr(method, "_django_fsm", None)
+        targets = {str(t.target) for t in meta.transitions.values()} if meta is not None else set()
         raise TransitionNotAllowed(
             f"Cannot {action} {subject} while it is {obj.status}; allowed now: {', '.join(allowed) or 'nothing'}.",
             current=obj.status,
             allowed=allowed,
+            target=targets.pop() if len(targets) == 1 else "",
         )
     source = obj.status
     before = obj.__dict__.copy()

@@ -59,6 +59,8 @@ def test_small_network_has_every_part_and_a_consistent_ledger():
     assert Sku.objects.count() == 40
     assert InboundSupply.objects.filter(location__kind="warehouse").count() == 4
     assert InboundSupply.objects.filter(location__kind="store").count() == 5
+    logins = generate_demo_data.demo_login_stores()
+    assert len(logins) == 2 and all(InboundSupply.objects.filter(location__code=code).exists() for code in logins)
     assert all(gtin_check_digit_is_valid(s.barcodes.get().code) for s in Sku.objects.all())
     assert SkuAlias.objects.filter(channel__code="marketplace").count() == 40
     assert set(Channel.objects.values_list("code", flat=True)) == {"web", "app", "store", "marketplace", "livestream"}

@@ -280,7 +280,7 @@ class OrderLifeMachine(RuleBasedStateMachine):
     def moves(self, f: Fulfilment) -> list[str]:
         if transfer_supplying(f) is not None:
             # A collection waiting for its transfer moves on when the pickup store receives it
-            # (``transfer_moves``); the store's own steps wait for the goods.
+            # (``transfer_moves``); the store's own steps wait for the goods (the services refuse them).
             return []
         actions = sorted(self.allowed(f) & set(FULFILMENT_ACTIONS))
         if KNOWN_DEFECT_DECLINE_AFTER_ACCEPT and f.status != Fulfilment.Status.PENDING:
@@ -288,6 +288,11 @@ class OrderLifeMachine(RuleBasedStateMachine):
         if KNOWN_DEFECT_NO_WAY_BACK_TO_ALLOCATED and self.only_pending_work_after(f):
             actions = [a for a in actions if a != "expire"]
         return actions
+
+    @staticmethod
+    def awaited(f: Fulfilment):
+        """The open transfer a waiting collection's stock is on, if any."""
+        return transfer_supplying(f) if f.status in (Fulfilment.Status.PENDING, Fulfilment.Status.ACCEPTED) else None
 
     @staticmethod
     def only_pending_work_after(f: Fulfilment) -> bool:
@@ -329,7 +334,8 @@ class OrderLifeMachine(RuleBasedStateMachine):
     def refuse_fulfilment_move(self, which, data):
         """A move the fulfilment's state machine does not allow now is refused and changes nothing."""
         f = pick(self.fulfilments(), which)
-        illegal = sorted(set(FULFILMENT_ACTIONS) - self.allowed(f))
+        waiting = self.awaited(f) is not None  # no store step at all until its transfer is received
+        illegal = sorted(set(FULFILMENT_ACTIONS) - (set() if waiting else self.allowed(f)))
         if not illegal:
             return
         action = data.draw(st.sampled_from(illegal))
@@ -349,7 +355,7 @@ class OrderLifeMachine(RuleBasedStateMachine):
             "ready": lambda: fulfilment_ready(fulfilment=f),
             "collect": lambda: fulfilment_collect(fulfilment=f, pickup_code=f.pickup_code),
         }
-        self.refused(calls[action], TransitionNotAllowed)
+        self.refused(calls[action], Conflict if waiting else TransitionNotAllowed)
 
     @precondition(lambda self: Fulfilment.objects.filter(status=Fulfilment.Status.READY_FOR_PICKUP).exists())
     @rule(which=index)

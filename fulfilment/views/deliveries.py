@@ -8,16 +8,13 @@ sentence saying what to do; a receipt comes back to the page with what was booke
 
 from __future__ import annotations
 
-from datetime import date
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from core.errors import DomainError
@@ -83,24 +80,17 @@ def _unknown_product(code: str) -> str:
     return f"No product matches “{_echo(code)}”. Check the SKU code, or scan the barcode."
 
 
-def _store_today(store) -> date:
-    return timezone.localdate(timezone=ZoneInfo(store.timezone))
-
-
 def _deliveries_page(request, store, *, failed: tuple[int, ReceiveForm] | None = None, status: int = 200):
     """Every open document with its lines and a receiving form; ``failed`` keeps a refused form's values."""
     supplies = list(inbound_open(location=store))
-    today = _store_today(store)
     focus = failed[0] if failed else _int(request.GET.get("at"))
     if supplies and focus not in {s.pk for s in supplies}:
         focus = supplies[0].pk
     for supply in supplies:
-        supply.overdue = supply.expected_on < today
-        for line in supply.lines.all():
-            line.due = max(0, line.quantity - line.received)
         refused = failed[1] if failed and failed[0] == supply.pk else None
         supply.form = refused or ReceiveForm(auto_id=f"delivery-{supply.pk}-%s")
         supply.token = receipt_token()  # fresh on every drawing: sending this page's form again is deliberate
+        supply.seen = sum(line.received for line in supply.lines.all())  # what another tablet's receipt changes
         if supply.pk == focus:  # where the next scan or keystroke goes: the refused quantity, else the product
             field = "quantity" if "quantity" in supply.form.errors else "code"
             supply.form.fields[field].widget.attrs["autofocus"] = True
@@ -141,9 +131,11 @@ def receive(request, store, supply_id: int):
         messages.error(request, _unknown_product(code))
         form.add_error("code", "Unknown product.")
         return _deliveries_page(request, store, failed=(supply.pk, form), status=400)
-    token = request.POST.get("token", "")
+    token, seen = request.POST.get("token", ""), _int(request.POST.get("seen"))
     try:
-        over = delivery_receive(supply=supply, code=sku.code, quantity=quantity, token=token, actor=request.user)
+        over = delivery_receive(
+            supply=supply, code=sku.code, quantity=quantity, token=token, actor=request.user, seen=seen
+        )
     except SentTwice as exc:  # the page already shows what the first send booked
         messages.warning(request, staff_message(exc))
         return redirect(_page_url(store, supply))

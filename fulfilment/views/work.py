@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 
 from fulfilment import actions, pickups
-from fulfilment.collection_transfers import transfer_supplying
+from fulfilment.collection_transfers import transfer_supplying, transfer_wait_words
 from fulfilment.deadline_reminders import deadline_badge, deadline_words, reminder_sent
 from fulfilment.models import Fulfilment
 from fulfilment.store_ops import fulfilment_taken_away
@@ -159,7 +159,8 @@ def queue(request, store):
 
 def _fulfilment_page(request, store, fulfilment: Fulfilment, *, status: int = 200, **forms_):
     awaiting = transfer_supplying(fulfilment) if fulfilment.status in (S.PENDING, S.ACCEPTED) else None
-    # Nothing to do here until the transfer brings the stock: receiving it picks the parcel.
+    # Nothing to do here until the transfer brings the stock (the services refuse it with the
+    # same words): receiving it picks the parcel.
     allowed = set() if awaiting else {t.name for t in fulfilment.get_available_status_transitions()} & STAFF_ACTIONS
     lines = list(fulfilment.lines.select_related("sku"))
     context = {
@@ -173,7 +174,7 @@ def _fulfilment_page(request, store, fulfilment: Fulfilment, *, status: int = 20
         "ready_deadline": deadline_words(fulfilment, now=timezone.now()) if fulfilment.due_by else ("", None),
         "now": timezone.now(),
         "allowed": allowed,
-        "awaiting": awaiting,
+        "awaiting": transfer_wait_words(awaiting) if awaiting else "",
         "decline_form": forms_.get("decline_form") or DeclineForm(),
         "pack_form": forms_.get("pack_form") or PackForm(),
         "ship_form": forms_.get("ship_form") or ShipForm(),

@@ -103,3 +103,34 @@ def test_a_malformed_pickup_code_is_400_on_the_field_and_the_wrong_one_keeps_the
     body = assert_problem(api.post(f"{url}/collect", {"pickup_code": wrong}, format="json"), 400, "pickup_code")
     assert body["detail"] == "The pickup code does not match. 4 attempt(s) left before the parcel is locked."
     assert body["errors"]["pickup_code"] == ["Wrong code."]
+
+
+def test_a_collection_waiting_for_its_transfer_takes_no_step_until_it_is_received(api, network):
+    """The stock is still the warehouse's: the pickup store cannot accept, decline, pick or shelve it."""
+    from fulfilment.store_transfers import store_transfer_receive, store_transfer_ship
+    from inventory.models import Transfer
+
+    sku = network.skus[0]
+    network.stock(network.warehouse, sku, 5)
+    body = order_body(network, [(sku, 2)], method="pickup", store="ST-SOHO")
+    fid = api.post("/api/v1/orders", body, format="json").json()["fulfilments"][0]["id"]
+    transfer = Transfer.objects.get(supplies_ref=f"fulfilment:{fid}")
+    url = f"/api/v1/fulfilments/{fid}"
+    for action, data in [
+        ("accept", {}),
+        ("decline", {"reason": "not_in_stock"}),
+        ("pick", {"lines": [{"sku": sku.code, "quantity": 2}]}),
+        ("ready", {}),
+    ]:
+        problem = assert_problem(api.post(f"{url}/{action}", data, format="json"), 409)
+        assert f"waiting for its transfer. Its stock comes by transfer {transfer.reference}" in problem["detail"]
+        assert "not shipped yet" in problem["detail"]
+    store_transfer_ship(transfer=transfer, store=network.warehouse)
+    problem = assert_problem(api.post(f"{url}/decline", {"reason": "mismatch"}, format="json"), 409)
+    assert "on its way" in problem["detail"]
+    f = Fulfilment.objects.get(pk=fid)
+    assert (f.status, f.source_location) == ("pending", network.warehouse)
+    assert network.level(network.warehouse, sku).on_hand == 3  # declined stock was not written off anywhere
+
+    store_transfer_receive(transfer=transfer, store=network.soho)
+    assert api.post(f"{url}/ready", {}, format="json").json()["status"] == "ready_for_pickup"

@@ -51,3 +51,39 @@ def test_staff_scan_a_delivery_in_and_a_word_in_the_quantity_is_refused(network,
     expect(row.locator('td[data-label="Received"]')).to_have_text("2")
     assert InboundLine.objects.get(supply=supply).received == 2
     document(page, "store-deliveries-quantity-refused.png")
+
+
+def test_two_tablets_receiving_the_same_box_book_it_once(network, soho_staff, page, browser, live_server):
+    """Both tablets show 0 of 2; the first books the box, the second is stopped and shown the new count."""
+    from tests.browser.conftest import PASSWORD
+
+    sku = network.skus[1]
+    supply = inbound_create(
+        reference="PO-2002",
+        location=network.soho.code,
+        expected_on=timezone.localdate() + timedelta(days=1),
+        lines=[(sku.code, 2)],
+    )
+    other = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
+    tablet = other.new_page()
+    try:
+        tablet.goto("/accounts/login/")
+        tablet.get_by_label("Username").fill("sam")
+        tablet.get_by_label("Password").fill(PASSWORD)
+        tablet.get_by_role("button", name="Sign in").click()
+        for p in (page, tablet):
+            p.goto(f"/store/{network.soho.code}/stock/deliveries/")
+            p.get_by_label("Quantity").fill("2")
+            p.get_by_label("Scan or type a product").fill(sku.code)
+        page.get_by_role("button", name="Receive against PO-2002").click()
+        expect(page.get_by_role("status")).to_contain_text(f"Received 2 × {sku.code}")
+
+        tablet.get_by_role("button", name="Receive against PO-2002").click()
+        expect(tablet.get_by_role("status")).to_have_text(
+            f"Someone else has just received against PO-2002: 2 of 2 × {sku.code} are in now, so these 2 would be "
+            "more than the delivery note says. Nothing was booked. "
+            "The delivery is in full now; if more really arrived, tell the back office."
+        )
+        assert InboundLine.objects.get(supply=supply).received == 2
+    finally:
+        other.close()

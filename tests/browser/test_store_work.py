@@ -258,3 +258,35 @@ def test_queue_refreshes_itself_and_fits_a_tablet(page, request, sign_in, soho_s
     expect(page.get_by_role("link", name=first.order.number)).to_have_count(0)
     assert "method=click_and_collect" in page.url
     shot(page, request, "tablet")
+
+
+def test_a_second_tablet_shelving_the_same_parcel_is_told_it_is_done(
+    page, browser, live_server, sign_in, soho_staff, shop
+):
+    """Two tablets show the picked parcel; the second press finds it on the shelf already, in plain words."""
+    from tests.browser.conftest import PASSWORD
+
+    f = order(shop, [(shop.skus[0], 1)], method="pickup", store=shop.soho)
+    fulfilment_accept(fulfilment=f)
+    fulfilment_pick(fulfilment=f, picked={shop.skus[0].code: 1})
+    other = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
+    tablet = other.new_page()
+    try:
+        tablet.goto("/accounts/login/")
+        tablet.get_by_label("Username").fill("sam")
+        tablet.get_by_label("Password").fill(PASSWORD)
+        tablet.get_by_role("button", name="Sign in").click()
+        sign_in("sam")
+        for p in (page, tablet):
+            p.goto(f"/store/ST-SOHO/work/{f.pk}/")
+        page.get_by_role("button", name="On the shelf: notify the customer").click()
+        expect(page.get_by_role("status")).to_contain_text("the customer has been sent their code")
+
+        tablet.get_by_role("button", name="On the shelf: notify the customer").click()
+        expect(tablet.get_by_role("status")).to_have_text(
+            "That was already done: it is on the pickup shelf now, perhaps from another tablet. "
+            "Nothing more was changed."
+        )
+        assert Fulfilment.objects.get(pk=f.pk).status == S.READY_FOR_PICKUP
+    finally:
+        other.close()

@@ -151,36 +151,66 @@ def snapshot():
 
 
 def test_bad_scans_and_steps_are_refused_with_a_reason_and_change_nothing(shop):
+    """Each refusal is one sentence for the person at the desk, with no field names or state codes of the API."""
     a, b, c = shop.skus
     collect_at_soho(shop, [(a, 1)])
     transfer = Transfer.objects.get()
+    ref, warehouse = transfer.reference, shop.warehouse.name
     soho_staff = store_staff_client(shop.soho, "sam")
     camden_staff = store_staff_client(shop.camden, "cam")
     warehouse_staff = store_staff_client(shop.warehouse, "wendy")
+    scan = url("transfer_receive_scan", shop.soho)
     cases = [
-        (soho_staff, url("transfer_receive_scan", shop.soho), {"code": transfer.reference}, "not shipped yet"),
-        (soho_staff, url("transfer_receive_scan", shop.soho), {"code": "NOPE-42"}, "Nothing matches “NOPE-42”"),
-        (soho_staff, url("transfer_receive_scan", shop.soho), {"code": c.code}, f"holds {c.code}"),
-        (soho_staff, url("transfer_receive_scan", shop.soho), {"code": "  "}, "Scan a transfer's reference"),
-        (warehouse_staff, url("transfer_ship", shop.warehouse, transfer.pk), {"tracking": "x" * 65}, "at most 64"),
+        (soho_staff, scan, {"code": ref}, f"Transfer {ref} is requested and not shipped yet: it cannot be received."),
+        (
+            soho_staff,
+            scan,
+            {"code": "NOPE-42"},
+            "Nothing matches “NOPE-42”: scan the transfer's reference or the barcode of a product on it.",
+        ),
+        (
+            soho_staff,
+            scan,
+            {"code": "X" * 128},
+            f"Nothing matches “{'X' * 24}…”: scan the transfer's reference or the barcode of a product on it.",
+        ),
+        (soho_staff, scan, {"code": c.code}, f"No transfer on its way to Soho holds {c.code}."),
+        (soho_staff, scan, {"code": "  "}, "Scan a transfer's reference or a product on it."),
+        (
+            warehouse_staff,
+            url("transfer_ship", shop.warehouse, transfer.pk),
+            {"tracking": "x" * 65},
+            "Carrier and tracking number are at most 64 characters each; nothing shipped.",
+        ),
     ]
     for client, target, data, said in cases:
         before = snapshot()
         response = client.post(target, data, follow=True)
-        assert said in page_messages(response)[-1], page_messages(response)
+        assert page_messages(response) == [said]
         assert snapshot() == before
     store_transfer_ship(transfer=transfer, store=shop.warehouse)
     for client, target, said in [
-        (warehouse_staff, url("transfer_ship", shop.warehouse, transfer.pk), "was already shipped"),
-        (camden_staff, url("transfer_receive_scan", shop.camden), "Camden is not its destination"),
+        (
+            warehouse_staff,
+            url("transfer_ship", shop.warehouse, transfer.pk),
+            f"Transfer {ref} was already shipped: it cannot be shipped.",
+        ),
+        (
+            camden_staff,
+            url("transfer_receive_scan", shop.camden),
+            f"Transfer {ref} goes from {warehouse} to Soho: Camden is not its destination (Soho is).",
+        ),
     ]:
         before = snapshot()
-        response = client.post(target, {"code": transfer.reference}, follow=True)
-        assert said in page_messages(response)[-1], page_messages(response)
+        response = client.post(target, {"code": ref}, follow=True)
+        assert page_messages(response) == [said]
         assert snapshot() == before
     # Another location's transfer is not there to ship or receive by its button.
     assert camden_staff.post(url("transfer_ship", shop.camden, transfer.pk)).status_code == 404
     assert camden_staff.post(url("transfer_receive", shop.camden, transfer.pk)).status_code == 404
+    soho_staff.post(url("transfer_receive", shop.soho, transfer.pk), follow=True)
+    response = soho_staff.post(url("transfer_receive", shop.soho, transfer.pk), follow=True)  # the second tablet
+    assert page_messages(response) == [f"Transfer {ref} was already received: it cannot be received."]
 
 
 def test_a_product_on_two_transfers_asks_for_the_transfer_reference(shop):
@@ -193,7 +223,10 @@ def test_a_product_on_two_transfers_asks_for_the_transfer_reference(shop):
     response = store_staff_client(shop.soho).post(
         url("transfer_receive_scan", shop.soho), {"code": a.code}, follow=True
     )
-    assert "is on 2 transfers on their way here" in page_messages(response)[-1]
+    references = ", ".join(Transfer.objects.order_by("expected_at", "pk").values_list("reference", flat=True))
+    assert page_messages(response) == [
+        f"{a.code} is on 2 transfers on their way here ({references}): scan the transfer's reference."
+    ]
     assert snapshot() == before
 
 
@@ -260,3 +293,17 @@ def test_units_on_their_way_for_one_collection_are_not_promised_to_anyone_else(s
     rebalance = transfer_request(source=shop.warehouse, destination=shop.soho, lines=[(a, 3)])
     store_transfer_ship(transfer=rebalance, store=shop.warehouse)
     assert future_atp(sku=a, location=shop.soho, channel=shop.web)[-1][1] == 3  # free stock on its way
+
+
+def test_a_stale_page_accepting_a_collection_waiting_for_its_transfer_is_told_why_not(shop):
+    f = collect_at_soho(shop, [(shop.skus[0], 1)])
+    transfer = Transfer.objects.get()
+    response = store_staff_client(shop.soho).post(url("fulfilment_accept", shop.soho, f.pk), follow=True)
+    said = page_messages(response)
+    assert said == [
+        f"Order {f.order.number} is waiting for its transfer. Its stock comes by transfer {transfer.reference} "
+        f"from {shop.warehouse.name} (not shipped yet): receive the transfer on the Stock page when it arrives, "
+        "and the order is then ready for the pickup shelf."
+    ]
+    f.refresh_from_db()
+    assert f.status == S.PENDING

@@ -56,3 +56,17 @@ def test_the_handover_card_lists_the_items_to_check(network):
     assert f.order.number in page
     for sku, quantity in [(a, 2), (b, 1)]:
         assert f'<td>{sku.name}</td><td class="num">{quantity}</td>' in page
+
+
+def test_a_long_search_is_repeated_short_and_a_second_hand_over_says_it_was_done(network):
+    """A stray paste at the counter is not a wall of text; a second tablet's hand-over finds the parcel gone."""
+    f = _on_the_shelf(network, [(network.skus[0], 1)])
+    staff = store_staff_client(network.soho)
+    page = staff.get(reverse("store:handover", args=["ST-SOHO"]), {"q": "x" * 3000}).content.decode()
+    assert f"No parcel on this store's shelf matches “{'x' * 39}…”." in page
+    collect = reverse("store:fulfilment_collect", args=["ST-SOHO", f.pk])
+    staff.post(collect, {"pickup_code": f.pickup_code}, follow=True)
+    response = staff.post(collect, {"pickup_code": f.pickup_code}, follow=True)
+    assert _messages(response) == [
+        "That was already done: it is collected now, perhaps from another tablet. Nothing more was changed."
+    ]

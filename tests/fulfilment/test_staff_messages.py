@@ -136,3 +136,18 @@ def test_a_phone_that_is_not_one_is_named_without_the_phone_librarys_words(typed
     said = staff_message(refused.value)
     assert "(1)" not in said and "string supplied" not in said and ".." not in said, said
     assert said == "That phone number is not right: check it with the customer.", said
+
+
+def test_core_knows_no_apps_words_each_app_registers_its_own():
+    """core sits below every app: the sentences for an app's refusals live in that app."""
+    import inspect
+
+    import core.staff_messages as core_messages
+    from core.staff_messages import DESCRIBERS, FIELD_SENTENCES, FIELD_WORDS
+
+    code = inspect.getsource(core_messages).split('"""', 2)[2]  # after the module's docstring
+    for app_words in ["postcode", "phone", "inbound supply", "refund", "delta", "pickup", "external_id", "total"]:
+        assert app_words not in code
+    owners = {say.__module__ for _, _, say in FIELD_SENTENCES} | {d.__module__ for d in DESCRIBERS.values()}
+    assert owners == {f"{app}.refusal_sentences" for app in ("inventory", "oms", "fulfilment", "returns")}
+    assert FIELD_WORDS["delta"] == "change" and FIELD_WORDS["customer.phone"] == "phone number"

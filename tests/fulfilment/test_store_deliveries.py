@@ -359,3 +359,60 @@ def test_one_form_sent_five_times_at_once_receives_once(network, po):
 
     assert sorted(type(r).__name__ for r in results) == ["SentTwice"] * 4 + ["dict"]
     assert (received(po, a), on_hand(a, network.soho), StockMovement.objects.count()) == (2, 2, 1)
+
+
+# --- two tablets -----------------------------------------------------------------------------
+
+
+def drawn(client, supply) -> dict:
+    """The hidden values of the supply's receiving form on a freshly drawn page."""
+    html = client.get(url("deliveries")).content.decode()
+    form = html[html.index(f'action="{url("delivery_receive", supply.pk)}"') :]
+    return {name: re.search(rf'name="{name}" value="([^"]*)"', form).group(1) for name in ("token", "seen")}
+
+
+def test_a_second_tablet_counting_the_same_box_again_is_stopped_before_it_goes_over(soho_staff, network, po):
+    """Both tablets drew the page at 0 of 2; the second's 2 would make 4 of 2: refused, the page redrawn."""
+    b = network.skus[1]
+    first, second = drawn(soho_staff, po), drawn(soho_staff, po)
+    assert first["seen"] == second["seen"] == "0"
+    soho_staff.post(url("delivery_receive", po.pk), {"code": b.code, "quantity": "2", **first}, follow=True)
+    before = snapshot()
+
+    response = soho_staff.post(url("delivery_receive", po.pk), {"code": b.code, "quantity": "2", **second})
+
+    assert response.status_code == 400
+    assert snapshot() == before
+    assert page_messages(response) == [
+        f"Someone else has just received against {po.reference}: 2 of 2 × {b.code} are in now, so these 2 would be "
+        "more than the delivery note says. Nothing was booked. If more really arrived, scan them again."
+    ]
+    assert (received(po, b), on_hand(b, network.soho)) == (2, 2)
+    again = drawn(soho_staff, po)
+    assert again["seen"] == "2"
+    soho_staff.post(url("delivery_receive", po.pk), {"code": b.code, "quantity": "1", **again})  # a real extra one
+    assert (received(po, b), on_hand(b, network.soho)) == (3, 3)
+
+
+def test_a_second_tablet_receiving_within_what_is_due_books_as_usual(soho_staff, network, po):
+    a, b = network.skus[:2]
+    first, second = drawn(soho_staff, po), drawn(soho_staff, po)
+    soho_staff.post(url("delivery_receive", po.pk), {"code": a.code, "quantity": "2", **first})
+    assert (
+        soho_staff.post(url("delivery_receive", po.pk), {"code": a.code, "quantity": "3", **second}).status_code == 302
+    )
+    assert received(po, a) == 5
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_tablets_sending_the_same_count_at_once_book_it_once(network, po):
+    b = network.skus[1]
+
+    def send():
+        return delivery_receive(supply=po, code=b.code, quantity=2, token=receipt_token(), actor=None, seen=0)
+
+    results = place_concurrently([send] * 2)
+
+    assert sorted(type(r).__name__ for r in results) == ["ReceivedElsewhere", "dict"]
+    assert (received(po, b), on_hand(b, network.soho), StockMovement.objects.count()) == (2, 2, 1)

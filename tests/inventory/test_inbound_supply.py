@@ -251,3 +251,39 @@ def test_staff_close_documents_from_the_admin(po, admin_client):
     assert response.status_code == 200
     po.refresh_from_db()
     assert (po.status, po.closed_at is not None) == ("closed", True)
+
+
+def test_a_location_systems_credential_announces_reads_and_receives_only_at_its_own_locations(po, skus, warehouse):
+    """The scope rule is the service's, so every caller of it (API, import, a script) meets it."""
+    from core.errors import NotPermitted
+    from inventory.credentials import location_credential_issue
+
+    elsewhere = LocationFactory()
+    own, _ = location_credential_issue(name="wh-wms", location_codes=[warehouse.code])
+    other, _ = location_credential_issue(name="other-tills", location_codes=[elsewhere.code])
+    before = snapshot()
+    with pytest.raises(NotPermitted, match=f"'other-tills' may not write stock at {warehouse.code}"):
+        inbound_receive(supply=po, lines=[(skus[0].code, 1)], credential=other)
+    with pytest.raises(NotPermitted):
+        inbound_get(reference=po.reference, credential=other)
+    with pytest.raises(NotPermitted):
+        inbound_create(
+            reference="PO-2", location=warehouse.code, expected_on=TOMORROW, lines=[(skus[0].code, 1)], credential=other
+        )
+    assert snapshot() == before
+    assert inbound_get(reference=po.reference, credential=own) == po
+    inbound_receive(supply=po, lines=[(skus[0].code, 1)], credential=own)
+    assert on_hand(skus[0], warehouse) == 1
+
+
+def test_open_deliveries_say_which_are_overdue_and_what_each_line_still_awaits(po, skus, warehouse):
+    from inventory.inbound_selectors import inbound_open
+
+    inbound_receive(supply=po, lines=[(skus[0].code, 3), (skus[1].code, 6)])  # two more than announced of one
+    (supply,) = inbound_open(location=warehouse)
+    assert supply.overdue is False  # expected tomorrow
+    assert [(line.sku, line.quantity, line.received, line.due) for line in supply.lines.all()] == sorted(
+        [(skus[0], 10, 3, 7), (skus[1], 4, 6, 0)], key=lambda row: row[0].code
+    )
+    (late,) = inbound_open(location=warehouse, today=TOMORROW + timedelta(days=1))
+    assert late.overdue is True

@@ -15,6 +15,8 @@ from inventory.models import Location
 from oms.models import StaffProfile
 from oms.services import staff_create
 
+from .generate_demo_data import demo_login_stores
+
 # Well-known demo logins, one per role (the admin is Django's superuser admin / admin).
 DEMO_STAFF = [
     ("store", "demo-store", StaffProfile.Role.STORE_STAFF),
@@ -79,8 +81,7 @@ class Command(BaseCommand):
         user_model = get_user_model()
         if not user_model.objects.filter(username="admin").exists():
             user_model.objects.create_superuser("admin", "admin@example.com", "admin")
-        stores = Location.objects.filter(kind=Location.Kind.STORE, pickup=True, ships=True, active=True)
-        store_codes = list(stores.order_by("-priority", "code").values_list("code", flat=True)[:2])
+        store_codes = demo_login_stores()
         for username, password, role in DEMO_STAFF:
             if not user_model.objects.filter(username=username).exists():
                 codes = store_codes if role == StaffProfile.Role.STORE_STAFF else []

@@ -292,13 +292,22 @@ def make_stock(network: DemoNetwork) -> None:
     network.out.write(f"  {result.applied} stock levels")
 
 
-def make_inbound_supply(network: DemoNetwork) -> None:
-    """Deliveries due from suppliers: two per warehouse and one for each of the first stores, over the next fortnight.
+def demo_login_stores(n: int = 2) -> list[str]:
+    """The stores the demo's store-staff login works at: the first that ship and take collections, by priority."""
+    stores = Location.objects.filter(kind=Location.Kind.STORE, pickup=True, ships=True, active=True)
+    return list(stores.order_by("-priority", "code").values_list("code", flat=True)[:n])
 
-    Drawn from a random source of its own, so the data of every other step stays as it was.
+
+def make_inbound_supply(network: DemoNetwork) -> None:
+    """Deliveries due from suppliers: two per warehouse and one for each of five stores, over the next fortnight.
+
+    The stores of the demo's store login come first, so its "Deliveries due" page has work on
+    it. Drawn from a random source of its own, so the data of every other step stays as it was.
     """
     rng, today = random.Random(f"inbound:{len(network.catalogue)}"), timezone.localdate()
-    places = [(w, 2, (60, 240)) for w in network.warehouses] + [(s, 1, (2, 12)) for s in network.shops[:5]]
+    login = set(demo_login_stores())
+    stores = sorted(network.shops, key=lambda shop: shop.code not in login)[:5]
+    places = [(w, 2, (60, 240)) for w in network.warehouses] + [(s, 1, (2, 12)) for s in stores]
     made = 0
     for location, documents, (fewest, most) in places:
         for n in range(documents):
