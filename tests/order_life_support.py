@@ -249,7 +249,8 @@ def backorders_waiting_beside_stock() -> list[str]:
     stock, buffers and the channel's locations applied) must be one routing may not use for
     this order, by routing's own rules (``fulfilment.routing.engine._ruled_out``):
 
-    * the order was declined there (a declined fulfilment at that location);
+    * the order was declined there (a declined fulfilment at that location), or an agent
+      re-routed it without that location (``order.routing["excluded"]``);
     * the store is paused or closed now, unless it is the order's own pickup store
       (``routing_unavailable``);
     * a delivery, and the location does not ship, or it is a store and the channel's
@@ -296,6 +297,8 @@ def backorders_waiting_beside_stock() -> list[str]:
             if sku_id != line.sku_id or units <= 0:
                 continue
             if location_id in declined[order.pk] or location_id in unavailable:
+                continue
+            if location_id in (order.routing or {}).get("excluded", ()):
                 continue
             if order.method == Order.Method.DELIVERY and not (
                 place.ships and (place.kind == Location.Kind.WAREHOUSE or policy.allow_ship_from_store)
