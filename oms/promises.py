@@ -28,9 +28,9 @@ from inventory.models import Channel
 
 from .events import event_emit
 from .models import Order, OrderLine
+from .selectors import WAITING_FOR_SUPPLY, waiting_for_supply
 
 PROMISE_CHANGED = "order.promise_changed"
-_CLOSED = (Order.Status.CANCELLED, Order.Status.COMPLETED)
 
 
 @dataclass
@@ -47,7 +47,7 @@ class _Line:
 def _waiting(sku_ids: Collection[int], *, promised_too: bool) -> list[_Line]:
     """The lines of live orders with units waiting for these SKUs, in placement order; with
     ``promised_too`` also the lines that still carry a promise they no longer need."""
-    waiting = Q(backordered__gt=0) & ~Q(order__status__in=_CLOSED)
+    waiting = waiting_for_supply()
     rows = (
         OrderLine.objects.filter(waiting | Q(promised_on__isnull=False) if promised_too else waiting)
         .filter(sku_id__in=list(sku_ids))
@@ -57,7 +57,7 @@ def _waiting(sku_ids: Collection[int], *, promised_too: bool) -> list[_Line]:
         )
     )
     return [
-        _Line(pk, order_id, channel_id, sku_id, sku, backordered if status not in _CLOSED else 0, promised_on)
+        _Line(pk, order_id, channel_id, sku_id, sku, backordered if status in WAITING_FOR_SUPPLY else 0, promised_on)
         for pk, order_id, channel_id, sku_id, sku, backordered, promised_on, status in rows
     ]
 

@@ -346,3 +346,20 @@ def customer_possible_duplicates(*, customer: Customer) -> list[tuple[Customer, 
     pairs = [(f.other_id if f.customer_id == customer.pk else f.customer_id, f.reason) for f in flags]
     live = Customer.objects.filter(pk__in=[pk for pk, _ in pairs], merged_into__isnull=True).in_bulk()
     return [(live[pk], reason) for pk, reason in pairs if pk in live]
+
+
+# Orders whose backordered units still wait for supply: the fill on arrival serves them and
+# the promise dates are worked out for them. A placed order has backordered units only inside
+# the transaction routing it, which promises them before its status moves on.
+WAITING_FOR_SUPPLY = (
+    Order.Status.PLACED,
+    Order.Status.BACKORDERED,
+    Order.Status.ALLOCATED,
+    Order.Status.IN_FULFILMENT,
+    Order.Status.PARTIALLY_SHIPPED,
+)
+
+
+def waiting_for_supply() -> Q:
+    """Order lines with units waiting for supply in orders that may still take them."""
+    return Q(backordered__gt=0, order__status__in=WAITING_FOR_SUPPLY)

@@ -32,6 +32,7 @@ from inventory.reservations import Allocation, stock_allocate
 from oms.events import order_events_emit
 from oms.models import Activity, Order, OrderLine
 from oms.promises import promises_refresh
+from oms.selectors import WAITING_FOR_SUPPLY, waiting_for_supply
 from oms.transitions import transitions_apply
 
 from ..deadlines import routing_unavailable
@@ -42,13 +43,6 @@ from .candidates import location_candidates, routing_policy_for
 from .engine import plan_from
 from .placement import Placement, fulfilments_write
 from .policy import DELIVERY, PICKUP, ROUTED, Candidate, RoutingPlan, RoutingRequest
-
-WAITING = (
-    Order.Status.BACKORDERED,
-    Order.Status.ALLOCATED,
-    Order.Status.IN_FULFILMENT,
-    Order.Status.PARTIALLY_SHIPPED,
-)
 
 
 def backorders_fill(*, levels: Collection[tuple[int, int]], now: datetime | None = None) -> int:
@@ -75,8 +69,7 @@ def backorders_fill(*, levels: Collection[tuple[int, int]], now: datetime | None
 
 
 def waiting_lines():
-    """Order lines with units waiting for supply in orders that may still take them."""
-    return OrderLine.objects.filter(backordered__gt=0, order__status__in=WAITING)
+    return OrderLine.objects.filter(waiting_for_supply())
 
 
 def _locked_waiting_orders(sku_ids: list[int], location_id: int, order_ids: set[int]) -> list[Order]:
@@ -85,7 +78,7 @@ def _locked_waiting_orders(sku_ids: list[int], location_id: int, order_ids: set[
     stock_levels_for_update(ids=levels)
     orders = (
         Order.objects.select_for_update(skip_locked=True, of=("self",))
-        .filter(pk__in=order_ids, status__in=WAITING)
+        .filter(pk__in=order_ids, status__in=WAITING_FOR_SUPPLY)
         .select_related("channel")
         .order_by("pk")
     )
