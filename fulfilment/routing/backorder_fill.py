@@ -41,7 +41,7 @@ from ..order_status import order_sync_status
 from ..store_hours import unavailable_stores
 from .candidates import location_candidates, routing_policy_for
 from .engine import plan_from
-from .placement import Placement, fulfilments_write
+from .placement import Placement, fulfilments_write, routing_excluded
 from .policy import DELIVERY, PICKUP, ROUTED, Candidate, RoutingPlan, RoutingRequest
 
 
@@ -158,7 +158,7 @@ def _fill_at(location_id: int, sku_ids: list[int], order_ids: set[int], now: dat
 
 def _excluded(order: Order, location_id: int, declined: set[int]) -> bool:
     """The location declined the order, or an agent re-routed the order without it."""
-    return order.pk in declined or location_id in (order.routing or {}).get("excluded", ())
+    return order.pk in declined or location_id in routing_excluded(order)
 
 
 def _takes(order: Order, lines: list[OrderLine], atp: Counter, cap_left: dict, used: Counter, capped: Counter):

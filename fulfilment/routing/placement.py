@@ -39,6 +39,7 @@ from .engine import plan_available_now, route
 from .policy import DELIVERY, Candidate, RoutingPlan, RoutingPolicy, RoutingRequest
 
 MAX_ROUTING_ATTEMPTS = 3
+_EXCLUDED = "excluded"  # the routing record's key for an agent's exclusions
 
 
 def _open_quantities(order: Order, lines: list[OrderLine], *, fresh: bool) -> dict[int, int]:
@@ -170,8 +171,13 @@ def _routing_record(reason: str, plan: RoutingPlan, exclude: frozenset[int]) -> 
     excluded, which the units it leaves waiting are not filled from either (``backorder_fill``)."""
     record = {"reason": reason, **plan.explanation}
     if exclude:
-        record["excluded"] = sorted(exclude)
+        record[_EXCLUDED] = sorted(exclude)
     return record
+
+
+def routing_excluded(order: Order) -> frozenset[int]:
+    """The locations an agent routed the order without, as its routing record keeps them."""
+    return frozenset((order.routing or {}).get(_EXCLUDED, ()))
 
 
 def _plan(
