@@ -42,7 +42,7 @@ from ..store_hours import unavailable_stores
 from .candidates import location_candidates, routing_policy_for
 from .engine import plan_from
 from .placement import Placement, fulfilments_write, routing_excluded
-from .policy import DELIVERY, PICKUP, ROUTED, Candidate, RoutingPlan, RoutingRequest
+from .policy import DELIVERY, PICKUP, ROUTED, Candidate, RoutingPlan, RoutingPolicy, RoutingRequest
 
 
 def backorders_fill(*, levels: Collection[tuple[int, int]], now: datetime | None = None) -> int:
@@ -123,6 +123,7 @@ def _fill_at(location_id: int, sku_ids: list[int], order_ids: set[int], now: dat
     if source is None:
         return 0
     closed = unavailable_stores(at=now)
+    policies: dict[int, RoutingPolicy] = {}  # channel id -> its policy, read once per channel
     used: Counter = Counter()  # sku id -> units taken here by this fill, whatever the channel
     capped: Counter = Counter()  # (channel id, sku id) -> units counted against a cap
     placements: list[Placement] = []
@@ -141,7 +142,9 @@ def _fill_at(location_id: int, sku_ids: list[int], order_ids: set[int], now: dat
             excluded=frozenset({location_id}) if _excluded(order, location_id, declined) else frozenset(),
             unavailable=routing_unavailable(order, stores=closed),
         )
-        policy = routing_policy_for(channel=order.channel)
+        if order.channel_id not in policies:
+            policies[order.channel_id] = routing_policy_for(channel=order.channel)
+        policy = policies[order.channel_id]
         group = plan_from(request, source, policy, places.get(order.pickup_location_id) if pickup else None)
         if isinstance(group, str):
             continue
