@@ -138,7 +138,16 @@ def _holds(now: datetime) -> QuerySet[Order]:
 def _backorders(now: datetime) -> QuerySet[Order]:
     # Orders backordered whole, and orders with some units waiting for supply; the list shows
     # how long each has waited since it was backordered (else since it was placed).
-    return _order_rows("backorders")(now).annotate(since=Coalesce(_last_activity("backorder"), F("created_at")))
+    # Promised: the day the last waiting unit is expected, unless a waiting line has no date.
+    waiting = OrderLine.objects.filter(order=OuterRef("pk"), backordered__gt=0)
+    return (
+        _order_rows("backorders")(now)
+        .annotate(since=Coalesce(_last_activity("backorder"), F("created_at")))
+        .annotate(
+            promised=Subquery(waiting.order_by("-promised_on").values("promised_on")[:1]),
+            unpromised=Exists(waiting.filter(promised_on__isnull=True)),
+        )
+    )
 
 
 def _store_work(now: datetime) -> QuerySet[Order]:
@@ -226,7 +235,7 @@ WORKLISTS: dict[str, Worklist] = {
         Worklist(
             "backorders",
             "Backorders waiting",
-            "Waiting for stock with no promised date; they fill on arrival or can be re-routed or cancelled.",
+            "Waiting for stock, and by when known supply covers them; they fill on arrival, or re-route or cancel.",
             _backorders,
             {"since": ("since", "pk"), "-since": ("-since", "-pk"), "-total": ("-total", "pk")},
             (Filter("channel", "Channel", "channel__code", _channels),),

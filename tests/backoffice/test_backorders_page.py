@@ -1,9 +1,13 @@
 """The order page shows backordered units, and an agent can cancel them even after the rest was dispatched."""
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from fulfilment.actions import fulfilment_accept, fulfilment_pack, fulfilment_pick, fulfilment_ship
+from inventory.inbound import inbound_create
 from oms.models import Order
 from tests.orders_support import place
 
@@ -40,3 +44,16 @@ def test_the_order_page_shows_backordered_units_and_lets_an_agent_cancel_them(cl
     split.refresh_from_db()
     assert split.status == Order.Status.SHIPPED
     assert split.lines.get(sku=b).backordered == 0
+
+
+def test_the_order_page_says_when_backordered_units_are_expected(client, login, network):
+    a, b = network.skus[:2]
+    due = timezone.localdate() + timedelta(days=9)
+    inbound_create(reference="PO-7", location=network.warehouse.code, expected_on=due, lines=[(a.code, 2)])
+    order = place(network, [(a, 2), (b, 1)], when_short="backorder")
+    login(Role.AGENT)
+
+    page = client.get(reverse("backoffice:order", args=[order.pk])).content.decode()
+
+    assert f'<td data-label="Expected">by {due:%-d %b %Y}</td>' in page  # covered by the purchase order
+    assert '<td data-label="Expected">no date yet: supply on its way does not cover it</td>' in page  # nothing coming

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from fulfilment.models import Fulfilment
+from inventory.inbound import inbound_create
 from omnichannel.backoffice.worklists import WORKLISTS, worklist_counts, worklist_page
 from oms.models import Order, WebhookEndpoint
 from oms.services import order_hold
@@ -186,3 +187,18 @@ def test_an_order_with_some_units_waiting_for_supply_is_on_the_backorders_list(n
     now = timezone.now()
     assert worklist_counts(now=now)["backorders"] == 1
     assert [o.number for o in worklist_page(slug="backorders", now=now, params={}).page.object_list] == [order.number]
+
+
+def test_the_backorders_list_says_by_when_known_supply_covers_each_order(client, network, login):
+    login(Role.AGENT, "ann")
+    a, b = network.skus[:2]
+    due = timezone.localdate() + timedelta(days=4)
+    inbound_create(reference="PO-9", location=network.warehouse.code, expected_on=due, lines=[(a.code, 2)])
+    covered = place(network, [(a, 2)], external_id="WEB-COVERED", when_short="backorder")
+    uncovered = place(network, [(b, 1)], external_id="WEB-UNCOVERED", when_short="backorder")
+
+    page = client.get(reverse("backoffice:worklist", args=["backorders"])).content.decode()
+
+    rows = {o.number: page.split(o.number, 1)[1].split("</tr>", 1)[0] for o in (covered, uncovered)}
+    assert f'<td data-label="Promised">by {due:%-d %b %Y}</td>' in rows[covered.number]
+    assert '<span class="badge bad">no date</span>' in rows[uncovered.number]

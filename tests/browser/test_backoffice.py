@@ -3,10 +3,13 @@
 With DOCS_SCREENSHOTS=1 the tests also refresh the screenshots in docs/screenshots/.
 """
 
+from datetime import timedelta
 from decimal import Decimal
 
 from django.test import override_settings
+from django.utils import timezone
 
+from inventory.inbound import inbound_create, inbound_receive
 from oms.models import StaffProfile
 from returns.models import Refund
 from tests.backoffice.support import LEEDS_ADDRESS, received_return
@@ -89,3 +92,37 @@ def test_an_agent_cannot_refund_above_the_limit_and_a_supervisor_can(page, sign_
     page.wait_for_load_state()
     assert page.get_by_role("status").inner_text() == f"Refunded 120.00 GBP for {ret.reference}."
     assert Refund.objects.get(ret=ret).created_by.username == "boss"
+
+
+def test_an_agent_sees_when_backordered_units_are_expected_and_that_they_were_filled(
+    page, sign_in, staff_user, network
+):
+    sku = network.skus[0]
+    due = timezone.localdate() + timedelta(days=9)
+    supply = inbound_create(reference="PO-7", location=network.warehouse.code, expected_on=due, lines=[(sku.code, 3)])
+    order = place(network, [(sku, 2)], when_short="backorder")
+    staff_user("agent", Role.AGENT)
+    sign_in("agent")
+    page.set_viewport_size({"width": 390, "height": 844})  # the agent's phone
+    page.goto(f"/backoffice/orders/{order.pk}/")
+    lines = page.get_by_role("region", name="Lines")
+    assert f"by {due:%-d %b %Y}" in lines.inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+    # A word and a huge number in the cancel form are refused in plain words, nothing cancelled.
+    form = page.locator("form[action$='/cancel-lines/']")
+    for wrong in ("two", "1000000000000000"):
+        if not form.is_visible():
+            page.locator("summary", has_text="Cancel lines").click()
+        form.locator("input[name^=line_]").first.evaluate("(el, v) => { el.type = 'text'; el.value = v; }", wrong)
+        form.locator("input[name=reason]").fill("checking")
+        form.get_by_role("button", name="Cancel these units").click()
+        page.wait_for_load_state()
+        assert page.get_by_role("main").inner_text().startswith("Nothing was changed. Cancel units of")
+    assert order.lines.get().backordered == 2
+
+    inbound_receive(supply=supply, lines=[(sku.code, 3)])
+    page.goto(f"/backoffice/orders/{order.pk}/")
+    assert f"by {due:%-d %b %Y}" not in page.get_by_role("region", name="Lines").inner_text()
+    timeline = page.get_by_role("region", name="Timeline").inner_text()
+    assert f"Order allocated: stock arrived at {network.warehouse.code}" in timeline
